@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Synthesize every selected environment with its guards, then judge the validation report.
+
+    python app.py                      all environments
+    cdk synth -c env=staging           one environment (also: -c image_tag=<sha>, -c account.prod=<id>)
+
+Exit codes: 0 synthesized and compliant; 1 findings (violations, unused acknowledgments);
+2 could not run (bad configuration, registry or SLO file).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from aspects import GuardError, guard
+from aspects.gate import ReportMissing, judge_report, load_report
+from policies.acknowledgments import RegistryError, load_registry
+from policies.slo import SloError, load_slo
+from stacks.build import CDK_JSON, add_stages, new_app
+from stacks.config import ConfigError, load_config
+
+MAX_LINES = 40
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"synth: {message}", file=sys.stderr)
+    return code
+
+
+def main() -> int:
+    app = new_app()
+    context = app.node.get_all_context()
+    try:
+        config = load_config(CDK_JSON, overrides=context)
+        stages = add_stages(app, config, load_slo(), selector=context.get("env"), image_tag=context.get("image_tag"))
+        result = guard(app, config, stages, registry=load_registry())
+    except (ConfigError, SloError, RegistryError) as error:
+        return _fail(f"error: {error}", 2)
+    except GuardError as error:
+        for problem in error.problems:
+            print(f"synth: {problem}", file=sys.stderr)
+        return _fail(f"FAIL: {len(error.problems)} acknowledgment problem(s)", 1)
+
+    try:
+        assembly = app.synth()
+        outdir = assembly.directory
+    except RuntimeError as error:
+        # Validation failures raise here outside the CDK CLI; the report on disk says which.
+        if "ValidationFailed" not in str(error):
+            raise
+        outdir = app.outdir
+    try:
+        verdict = judge_report(load_report(Path(outdir)), result.acknowledgments)
+    except ReportMissing as error:
+        return _fail(f"error: no validation report to judge ({error})", 2)
+
+    problems = verdict.violations + verdict.unused
+    for line in problems[:MAX_LINES]:
+        print(f"synth: {line}", file=sys.stderr)
+    if len(problems) > MAX_LINES:
+        print(f"synth: ... and {len(problems) - MAX_LINES} more in {outdir}/validation-report.json", file=sys.stderr)
+    packs = ", ".join(f"{pack} {count}" for pack, count in sorted(verdict.acknowledged_per_pack.items())) or "none"
+    environments = ",".join(stage.node.id for stage in stages)
+    summary = (
+        f"environments {environments}, {len(verdict.violations)} violations, "
+        f"{len(verdict.unused)} unused acknowledgments, acknowledged findings: {packs}"
+    )
+    if problems:
+        return _fail(f"FAIL: {summary}", 1)
+    print(f"synth: PASS: {summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""The shape every validating aspect shares: a pure judgment of one CloudFormation resource.
+
+``judge`` returns ``None`` when the resource complies (or the rule does not apply) and a message otherwise.
+The aspect turns a message into a construct error, which fails synthesis and names the construct path.
+A value the rule cannot resolve (a token) is a finding too, never a pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from constructs import IConstruct
+
+
+class Unresolvable(Exception):
+    """A property is a token the rule cannot judge; reported as a finding, never a pass."""
+
+
+def resolved(node: cdk.CfnResource, value: Any) -> Any:
+    """The literal value of an L1 property, with tokens resolved the way the template will show them."""
+    return cdk.Stack.of(node).resolve(value)
+
+
+@jsii.implements(cdk.IAspect)
+class ValidatingAspect:
+    rule_id: str = "Guard"
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, cdk.CfnResource):
+            return
+        try:
+            problem = self.judge(node)
+        except Unresolvable as error:
+            problem = f"cannot judge {error}; give it a literal value"
+        if problem:
+            cdk.Annotations.of(node).add_error(f"[{self.rule_id}] {problem}")
+
+    def judge(self, node: cdk.CfnResource) -> str | None:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -1,0 +1,18 @@
+"""Encryption at rest on every stateful resource."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from aspects.base import ValidatingAspect
+from aspects.stateful import encryption_gap
+
+
+class EncryptionAtRest(ValidatingAspect):
+    """Ensure every resource that stores data encrypts it at rest."""
+
+    rule_id = "Guard-Encryption"
+
+    def judge(self, node: cdk.CfnResource) -> str | None:
+        gap = encryption_gap(node)
+        return f"{node.cfn_resource_type}: {gap}" if gap else None

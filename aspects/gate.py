@@ -1,0 +1,88 @@
+"""After synthesis: read what the validators wrote and decide. Pure functions over the report document.
+
+CDK stops a failing synthesis by itself in most modes, but not when the CLI runs the app in "process" mode
+(the failure is only an exit code inside the jsii child), and it never checks that each acknowledgment
+still suppresses something. This gate does both, from ``validation-report.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from aspects.nag import AppliedAcknowledgment
+
+REPORT_FILE = "validation-report.json"
+
+
+class ReportMissing(FileNotFoundError):
+    """Synthesis wrote no validation report, so nothing can be judged."""
+
+
+@dataclass(frozen=True)
+class SynthVerdict:
+    violations: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+    acknowledged_per_pack: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations and not self.unused
+
+
+def load_report(outdir: Path) -> dict[str, Any]:
+    """:raise ReportMissing: the report is absent or unreadable."""
+    path = outdir / REPORT_FILE
+    try:
+        document: dict[str, Any] = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError) as error:
+        raise ReportMissing(f"{path}: {error}") from None
+    return document
+
+
+def _violation_lines(report: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for plugin in report.get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            if plugin.get("pluginName") == "Construct Annotations" and violation.get("severity") != "error":
+                continue  # construct warnings (e.g. CDK's suggestions) inform; they do not block
+            for construct in violation.get("violatingConstructs", []):
+                description = " ".join(str(violation.get("description", "")).split())[:200]
+                lines.append(
+                    f"{plugin.get('pluginName')}: {violation.get('ruleName')} at "
+                    f"{construct.get('constructPath')}: {description}"
+                )
+    return lines
+
+
+def _suppressions(report: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(plugin, acknowledged id, construct path) for every suppressed finding."""
+    found = []
+    for plugin in report.get("pluginReports", []):
+        for item in plugin.get("suppressedViolations", []):
+            found.append((plugin.get("pluginName", "?"), item.get("acknowledgedId", ""), item.get("acknowledgedAt", "")))
+    return found
+
+
+def judge_report(report: Mapping[str, Any], applied: Sequence[AppliedAcknowledgment]) -> SynthVerdict:
+    """Blocking findings, acknowledgments that suppressed nothing, and suppression counts per pack."""
+    suppressions = _suppressions(report)
+    unused = []
+    for item in applied:
+        for rule in item.entry.rules:
+            hit = any(
+                ack_id == rule and any(fnmatchcase(path, p) for p in item.entry.paths)
+                for _, ack_id, path in suppressions
+            )
+            if not hit:
+                unused.append(
+                    f"acknowledgment '{item.entry.id}' rule {rule} suppressed nothing in '{item.environment}'; "
+                    "the finding is fixed, so remove the rule from the entry"
+                )
+    per_pack = Counter(plugin for plugin, _, _ in suppressions)
+    return SynthVerdict(violations=_violation_lines(report), unused=unused, acknowledged_per_pack=dict(per_pack))

@@ -1,0 +1,81 @@
+"""cdk-nag 3 packs on the app, and the acknowledgment registry applied to the constructs it names.
+
+Each registry entry is applied with its namespaced rule id, so CDK core suppresses the finding and records
+it in ``suppressedViolations`` (reason, construct path) for the evidence trail. An entry that has expired,
+or whose paths name no construct, stops the build: an exception nobody can locate is not an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+from constructs import IConstruct
+
+from policies.acknowledgments import AcknowledgmentEntry, Registry
+
+PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
+
+
+class GuardError(ValueError):
+    """The guards cannot be applied as configured; each line of ``problems`` names the cause."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class AppliedAcknowledgment:
+    entry: AcknowledgmentEntry
+    environment: str
+    construct_paths: tuple[str, ...]
+
+
+def register_packs(app: cdk.App) -> None:
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True),
+        HIPAASecurityChecks(app, write_suppressions_to_cloud_formation=True),
+        NIST80053R5Checks(app, write_suppressions_to_cloud_formation=True),
+    )
+
+
+def _matching(nodes: Sequence[IConstruct], patterns: Sequence[str]) -> list[IConstruct]:
+    return [n for n in nodes if any(fnmatchcase(n.node.path, pattern) for pattern in patterns)]
+
+
+def apply_acknowledgments(
+    stages: Sequence[cdk.Stage], registry: Registry, today: dt.date
+) -> list[AppliedAcknowledgment]:
+    """Acknowledge each entry's rules on the constructs its paths match, stage by stage.
+
+    :raise GuardError: an entry has expired or runs too long, or matches no construct in a stage it covers.
+    """
+    problems = registry.problems(today)
+    applied: list[AppliedAcknowledgment] = []
+    for stage in stages:
+        environment = stage.node.id
+        nodes = stage.node.find_all()
+        for entry in registry.entries:
+            if not entry.applies_to(environment):
+                continue
+            matched = _matching(nodes, entry.paths)
+            if not matched:
+                problems.append(
+                    f"acknowledgment '{entry.id}' matches no construct in '{environment}' "
+                    f"(paths {list(entry.paths)}); remove it or correct its paths"
+                )
+                continue
+            reason = f"{entry.reason} [ack {entry.id}; owner {entry.owner}; review by {entry.expires}]"
+            for node in matched:
+                cdk.Validations.of(node).acknowledge(
+                    *[cdk.Acknowledgment(id=rule, reason=reason) for rule in entry.rules]
+                )
+            applied.append(AppliedAcknowledgment(entry, environment, tuple(n.node.path for n in matched)))
+    if problems:
+        raise GuardError(problems)
+    return applied

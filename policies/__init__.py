@@ -1,0 +1,1 @@
+"""Policy data (SLOs, acknowledgments, control catalogs) and the typed loaders that read them."""

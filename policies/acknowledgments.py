@@ -1,0 +1,115 @@
+"""Typed loader for ``policies/acknowledgments.yaml``, the one registry of accepted findings.
+
+An entry says which rule ids it accepts, on which construct paths, why, who owns the decision and when it
+must be reviewed again. The guards apply entries as code (``aspects/nag.py``); the evidence generator reads
+the same file. A registry that cannot be trusted (expired entry, vague reason) stops the build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+REGISTRY_FILE = Path(__file__).with_name("acknowledgments.yaml")
+MAX_TERM_DAYS = 400
+_RULE_ID = re.compile(r"^(?P<source>[A-Za-z0-9.-]+)::(?P<rule>\S+)$")
+_VAGUE_REASONS = re.compile(r"\b(todo|tbd|fixme|false positive|not applicable|n/a)\b", re.IGNORECASE)
+
+
+class RegistryError(ValueError):
+    """The registry is malformed, or an entry has expired; the message names the entry."""
+
+
+class AcknowledgmentEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,60}$")
+    rules: tuple[str, ...] = Field(min_length=1)
+    paths: tuple[str, ...] = Field(min_length=1)
+    reason: str = Field(min_length=20)
+    owner: str = Field(min_length=2)
+    expires: dt.date
+    environments: tuple[str, ...] = ()
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_namespaced(cls, rules: tuple[str, ...]) -> tuple[str, ...]:
+        for rule in rules:
+            match = _RULE_ID.match(rule)
+            if not match:
+                raise ValueError(f"rule '{rule}' is not namespaced like 'AwsSolutions::AwsSolutions-S1'")
+        return rules
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_specific(cls, reason: str) -> str:
+        if _VAGUE_REASONS.search(reason):
+            raise ValueError(f"reason '{reason}' is vague; say why the rule cannot be met here")
+        return " ".join(reason.split())
+
+    def applies_to(self, env: str) -> bool:
+        return not self.environments or env in self.environments
+
+
+class Registry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    entries: tuple[AcknowledgmentEntry, ...]
+
+    def problems(self, today: dt.date) -> list[str]:
+        """Entries that may not be applied on ``today``: expired, or granted for longer than the review term."""
+        found = []
+        for entry in self.entries:
+            if entry.expires < today:
+                found.append(
+                    f"acknowledgment '{entry.id}' expired on {entry.expires} (owner {entry.owner}); "
+                    "fix the finding or renew the entry with a new review date"
+                )
+            elif (entry.expires - today).days > MAX_TERM_DAYS:
+                found.append(
+                    f"acknowledgment '{entry.id}' expires {entry.expires}, more than {MAX_TERM_DAYS} days "
+                    "ahead; pick an earlier review date"
+                )
+        return found
+
+
+def parse_registry(document: object, source: str = "acknowledgments.yaml") -> Registry:
+    """Validate a parsed registry document.
+
+    :raise RegistryError: not a list, an entry is malformed, or two entries share an id.
+    """
+    if not isinstance(document, Sequence) or isinstance(document, (str, bytes)):
+        raise RegistryError(f"{source}: expected a list of entries at the top level")
+    try:
+        registry = Registry.model_validate({"entries": document})
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = first["loc"]
+        index = location[1] if len(location) > 1 else "?"
+        entry_id = document[index].get("id", "?") if isinstance(index, int) else "?"
+        field = ".".join(str(p) for p in location[2:])
+        raise RegistryError(f"{source}: entry {index} ('{entry_id}') {field}: {first['msg']}") from None
+    ids = [entry.id for entry in registry.entries]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RegistryError(f"{source}: entry ids repeat: {duplicates}")
+    return registry
+
+
+def load_registry(path: Path = REGISTRY_FILE) -> Registry:
+    """Read the registry file.
+
+    :raise RegistryError: the file is missing, not YAML, or malformed.
+    """
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: not found") from None
+    except yaml.YAMLError as error:
+        raise RegistryError(f"{path}: not valid YAML: {error}") from None
+    return parse_registry(document if document is not None else [], source=path.name)

@@ -1,0 +1,77 @@
+"""Typed loader for ``policies/slo.yaml``, the single source of every service-level threshold."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SLO_FILE = Path(__file__).with_name("slo.yaml")
+
+
+class SloError(ValueError):
+    """slo.yaml is missing or malformed; the message names the key and the expected value."""
+
+
+class ServiceLevelObjectives(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    availability_percent: float = Field(gt=0, le=100)
+    latency_p95_ms: float = Field(gt=0)
+    latency_p99_ms: float = Field(gt=0)
+    error_rate_5xx_percent: float = Field(ge=0, le=100)
+    unhealthy_hosts_max: int = Field(ge=0)
+    replica_lag_seconds: float = Field(gt=0)
+    rto_minutes: float = Field(gt=0)
+    rpo_minutes: float = Field(ge=0)
+    evaluation_window_minutes: int = Field(ge=1)
+    min_requests_per_window: int = Field(ge=1)
+
+
+class SloCatalog(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    defaults: Mapping[str, Any]
+    environments: Mapping[str, Mapping[str, Any]] = {}
+
+    def for_env(self, env: str) -> ServiceLevelObjectives:
+        """The objectives for one environment: defaults overlaid with its overrides.
+
+        :raise SloError: a value is missing or not a number in range.
+        """
+        merged = {**self.defaults, **self.environments.get(env, {})}
+        try:
+            return ServiceLevelObjectives.model_validate(merged)
+        except ValidationError as error:
+            first = error.errors()[0]
+            key = ".".join(str(p) for p in first["loc"])
+            raise SloError(
+                f"slo.yaml: {key} for '{env}' is {first.get('input')!r}; {first['msg']}"
+            ) from None
+
+
+def load_slo(path: Path = SLO_FILE) -> SloCatalog:
+    """Read slo.yaml and validate every environment it names.
+
+    :raise SloError: the file is missing, not YAML, or a value is malformed.
+    """
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise SloError(f"{path}: not found") from None
+    except yaml.YAMLError as error:
+        raise SloError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(document, Mapping):
+        raise SloError(f"{path}: expected a mapping at the top level")
+    try:
+        catalog = SloCatalog.model_validate(document)
+    except ValidationError as error:
+        raise SloError(f"{path}: {error.errors()[0]['loc']}: {error.errors()[0]['msg']}") from None
+    for env in catalog.environments:
+        catalog.for_env(env)
+    catalog.for_env("__defaults__")
+    return catalog

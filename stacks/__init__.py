@@ -1,0 +1,1 @@
+"""CDK stacks and constructs for the records service, one unit per file."""

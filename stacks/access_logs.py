@@ -1,0 +1,51 @@
+"""S3 buckets for access logs: one for the load balancer and one terminal sink for S3 server access logs.
+
+Elastic Load Balancing and S3 server access logging deliver only to buckets encrypted with S3-managed keys
+(SSE-S3), so these two buckets cannot use the customer key; the registry records that exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessLogProps:
+    retention_days: int
+
+
+def _log_bucket(scope: Construct, id_: str, retention_days: int, **extra: object) -> s3.Bucket:
+    return s3.Bucket(
+        scope,
+        id_,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        versioned=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                expiration=Duration.days(retention_days),
+                noncurrent_version_expiration=Duration.days(retention_days),
+            )
+        ],
+        removal_policy=RemovalPolicy.RETAIN,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+class AccessLogBuckets(Construct):
+    def __init__(self, scope: Construct, id_: str, *, props: AccessLogProps) -> None:
+        super().__init__(scope, id_)
+        self.sink = _log_bucket(self, "ServerAccessLogs", props.retention_days)
+        self.load_balancer = _log_bucket(
+            self,
+            "LoadBalancer",
+            props.retention_days,
+            server_access_logs_bucket=self.sink,
+            server_access_logs_prefix="load-balancer/",
+        )

@@ -1,0 +1,46 @@
+"""The regional data stack: the primary database (with proxy and backups) or its cross-region replica."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from stacks.backup import BackupProps, DatabaseBackup
+from stacks.keys import KeyArns, KeyRefs
+from stacks.database import PrimaryDatabase, PrimaryDatabaseProps, ReplicaDatabase, ReplicaDatabaseProps
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataProps:
+    primary: PrimaryDatabaseProps | None = None
+    replica: ReplicaDatabaseProps | None = None
+    backup: BackupProps | None = None
+    keys: KeyArns
+
+    def __post_init__(self) -> None:
+        if (self.primary is None) == (self.replica is None):
+            raise ValueError("DataProps needs exactly one of primary or replica")
+        if self.primary is not None and self.backup is None:
+            raise ValueError("the primary database needs backup props")
+
+
+class DataStack(Stack):
+    """Exposes ``endpoint`` and ``endpoint_port``: where the service in this region connects."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: DataProps, **stack_args: object) -> None:
+        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+        keys = KeyRefs.imported(self, props.keys)
+        database: PrimaryDatabase | ReplicaDatabase
+        if props.primary is not None and props.backup is not None:
+            database = PrimaryDatabase(self, "Database", props=props.primary, keys=keys)
+            self.backup = DatabaseBackup(
+                self, "Backup", props=props.backup, instance=database.instance, key=keys.data
+            )
+        else:
+            assert props.replica is not None
+            database = ReplicaDatabase(self, "Database", props=props.replica, keys=keys)
+        self.database = database
+        self.endpoint = database.endpoint
+        self.endpoint_port = database.endpoint_port

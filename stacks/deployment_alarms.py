@@ -1,0 +1,107 @@
+"""The alarms that stop and roll back an ECS deployment; thresholds come from policies/slo.yaml only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from policies.slo import ServiceLevelObjectives
+
+PERIOD = Duration.minutes(1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmThresholds:
+    error_rate_5xx_percent: float
+    latency_p99_seconds: float
+    unhealthy_hosts_max: int
+    evaluation_periods: int  # one-minute periods
+
+    @classmethod
+    def from_slo(cls, slo: ServiceLevelObjectives) -> AlarmThresholds:
+        return cls(
+            error_rate_5xx_percent=slo.error_rate_5xx_percent,
+            latency_p99_seconds=slo.latency_p99_ms / 1000,
+            unhealthy_hosts_max=slo.unhealthy_hosts_max,
+            evaluation_periods=slo.evaluation_window_minutes,
+        )
+
+
+class DeploymentAlarms(Construct):
+    """5xx rate, p99 latency and unhealthy hosts; each notifies ``topic`` and is listed in ``alarms``.
+
+    Missing data counts as not breaching: a quiet environment must not roll back a healthy deployment.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        thresholds: AlarmThresholds,
+        load_balancer: elbv2.ApplicationLoadBalancer,
+        target_groups: Sequence[elbv2.ApplicationTargetGroup],
+        topic: sns.ITopic,
+        name_prefix: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        lb = load_balancer.metrics
+        error_rate = cloudwatch.MathExpression(
+            expression="IF(requests > 0, 100 * (target5xx + elb5xx) / requests, 0)",
+            using_metrics={
+                "target5xx": lb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=PERIOD),
+                "elb5xx": lb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=PERIOD),
+                "requests": lb.request_count(period=PERIOD),
+            },
+            label="5xx rate (%)",
+            period=PERIOD,
+        )
+        unhealthy = cloudwatch.MathExpression(
+            expression="MAX([" + ", ".join(f"tg{i}" for i in range(len(target_groups))) + "])",
+            using_metrics={
+                f"tg{i}": tg.metrics.unhealthy_host_count(period=PERIOD, statistic="Maximum")
+                for i, tg in enumerate(target_groups)
+            },
+            label="unhealthy targets",
+            period=PERIOD,
+        )
+        self.error_rate = self._alarm(
+            "ErrorRate", f"{name_prefix}-5xx-rate", error_rate, thresholds.error_rate_5xx_percent, thresholds
+        )
+        self.latency = self._alarm(
+            "LatencyP99",
+            f"{name_prefix}-latency-p99",
+            lb.target_response_time(period=PERIOD, statistic="p99"),
+            thresholds.latency_p99_seconds,
+            thresholds,
+        )
+        self.unhealthy_hosts = self._alarm(
+            "UnhealthyHosts", f"{name_prefix}-unhealthy-hosts", unhealthy, thresholds.unhealthy_hosts_max, thresholds
+        )
+        self.alarms = (self.error_rate, self.latency, self.unhealthy_hosts)
+        for alarm in self.alarms:
+            alarm.add_alarm_action(cw_actions.SnsAction(topic))
+            alarm.add_ok_action(cw_actions.SnsAction(topic))
+
+    def _alarm(
+        self, id_: str, name: str, metric: cloudwatch.IMetric, threshold: float, thresholds: AlarmThresholds
+    ) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self,
+            id_,
+            alarm_name=name,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=thresholds.evaluation_periods,
+            # A majority of the window, so a canary bake sees a sustained breach before it ends.
+            datapoints_to_alarm=thresholds.evaluation_periods // 2 + 1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )

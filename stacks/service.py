@@ -1,0 +1,307 @@
+"""The regional service: ECS Fargate behind an HTTPS ALB with WAF, rolled out by ECS-native blue/green or canary.
+
+Rollouts shift the production listener rule between two target groups; the deployment alarms (from the SLO
+file) stop a bad rollout and roll it back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from stacks.access_logs import AccessLogBuckets, AccessLogProps
+from stacks.deployment_alarms import AlarmThresholds, DeploymentAlarms
+from stacks.keys import KeyArns, KeyRefs
+from stacks.logging import encrypted_log_group
+from stacks.network import APP_TIER, PUBLIC_TIER
+from stacks.roles import ManagedRole
+from stacks.waf import RegionalWaf, WafProps
+
+CONTAINER_NAME = "web"
+CONTAINER_USER = "10001"
+HEALTH_PATH = "/ready"  # readiness: a green task that cannot reach its database never takes traffic
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceProps:
+    name_prefix: str
+    environment: str
+    vpc: ec2.IVpc
+    keys: KeyArns
+    repository_name: str
+    image_tag: str
+    database_host: str
+    database_port: int
+    database_name: str
+    database_secret_name: str
+    domain_name: str
+    cpu: int
+    memory_mib: int
+    desired_count: int
+    min_count: int
+    max_count: int
+    container_port: int
+    deployment_strategy: Literal["BLUE_GREEN", "CANARY", "LINEAR"]
+    canary_percent: float
+    bake_time_minutes: int
+    fargate_spot: bool
+    requests_per_task_per_minute: int
+    waf_rate_limit_per_5_minutes: int
+    log_retention_days: int
+    thresholds: AlarmThresholds
+
+
+class ServiceStack(Stack):
+    def __init__(self, scope: Construct, id_: str, *, props: ServiceProps, **stack_args: object) -> None:
+        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+        self.props = props
+        self.keys = KeyRefs.imported(self, props.keys)
+        self.topic = sns.Topic(
+            self, "Alerts", display_name=f"{props.name_prefix} alerts", master_key=self.keys.telemetry,
+            enforce_ssl=True,
+        )
+        self.secret = secretsmanager.Secret.from_secret_name_v2(self, "DbSecret", props.database_secret_name)
+        self.repository = ecr.Repository.from_repository_name(self, "Repository", props.repository_name)
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=props.vpc,
+            container_insights_v2=ecs.ContainerInsights.ENHANCED,
+            enable_fargate_capacity_providers=props.fargate_spot,
+        )
+        self.task_definition = self._task_definition()
+        self.load_balancer, self.https_listener = self._load_balancer()
+        self.blue, self.green = (self._target_group("Blue"), self._target_group("Green"))
+        self.production_rule = elbv2.ApplicationListenerRule(
+            self,
+            "ProductionRule",
+            listener=self.https_listener,
+            priority=10,
+            conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+            # ECS-native blue/green requires the rule to forward to both groups; ECS moves the weights.
+            action=elbv2.ListenerAction.weighted_forward(
+                [elbv2.WeightedTargetGroup(target_group=self.blue, weight=100),
+                 elbv2.WeightedTargetGroup(target_group=self.green, weight=0)]
+            ),
+        )
+        self.deployment_alarms = DeploymentAlarms(
+            self,
+            "DeploymentAlarms",
+            thresholds=props.thresholds,
+            load_balancer=self.load_balancer,
+            target_groups=[self.blue, self.green],
+            topic=self.topic,
+            name_prefix=props.name_prefix,
+        )
+        self.service = self._service()
+        self._autoscaling()
+        self.waf = RegionalWaf(
+            self,
+            "Waf",
+            props=WafProps(
+                name=props.name_prefix,
+                rate_limit_per_5_minutes=props.waf_rate_limit_per_5_minutes,
+                telemetry_key=self.keys.telemetry,
+                log_retention_days=props.log_retention_days,
+            ),
+            resource_arn=self.load_balancer.load_balancer_arn,
+        )
+
+    def _task_definition(self) -> ecs.FargateTaskDefinition:
+        props = self.props
+        log_group = encrypted_log_group(
+            self, "AppLogs", key=self.keys.telemetry, retention_days=props.log_retention_days
+        )
+        secret_arn_for_policies = f"{self.secret.secret_arn}-??????"
+        repository_arn = f"arn:aws:ecr:{self.region}:{self.account}:repository/{props.repository_name}"
+        execution = ManagedRole(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="ECS agent: pull the image, write logs, inject secrets",
+            statements=[
+                # GetAuthorizationToken is account-wide by design; it has no resource to scope to.
+                iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+                    resources=[repository_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+                ),
+                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn_for_policies]),
+                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys.data.key_arn]),
+            ],
+        )
+        task = ManagedRole(
+            self,
+            "TaskRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="The records service: re-read its database secret after rotation",
+            statements=[
+                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn_for_policies]),
+                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys.data.key_arn]),
+            ],
+        )
+        definition = ecs.FargateTaskDefinition(
+            self,
+            "Task",
+            cpu=props.cpu,
+            memory_limit_mib=props.memory_mib,
+            execution_role=execution.immutable,
+            task_role=task.immutable,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.ARM64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+            volumes=[ecs.Volume(name="tmp")],
+        )
+        container = definition.add_container(
+            CONTAINER_NAME,
+            image=ecs.ContainerImage.from_ecr_repository(self.repository, props.image_tag),
+            user=CONTAINER_USER,
+            readonly_root_filesystem=True,
+            port_mappings=[ecs.PortMapping(container_port=props.container_port)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group),
+            # Non-secret settings only; the credentials arrive through `secrets` below.
+            environment={
+                "APP_ENV": props.environment,
+                "APP_REGION": self.region,
+                "DB_HOST": props.database_host,
+                "DB_PORT": str(props.database_port),
+                "DB_NAME": props.database_name,
+                "DB_SECRET_ID": props.database_secret_name,
+                "PORT": str(props.container_port),
+            },
+            secrets={
+                "DB_USERNAME": ecs.Secret.from_secrets_manager(self.secret, "username"),
+                "DB_PASSWORD": ecs.Secret.from_secrets_manager(self.secret, "password"),
+            },
+        )
+        # The root filesystem is read-only; gunicorn and Python still need a scratch directory.
+        container.add_mount_points(ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False))
+        return definition
+
+    def _load_balancer(self) -> tuple[elbv2.ApplicationLoadBalancer, elbv2.ApplicationListener]:
+        props = self.props
+        logs = AccessLogBuckets(self, "AccessLogs", props=AccessLogProps(retention_days=props.log_retention_days))
+        load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "Alb",
+            vpc=props.vpc,
+            internet_facing=True,
+            vpc_subnets=ec2.SubnetSelection(subnet_group_name=PUBLIC_TIER),
+            deletion_protection=True,
+            drop_invalid_header_fields=True,
+        )
+        load_balancer.log_access_logs(logs.load_balancer, prefix="alb")
+        certificate = acm.Certificate(
+            self,
+            "Certificate",
+            domain_name=f"origin.{props.domain_name}",
+            subject_alternative_names=[f"{self.region}.{props.domain_name}"],
+            validation=acm.CertificateValidation.from_dns(),
+        )
+        https = load_balancer.add_listener(
+            "Https",
+            port=443,
+            protocol=elbv2.ApplicationProtocol.HTTPS,
+            certificates=[certificate],
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+            default_action=elbv2.ListenerAction.fixed_response(404, content_type="application/json",
+                                                               message_body='{"error": "not found"}'),
+        )
+        load_balancer.add_redirect(source_port=80, target_port=443)
+        return load_balancer, https
+
+    def _target_group(self, colour: str) -> elbv2.ApplicationTargetGroup:
+        return elbv2.ApplicationTargetGroup(
+            self,
+            colour,
+            vpc=self.props.vpc,
+            port=self.props.container_port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.IP,
+            deregistration_delay=Duration.seconds(30),
+            health_check=elbv2.HealthCheck(
+                path=HEALTH_PATH, healthy_threshold_count=2, unhealthy_threshold_count=3,
+                interval=Duration.seconds(10), timeout=Duration.seconds(5),
+            ),
+        )
+
+    def _service(self) -> ecs.FargateService:
+        props = self.props
+        strategy = ecs.DeploymentStrategy[props.deployment_strategy]
+        shift = ecs.TrafficShiftConfig(
+            step_percent=props.canary_percent, step_bake_time=Duration.minutes(props.bake_time_minutes)
+        )
+        spot = (
+            [
+                ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=props.min_count, weight=1),
+                ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=3),
+            ]
+            if props.fargate_spot
+            else None
+        )
+        service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=self.cluster,
+            task_definition=self.task_definition,
+            desired_count=props.desired_count,
+            vpc_subnets=ec2.SubnetSelection(subnet_group_name=APP_TIER),
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            health_check_grace_period=Duration.seconds(60),
+            capacity_provider_strategies=spot,
+            deployment_strategy=strategy,
+            bake_time=Duration.minutes(props.bake_time_minutes),
+            canary_configuration=shift if strategy == ecs.DeploymentStrategy.CANARY else None,
+            linear_configuration=shift if strategy == ecs.DeploymentStrategy.LINEAR else None,
+            deployment_alarms=ecs.DeploymentAlarmConfig(
+                alarm_names=[alarm.alarm_name for alarm in self.deployment_alarms.alarms],
+                behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+            ),
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+        )
+        target = service.load_balancer_target(
+            container_name=CONTAINER_NAME,
+            container_port=props.container_port,
+            alternate_target=ecs.AlternateTarget(
+                "Green",
+                alternate_target_group=self.green,
+                production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(self.production_rule),
+            ),
+        )
+        target.attach_to_application_target_group(self.blue)
+        return service
+
+    def _autoscaling(self) -> None:
+        props = self.props
+        scaling = self.service.auto_scale_task_count(min_capacity=props.min_count, max_capacity=props.max_count)
+        scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
+        # Request scaling follows the load balancer, not a target group: blue and green trade places on
+        # every rollout, so a per-target-group metric would watch the idle colour half the time.
+        busy = props.requests_per_task_per_minute * props.min_count
+        scaling.scale_on_metric(
+            "Requests",
+            metric=self.load_balancer.metrics.request_count(period=Duration.minutes(1)),
+            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            scaling_steps=[
+                appscaling.ScalingInterval(upper=busy // 2, change=-1),
+                appscaling.ScalingInterval(lower=busy, change=+1),
+                appscaling.ScalingInterval(lower=busy * 2, change=+3),
+            ],
+        )

@@ -1,0 +1,91 @@
+"""A regional WAFv2 web ACL for the load balancer: AWS managed rule groups, a per-IP rate limit, logging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from stacks.logging import encrypted_log_group
+
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesSQLiRuleSet",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WafProps:
+    name: str
+    rate_limit_per_5_minutes: int
+    telemetry_key: kms.IKey
+    log_retention_days: int
+
+
+def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+    )
+
+
+def _managed_rule(priority: int, name: str) -> wafv2.CfnWebACL.RuleProperty:
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS", name=name
+            )
+        ),
+        visibility_config=_visibility(name),
+    )
+
+
+class RegionalWaf(Construct):
+    def __init__(self, scope: Construct, id_: str, *, props: WafProps, resource_arn: str) -> None:
+        super().__init__(scope, id_)
+        rate_rule = wafv2.CfnWebACL.RuleProperty(
+            name="RateLimitPerIp",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    aggregate_key_type="IP", limit=props.rate_limit_per_5_minutes
+                )
+            ),
+            visibility_config=_visibility("RateLimitPerIp"),
+        )
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            name=props.name,
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility(props.name),
+            rules=[rate_rule] + [_managed_rule(i + 1, n) for i, n in enumerate(MANAGED_RULE_GROUPS)],
+        )
+        wafv2.CfnWebACLAssociation(self, "Association", resource_arn=resource_arn, web_acl_arn=self.web_acl.attr_arn)
+        # WAF only delivers to log groups whose name starts with this prefix.
+        log_group_name = f"aws-waf-logs-{props.name}"
+        log_group = encrypted_log_group(
+            self,
+            "Logs",
+            key=props.telemetry_key,
+            retention_days=props.log_retention_days,
+            log_group_name=log_group_name,
+        )
+        # WAF wants the log group ARN without the ":*" suffix that the log group's Arn attribute carries.
+        logging = wafv2.CfnLoggingConfiguration(
+            self,
+            "Logging",
+            resource_arn=self.web_acl.attr_arn,
+            log_destination_configs=[
+                f"arn:aws:logs:{log_group.stack.region}:{log_group.stack.account}:log-group:{log_group_name}"
+            ],
+        )
+        logging.node.add_dependency(log_group)
