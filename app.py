@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from aspects import GuardError, guard
+from aspects.guard import GuardError, guard
 from aspects.gate import ReportMissing, judge_report, load_report
 from policies.acknowledgments import RegistryError, load_registry
 from policies.slo import SloError, load_slo

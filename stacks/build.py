@@ -11,10 +11,9 @@ from typing import Any
 import aws_cdk as cdk
 
 from policies.slo import SloCatalog
-from stacks.config import AppConfig
+from stacks.config import CDK_JSON, AppConfig
 from stacks.stage import EnvironmentStage
 
-CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 DEFAULT_OUTDIR = "cdk.out"
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 REQUIRED_TAG_KEYS = ("Project", "Environment", "Owner", "DataClassification", "CostCenter")
 ENV_SELECTOR_KEY = "env"
 ALL_ENVIRONMENTS = "all"

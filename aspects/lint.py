@@ -1,0 +1,73 @@
+"""cfn-lint over every synthesized template: errors fail, warnings are counted and shown.
+
+    python -m aspects.lint [cdk.out]      exit 0 no errors; 1 errors; 2 no templates to lint
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cfnlint.api import ManualArgs, lint_by_config
+
+from stacks.config import CDK_JSON, load_config
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    rule_id: str
+    template: str
+    line: int
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.rule_id.startswith("E")
+
+
+@dataclass(frozen=True)
+class LintResult:
+    templates: int
+    findings: list[LintFinding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[LintFinding]:
+        return [f for f in self.findings if f.is_error]
+
+
+def templates_under(outdir: Path) -> list[Path]:
+    return sorted(outdir.rglob("*.template.json"))
+
+
+def lint_templates(templates: list[Path], regions: list[str]) -> LintResult:
+    """Lint all templates in one run (one rule set load, not one per file) against every deployed region."""
+    matches = lint_by_config(ManualArgs(templates=[str(t) for t in templates], regions=regions))
+    findings = [
+        LintFinding(rule_id=m.rule.id, template=str(m.filename), line=m.linenumber, message=m.message)
+        for m in matches
+    ]
+    return LintResult(templates=len(templates), findings=findings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    outdir = Path(args[0] if args else "cdk.out")
+    templates = templates_under(outdir)
+    if not templates:
+        print(f"cfn-lint: INCONCLUSIVE: no templates under {outdir}; run the synth first", file=sys.stderr)
+        return 2
+    project = load_config(CDK_JSON).project
+    result = lint_templates(templates, [project.primary_region, project.secondary_region])
+    for finding in result.errors:
+        print(f"cfn-lint: {finding.rule_id} {finding.template}:{finding.line} {finding.message}", file=sys.stderr)
+    warnings = Counter(f.rule_id for f in result.findings if not f.is_error)
+    shown = ", ".join(f"{rule} x{count}" for rule, count in sorted(warnings.items())) or "none"
+    verdict = "FAIL" if result.errors else "PASS"
+    print(f"cfn-lint: {verdict}: {result.templates} templates, {len(result.errors)} errors, warnings: {shown}")
+    return 1 if result.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
