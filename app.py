@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from aspects.guard import GuardError, guard
 from aspects.gate import ReportMissing, judge_report, load_report
@@ -28,8 +29,9 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def main() -> int:
-    app = new_app()
+def main(*, context: dict[str, Any] | None = None, outdir: str | None = None) -> int:
+    """Tests pass ``context`` and ``outdir``; the CLI passes them through the environment instead."""
+    app = new_app(outdir=outdir, context=context)
     context = app.node.get_all_context()
     try:
         config = load_config(CDK_JSON, overrides=context)
@@ -64,7 +66,8 @@ def main() -> int:
     environments = ",".join(stage.node.id for stage in stages)
     summary = (
         f"environments {environments}, {len(verdict.violations)} violations, "
-        f"{len(verdict.unused)} unused acknowledgments, acknowledged findings: {packs}"
+        f"{len(verdict.unused)} unused acknowledgments, {len(verdict.warnings)} non-blocking warnings, "
+        f"acknowledged findings: {packs}"
     )
     if problems:
         return _fail(f"FAIL: {summary}", 1)

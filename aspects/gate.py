@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from aspects.nag import AppliedAcknowledgment
+from aspects.nag import PACKS, AppliedAcknowledgment
 
 REPORT_FILE = "validation-report.json"
 
@@ -27,6 +27,7 @@ class ReportMissing(FileNotFoundError):
 @dataclass(frozen=True)
 class SynthVerdict:
     violations: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
     acknowledged_per_pack: Mapping[str, int] = field(default_factory=dict)
 
@@ -45,19 +46,22 @@ def load_report(outdir: Path) -> dict[str, Any]:
     return document
 
 
-def _violation_lines(report: Mapping[str, Any]) -> list[str]:
-    lines = []
+def _blocks(plugin_name: str, severity: str) -> bool:
+    """Every nag finding blocks, warnings included (the project's rule, and cdk-nag's own verdict); other
+    validators (CloudFormation Validate, construct annotations) block on errors and only inform on warnings."""
+    return plugin_name in PACKS or severity == "error"
+
+
+def _violation_lines(report: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    blocking, informing = [], []
     for plugin in report.get("pluginReports", []):
+        name = str(plugin.get("pluginName"))
         for violation in plugin.get("violations", []):
-            if plugin.get("pluginName") == "Construct Annotations" and violation.get("severity") != "error":
-                continue  # construct warnings (e.g. CDK's suggestions) inform; they do not block
+            description = " ".join(str(violation.get("description", "")).split())[:200]
+            target = blocking if _blocks(name, str(violation.get("severity"))) else informing
             for construct in violation.get("violatingConstructs", []):
-                description = " ".join(str(violation.get("description", "")).split())[:200]
-                lines.append(
-                    f"{plugin.get('pluginName')}: {violation.get('ruleName')} at "
-                    f"{construct.get('constructPath')}: {description}"
-                )
-    return lines
+                target.append(f"{name}: {violation.get('ruleName')} at {construct.get('constructPath')}: {description}")
+    return blocking, informing
 
 
 def _suppressions(report: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -85,4 +89,7 @@ def judge_report(report: Mapping[str, Any], applied: Sequence[AppliedAcknowledgm
                     "the finding is fixed, so remove the rule from the entry"
                 )
     per_pack = Counter(plugin for plugin, _, _ in suppressions)
-    return SynthVerdict(violations=_violation_lines(report), unused=unused, acknowledged_per_pack=dict(per_pack))
+    blocking, informing = _violation_lines(report)
+    return SynthVerdict(
+        violations=blocking, warnings=informing, unused=unused, acknowledged_per_pack=dict(per_pack)
+    )

@@ -19,6 +19,9 @@ from constructs import IConstruct
 from policies.acknowledgments import AcknowledgmentEntry, Registry
 
 PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
+# cdk-nag's write_suppressions_to_cloud_formation only records its own (plain-id) suppressions; the namespaced
+# ones used here are suppressed by CDK core, so the registry writes its own record into each template.
+METADATA_KEY = "acknowledgments"
 
 
 class GuardError(ValueError):
@@ -48,6 +51,20 @@ def _matching(nodes: Sequence[IConstruct], patterns: Sequence[str]) -> list[ICon
     return [n for n in nodes if any(fnmatchcase(n.node.path, pattern) for pattern in patterns)]
 
 
+def _record_in_template(node: IConstruct, entry: AcknowledgmentEntry) -> None:
+    resource = node if isinstance(node, cdk.CfnResource) else node.node.default_child
+    if isinstance(resource, cdk.CfnResource):
+        existing = resource.get_metadata(METADATA_KEY) or []
+        record = {
+            "id": entry.id,
+            "rules": list(entry.rules),
+            "reason": entry.reason,
+            "owner": entry.owner,
+            "expires": entry.expires.isoformat(),
+        }
+        resource.add_metadata(METADATA_KEY, [*existing, record])
+
+
 def apply_acknowledgments(
     stages: Sequence[cdk.Stage], registry: Registry, today: dt.date
 ) -> list[AppliedAcknowledgment]:
@@ -75,6 +92,7 @@ def apply_acknowledgments(
                 cdk.Validations.of(node).acknowledge(
                     *[cdk.Acknowledgment(id=rule, reason=reason) for rule in entry.rules]
                 )
+                _record_in_template(node, entry)
             applied.append(AppliedAcknowledgment(entry, environment, tuple(n.node.path for n in matched)))
     if problems:
         raise GuardError(problems)

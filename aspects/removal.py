@@ -29,5 +29,6 @@ class StatefulResourcesRetained(ValidatingAspect):
             return None
         policy = node.cfn_options.deletion_policy
         if policy != cdk.CfnDeletionPolicy.RETAIN:
-            return f"{node.cfn_resource_type} has DeletionPolicy {policy}; production data must be retained"
+            shown = policy.name.title() if policy else "unset (Delete)"
+            return f"{node.cfn_resource_type} has DeletionPolicy {shown}; production data must be retained"
         return None

@@ -31,7 +31,3 @@ class ManagedRole(Construct):
             self, "Role", assumed_by=assumed_by, managed_policies=[self.policy], description=description
         )
         self.immutable = self.role.without_policy_updates()
-
-    def add_statements(self, *statements: iam.PolicyStatement) -> None:
-        for statement in statements:
-            self.policy.add_statements(statement)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from aspects.gate import ReportMissing, judge_report, load_report
+from aspects.nag import AppliedAcknowledgment
+from policies.acknowledgments import AcknowledgmentEntry
+
+ENTRY = AcknowledgmentEntry(
+    id="public-alb",
+    rules=("AwsSolutions::AwsSolutions-EC23",),
+    paths=("*/Alb/SecurityGroup/Resource",),
+    reason="The ALB is the public entry point and must accept HTTPS.",
+    owner="net",
+    expires=dt.date(2027, 1, 1),
+)
+APPLIED = [AppliedAcknowledgment(ENTRY, "dev", ("dev/Service-use1/Alb/SecurityGroup/Resource",))]
+
+
+def report(violations=(), suppressed=(), plugin="AwsSolutions"):
+    return {"pluginReports": [{"pluginName": plugin, "violations": list(violations), "suppressedViolations": list(suppressed)}]}
+
+
+def violation(rule="AwsSolutions-S1", severity="error", path="dev/X/Bucket/Resource"):
+    return {"ruleName": rule, "severity": severity, "description": "bad", "violatingConstructs": [{"constructPath": path}]}
+
+
+SUPPRESSED = {"acknowledgedId": "AwsSolutions::AwsSolutions-EC23", "acknowledgedAt": "dev/Service-use1/Alb/SecurityGroup/Resource"}
+
+
+def test_clean_report_with_used_acknowledgment_passes():
+    verdict = judge_report(report(suppressed=[SUPPRESSED]), APPLIED)
+    assert verdict.passed and verdict.acknowledged_per_pack == {"AwsSolutions": 1}
+
+
+def test_any_nag_finding_blocks_even_a_warning():
+    verdict = judge_report(report([violation(severity="warning")], [SUPPRESSED]), APPLIED)
+    assert not verdict.passed
+    assert verdict.violations == ["AwsSolutions: AwsSolutions-S1 at dev/X/Bucket/Resource: bad"]
+
+
+def test_validator_warnings_inform_but_errors_block():
+    warning = judge_report(report([violation("W3010", "warning")], plugin="CloudFormation Validate"), [])
+    assert warning.passed and len(warning.warnings) == 1
+    error = judge_report(report([violation("E3025", "error")], plugin="CloudFormation Validate"), [])
+    assert not error.passed
+
+
+def test_construct_errors_from_guards_block():
+    verdict = judge_report(report([violation("Annotation::error-annotation")], plugin="Construct Annotations"), [])
+    assert not verdict.passed
+
+
+def test_acknowledgment_that_suppressed_nothing_fails():
+    verdict = judge_report(report(), APPLIED)
+    assert not verdict.passed
+    assert verdict.unused == [
+        "acknowledgment 'public-alb' rule AwsSolutions::AwsSolutions-EC23 suppressed nothing in 'dev'; "
+        "the finding is fixed, so remove the rule from the entry"
+    ]
+
+
+def test_suppression_elsewhere_does_not_count_as_use():
+    elsewhere = {**SUPPRESSED, "acknowledgedAt": "dev/Other/Thing/Resource"}
+    assert judge_report(report(suppressed=[elsewhere]), APPLIED).unused
+
+
+def test_missing_report_cannot_be_judged(tmp_path):
+    with pytest.raises(ReportMissing):
+        load_report(tmp_path)
+    (tmp_path / "validation-report.json").write_text("{not json")
+    with pytest.raises(ReportMissing):
+        load_report(tmp_path)
+
+
+def test_report_is_read_from_the_assembly(tmp_path):
+    (tmp_path / "validation-report.json").write_text(json.dumps(report()))
+    assert load_report(tmp_path)["pluginReports"][0]["pluginName"] == "AwsSolutions"

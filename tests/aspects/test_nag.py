@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import datetime as dt
+from fnmatch import fnmatchcase
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_s3 as s3
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+
+from aspects.nag import METADATA_KEY, GuardError, apply_acknowledgments
+from policies.acknowledgments import parse_registry
+
+TODAY = dt.date(2026, 11, 23)
+PACKS = {"AwsSolutions": AwsSolutionsChecks, "HIPAA.Security": HIPAASecurityChecks, "NIST.800.53.R5": NIST80053R5Checks}
+
+
+def _rule_names(report) -> set[str]:
+    return {v.rule_name for v in report.violations}
+
+
+def test_packs_flag_an_unencrypted_public_bucket_and_database(stack):
+    s3.CfnBucket(stack, "Plain")
+    rds.CfnDBInstance(stack, "Db", engine="postgres", db_instance_class="db.t4g.micro", allocated_storage="20")
+    hipaa = HIPAASecurityChecks().validate_scope(stack)
+    assert not hipaa.success
+    assert {"HIPAA.Security-RDSStorageEncrypted", "HIPAA.Security-S3DefaultEncryptionKMS"} <= _rule_names(hipaa)
+    assert "NIST.800.53.R5-RDSStorageEncrypted" in _rule_names(NIST80053R5Checks().validate_scope(stack))
+    assert "AwsSolutions-RDS2" in _rule_names(AwsSolutionsChecks().validate_scope(stack))
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize("pack", sorted(PACKS))
+def test_every_finding_on_the_app_is_explained_by_a_registry_entry(synthesized, registry, env, pack):
+    report = PACKS[pack]().validate_scope(synthesized.stages[env])
+    unexplained = []
+    for violation in report.violations:
+        rule = f"{pack}::{violation.rule_name}"
+        for construct in violation.violating_resources:
+            path = construct.construct_path
+            if not any(rule in e.rules and any(fnmatchcase(path, p) for p in e.paths) for e in registry.entries):
+                unexplained.append(f"{rule} at {path}")
+    assert unexplained == []
+
+
+def _registry(**overrides):
+    entry = {
+        "id": "bucket-exception",
+        "rules": ["AwsSolutions::AwsSolutions-S1"],
+        "paths": ["*/Logs/Resource"],
+        "reason": "Terminal log sink: logging it would recurse forever.",
+        "owner": "platform",
+        "expires": "2027-01-31",
+        **overrides,
+    }
+    return parse_registry([entry])
+
+
+def _stage(env: str) -> cdk.Stage:
+    stage = cdk.Stage(cdk.App(), env)
+    s3.Bucket(cdk.Stack(stage, "Svc"), "Logs")
+    return stage
+
+
+def test_matching_entry_is_applied_and_recorded_in_the_template():
+    stage = _stage("dev")
+    (applied,) = apply_acknowledgments([stage], _registry(), TODAY)
+    assert applied.construct_paths == ("dev/Svc/Logs/Resource",)
+    resource = stage.node.find_child("Svc").node.find_child("Logs").node.default_child
+    (record,) = resource.get_metadata(METADATA_KEY)
+    assert record["owner"] == "platform" and record["expires"] == "2027-01-31"
+
+
+def test_entry_matching_no_construct_stops_the_build():
+    with pytest.raises(GuardError, match=r"acknowledgment 'bucket-exception' matches no construct in 'dev'"):
+        apply_acknowledgments([_stage("dev")], _registry(paths=["*/Nothing/Here"]), TODAY)
+
+
+def test_expired_entry_stops_the_build():
+    with pytest.raises(GuardError, match="expired on 2026-11-01"):
+        apply_acknowledgments([_stage("dev")], _registry(expires="2026-11-01"), TODAY)
+
+
+def test_entry_limited_to_prod_is_not_applied_or_required_elsewhere():
+    registry = _registry(environments=["prod"], paths=["*/Nothing/Here"])
+    assert apply_acknowledgments([_stage("dev")], registry, TODAY) == []

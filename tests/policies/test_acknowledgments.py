@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from policies.acknowledgments import MAX_TERM_DAYS, RegistryError, load_registry, parse_registry
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def entry(**overrides):
+    base = {
+        "id": "public-alb",
+        "rules": ["AwsSolutions::AwsSolutions-EC23"],
+        "paths": ["*/Service-*/Alb/SecurityGroup/Resource"],
+        "reason": "The ALB is the public entry point and must accept HTTPS from anyone.",
+        "owner": "platform-networking",
+        "expires": "2027-03-01",
+    }
+    return {**base, **overrides}
+
+
+def test_the_project_registry_loads_and_is_current():
+    registry = load_registry()
+    assert registry.entries
+    assert registry.problems(TODAY) == []
+    assert len(registry.entries) <= 25
+
+
+def test_every_entry_has_owner_reason_and_expiry():
+    for item in load_registry().entries:
+        assert item.owner and len(item.reason) >= 20 and item.expires > TODAY
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"rules": ["AwsSolutions-EC23"]}, "not namespaced"),
+        ({"reason": "too short"}, "at least 20 characters"),
+        ({"reason": "TODO explain why this is acceptable later"}, "vague"),
+        ({"reason": "This finding is a false positive for our case"}, "vague"),
+        ({"paths": []}, "at least 1 item"),
+        ({"expires": "someday"}, "valid date"),
+        ({"id": "Bad Id"}, "pattern"),
+    ],
+)
+def test_malformed_entries_are_rejected_with_the_entry_named(overrides, message):
+    with pytest.raises(RegistryError, match=message) as error:
+        parse_registry([entry(**overrides)])
+    assert "entry 0 ('" in str(error.value)
+
+
+def test_duplicate_ids_are_rejected():
+    with pytest.raises(RegistryError, match="repeat"):
+        parse_registry([entry(), entry()])
+
+
+def test_expired_entry_is_a_problem():
+    registry = parse_registry([entry(expires="2026-11-22")])
+    (problem,) = registry.problems(TODAY)
+    assert problem.startswith("acknowledgment 'public-alb' expired on 2026-11-22 (owner platform-networking)")
+
+
+def test_entry_may_not_run_past_the_review_term():
+    far = TODAY + dt.timedelta(days=MAX_TERM_DAYS + 1)
+    (problem,) = parse_registry([entry(expires=far.isoformat())]).problems(TODAY)
+    assert "pick an earlier review date" in problem
+
+
+def test_entry_can_be_limited_to_environments():
+    (item,) = parse_registry([entry(environments=["prod"])]).entries
+    assert item.applies_to("prod") and not item.applies_to("dev")
+
+
+def test_registry_file_errors_are_clear(tmp_path: Path):
+    with pytest.raises(RegistryError, match="not found"):
+        load_registry(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- id: [unclosed\n")
+    with pytest.raises(RegistryError, match="not valid YAML"):
+        load_registry(bad)
+    bad.write_text("id: not-a-list\n")
+    with pytest.raises(RegistryError, match="expected a list"):
+        load_registry(bad)

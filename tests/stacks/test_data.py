@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match
+
+from stacks.database import PROXY_PORT
+
+
+def _instance(synthesized, env, role):
+    instances = synthesized.template(env, role, "data").find_resources("AWS::RDS::DBInstance")
+    (resource,) = instances.values()
+    return resource
+
+
+def test_primary_is_multi_az_encrypted_private_and_tls_only(synthesized):
+    template = synthesized.template("prod", "primary", "data")
+    template.has_resource_properties(
+        "AWS::RDS::DBInstance",
+        {
+            "Engine": "postgres",
+            "EngineVersion": Match.string_like_regexp(r"^17\."),
+            "DBInstanceIdentifier": "records-prod-use1",
+            "MultiAZ": True,
+            "StorageEncrypted": True,
+            "KmsKeyId": Match.any_value(),
+            "PubliclyAccessible": False,
+            "EnableIAMDatabaseAuthentication": True,
+            "DeletionProtection": True,
+            "Port": "5433",
+            "MonitoringInterval": 60,
+            "EnablePerformanceInsights": True,
+            "PerformanceInsightsKMSKeyId": Match.any_value(),
+            "EnableCloudwatchLogsExports": ["postgresql", "upgrade"],
+            "BackupRetentionPeriod": 35,
+        },
+    )
+    template.has_resource_properties(
+        "AWS::RDS::DBParameterGroup", {"Parameters": Match.object_like({"rds.force_ssl": "1"})}
+    )
+
+
+def test_primary_is_retained_in_prod_and_snapshotted_elsewhere(synthesized):
+    assert _instance(synthesized, "prod", "primary")["DeletionPolicy"] == "Retain"
+    assert _instance(synthesized, "dev", "primary")["DeletionPolicy"] == "Snapshot"
+
+
+def test_credentials_come_from_a_rotated_kms_encrypted_secret_replicated_to_the_secondary(synthesized):
+    template = synthesized.template("staging", "primary", "data")
+    template.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        {
+            "Name": "records/staging/db",
+            "KmsKeyId": Match.any_value(),
+            "ReplicaRegions": [{"Region": "us-east-2", "KmsKeyId": "alias/records-staging-data"}],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SecretsManager::RotationSchedule",
+        {
+            "HostedRotationLambda": Match.object_like({"RotationType": "PostgreSQLSingleUser"}),
+            "RotationRules": {"ScheduleExpression": "rate(30 days)"},
+        },
+    )
+    instance = _instance(synthesized, "staging", "primary")
+    assert "MasterUserPassword" in instance["Properties"]
+    assert "resolve:secretsmanager" in str(instance["Properties"]["MasterUserPassword"])
+
+
+def test_no_helper_lambda_in_the_data_stack(synthesized):
+    synthesized.template("prod", "primary", "data").resource_count_is("AWS::Lambda::Function", 0)
+
+
+def test_proxy_pools_connections_over_tls_from_the_app_tier_only(synthesized):
+    template = synthesized.template("dev", "primary", "data")
+    template.has_resource_properties(
+        "AWS::RDS::DBProxy", {"EngineFamily": "POSTGRESQL", "RequireTLS": True, "DBProxyName": "records-dev-use1"}
+    )
+    app_cidrs = synthesized.stacks("dev", "primary").network.app_cidrs
+    proxy_groups = template.find_resources(
+        "AWS::EC2::SecurityGroup", {"Properties": {"GroupDescription": "RDS Proxy: PostgreSQL from the app tier"}}
+    )
+    (group,) = proxy_groups.values()
+    rules = group["Properties"]["SecurityGroupIngress"]
+    assert sorted(r["CidrIp"] for r in rules) == sorted(app_cidrs)
+    assert {(r["FromPort"], r["ToPort"]) for r in rules} == {(PROXY_PORT, PROXY_PORT)}
+
+
+def test_database_admits_only_proxy_and_rotation_on_its_port(synthesized):
+    template = synthesized.template("dev", "primary", "data")
+    ingress = template.find_resources("AWS::EC2::SecurityGroupIngress")
+    assert len(ingress) == 2
+    for rule in ingress.values():
+        assert rule["Properties"]["FromPort"] == 5433
+        assert "SourceSecurityGroupId" in rule["Properties"]
+        assert "CidrIp" not in rule["Properties"]
+
+
+@pytest.mark.parametrize("env, account", [("dev", "111111111111"), ("prod", "333333333333")])
+def test_replica_source_is_the_primary_instance_arn_from_config(synthesized, env, account):
+    synthesized.template(env, "secondary", "data").has_resource_properties(
+        "AWS::RDS::DBInstance",
+        {
+            "SourceDBInstanceIdentifier": f"arn:aws:rds:us-east-1:{account}:db:records-{env}-use1",
+            "DBInstanceIdentifier": f"records-{env}-use2",
+            "KmsKeyId": Match.any_value(),
+            "StorageEncrypted": Match.absent(),
+            "MultiAZ": True,
+            "Port": "5433",
+        },
+    )
+
+
+def _stack_outputs_read(node: object) -> list[dict]:
+    if isinstance(node, dict):
+        found = [node["Fn::GetStackOutput"]] if "Fn::GetStackOutput" in node else []
+        return found + [o for value in node.values() for o in _stack_outputs_read(value)]
+    if isinstance(node, list):
+        return [o for item in node for o in _stack_outputs_read(item)]
+    return []
+
+
+@pytest.mark.parametrize("unit", ["data", "service"])
+def test_secondary_reads_no_output_from_the_primary_region(synthesized, unit):
+    # Derived names, not cross-region references: the secondary must deploy while the primary region is down.
+    reads = _stack_outputs_read(synthesized.template("dev", "secondary", unit).to_json())
+    assert reads, "expected same-region weak references to the keys and network stacks"
+    assert {read["Region"] for read in reads} == {"us-east-2"}
+
+
+def test_secondary_data_deploys_after_the_primary_database(synthesized):
+    stage = synthesized.stages["prod"]
+    assert stage.primary.data in stage.secondary.data.dependencies
+    assert stage.secondary.keys in stage.primary.data.dependencies
+
+
+def test_primary_database_is_in_a_daily_backup_plan_with_configured_retention(synthesized):
+    template = synthesized.template("prod", "primary", "data")
+    template.has_resource_properties(
+        "AWS::Backup::BackupVault", {"BackupVaultName": "records-prod-use1", "EncryptionKeyArn": Match.any_value()}
+    )
+    template.has_resource_properties(
+        "AWS::Backup::BackupPlan",
+        {
+            "BackupPlan": {
+                "BackupPlanRule": [
+                    Match.object_like({"Lifecycle": {"DeleteAfterDays": 35}, "EnableContinuousBackup": True})
+                ],
+                "BackupPlanName": Match.any_value(),
+            }
+        },
+    )
+    template.resource_count_is("AWS::Backup::BackupSelection", 1)
+
+
+def test_data_props_need_exactly_one_role():
+    from stacks.data import DataProps
+    from stacks.keys import KeyArns
+
+    keys = KeyArns(data="arn:k", telemetry="arn:t")
+    with pytest.raises(ValueError, match="exactly one of primary or replica"):
+        DataProps(keys=keys)

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Capture, Match
+
+from policies.slo import SloCatalog
+
+
+def _service(synthesized, env, role="primary"):
+    (service,) = synthesized.template(env, role, "service").find_resources("AWS::ECS::Service").values()
+    return service["Properties"]
+
+
+def test_prod_rolls_out_blue_green_with_bake_time_and_alarm_rollback(synthesized):
+    config = _service(synthesized, "prod")["DeploymentConfiguration"]
+    assert config["Strategy"] == "BLUE_GREEN"
+    assert config["BakeTimeInMinutes"] == 15
+    assert config["Alarms"]["Enable"] is True and config["Alarms"]["Rollback"] is True
+    assert len(config["Alarms"]["AlarmNames"]) == 3
+    assert "CanaryConfiguration" not in config
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_other_environments_roll_out_as_canaries(synthesized, env):
+    config = _service(synthesized, env, "secondary")["DeploymentConfiguration"]
+    assert config["Strategy"] == "CANARY"
+    assert config["CanaryConfiguration"]["CanaryPercent"] == 10
+    assert config["Alarms"]["Rollback"] is True
+
+
+def test_deployment_alarms_are_the_service_alarms(synthesized):
+    template = synthesized.template("prod", "primary", "service")
+    names = _service(synthesized, "prod")["DeploymentConfiguration"]["Alarms"]["AlarmNames"]
+    alarm_ids = {name["Ref"] for name in names}
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert {alarms[i]["Properties"]["AlarmName"] for i in alarm_ids} == {
+        "records-prod-use1-5xx-rate", "records-prod-use1-latency-p99", "records-prod-use1-unhealthy-hosts"
+    }
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_alarm_thresholds_come_from_the_slo_file(synthesized, slo: SloCatalog, env):
+    objectives = slo.for_env(env)
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in synthesized.template(env, "primary", "service").find_resources("AWS::CloudWatch::Alarm").values()
+        if "AlarmName" in a["Properties"]
+    }
+    prefix = f"records-{env}-use1"
+    assert alarms[f"{prefix}-5xx-rate"]["Threshold"] == objectives.error_rate_5xx_percent
+    assert alarms[f"{prefix}-latency-p99"]["Threshold"] == objectives.latency_p99_ms / 1000
+    assert alarms[f"{prefix}-unhealthy-hosts"]["Threshold"] == objectives.unhealthy_hosts_max
+    for alarm in (alarms[f"{prefix}-5xx-rate"], alarms[f"{prefix}-latency-p99"]):
+        assert alarm["EvaluationPeriods"] == objectives.evaluation_window_minutes
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] and alarm["OKActions"]
+
+
+def test_production_rule_forwards_to_both_colours_and_ecs_owns_the_shift(synthesized):
+    template = synthesized.template("prod", "primary", "service")
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        {"Actions": [Match.object_like({"Type": "forward", "ForwardConfig": Match.object_like({
+            "TargetGroups": [Match.object_like({"Weight": 100}), Match.object_like({"Weight": 0})]})})]},
+    )
+    load_balancers = _service(synthesized, "prod")["LoadBalancers"]
+    assert load_balancers[0]["AdvancedConfiguration"]["AlternateTargetGroupArn"]
+    assert load_balancers[0]["AdvancedConfiguration"]["ProductionListenerRule"]
+    template.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 2)
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup", {"HealthCheckPath": "/ready", "TargetType": "ip"}
+    )
+
+
+def test_https_listener_uses_a_tls12_policy_and_acm_certificate(synthesized):
+    template = synthesized.template("staging", "secondary", "service")
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {"Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+         "Certificates": [{"CertificateArn": Match.any_value()}]},
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {"Protocol": "HTTP", "Port": 80, "DefaultActions": [Match.object_like(
+            {"Type": "redirect", "RedirectConfig": Match.object_like({"Protocol": "HTTPS", "Port": "443"})})]},
+    )
+    template.has_resource_properties(
+        "AWS::CertificateManager::Certificate",
+        {"DomainName": "origin.staging.records.example.com",
+         "SubjectAlternativeNames": ["us-east-2.staging.records.example.com"], "ValidationMethod": "DNS"},
+    )
+
+
+def test_load_balancer_drops_invalid_headers_logs_access_and_resists_deletion(synthesized):
+    attributes = Capture()
+    synthesized.template("dev", "primary", "service").has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing", "LoadBalancerAttributes": attributes}
+    )
+    values = {a["Key"]: a["Value"] for a in attributes.as_array()}
+    assert values["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert values["access_logs.s3.enabled"] == "true"
+    assert values["deletion_protection.enabled"] == "true"
+
+
+def test_waf_with_managed_rules_and_rate_limit_protects_the_load_balancer(synthesized):
+    template = synthesized.template("prod", "primary", "service")
+    acl = Capture()
+    template.has_resource_properties("AWS::WAFv2::WebACL", {"Scope": "REGIONAL", "Rules": acl})
+    names = {rule["Name"] for rule in acl.as_array()}
+    assert {"RateLimitPerIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"} <= names
+    association = template.find_resources("AWS::WAFv2::WebACLAssociation")
+    (assoc,) = association.values()
+    lb_id = next(iter(template.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer")))
+    assert assoc["Properties"]["ResourceArn"] == {"Ref": lb_id}
+    template.has_resource_properties(
+        "AWS::WAFv2::LoggingConfiguration",
+        {"LogDestinationConfigs": ["arn:aws:logs:us-east-1:333333333333:log-group:aws-waf-logs-records-prod-use1"]},
+    )
+
+
+def test_secrets_are_injected_not_written_into_environment_variables(synthesized):
+    (task,) = synthesized.template("prod", "secondary", "service").find_resources("AWS::ECS::TaskDefinition").values()
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    env_names = {e["Name"] for e in container["Environment"]}
+    secret_names = {s["Name"] for s in container["Secrets"]}
+    assert secret_names == {"DB_USERNAME", "DB_PASSWORD"}
+    assert not any("PASSWORD" in n or "TOKEN" in n for n in env_names)
+    assert all("password" not in str(e["Value"]).lower() for e in container["Environment"])
+    values = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+    assert values["DB_PASSWORD"] == "arn:aws:secretsmanager:us-east-2:333333333333:secret:records/prod/db:password::"
+
+
+def test_container_runs_read_only_as_non_root_with_encrypted_logs(synthesized):
+    (task,) = synthesized.template("dev", "primary", "service").find_resources("AWS::ECS::TaskDefinition").values()
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["User"] == "10001"
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    assert container["MountPoints"] == [{"ContainerPath": "/tmp", "ReadOnly": False, "SourceVolume": "tmp"}]
+    assert task["Properties"]["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+
+
+def test_task_roles_have_no_inline_policies_and_scoped_permissions(synthesized):
+    template = synthesized.template("dev", "primary", "service")
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    policies = template.find_resources("AWS::IAM::ManagedPolicy")
+    statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    wildcard = [s for s in statements if s["Resource"] == "*"]
+    assert [s["Action"] for s in wildcard] == ["ecr:GetAuthorizationToken"]
+
+
+def test_spot_capacity_outside_prod_only(synthesized):
+    dev_strategy = _service(synthesized, "dev")["CapacityProviderStrategy"]
+    assert {s["CapacityProvider"] for s in dev_strategy} == {"FARGATE", "FARGATE_SPOT"}
+    assert "CapacityProviderStrategy" not in _service(synthesized, "prod")
+
+
+def test_cluster_has_enhanced_container_insights(synthesized):
+    synthesized.template("prod", "primary", "service").has_resource_properties(
+        "AWS::ECS::Cluster", {"ClusterSettings": [{"Name": "containerInsights", "Value": "enhanced"}]}
+    )
+
+
+def test_autoscaling_between_configured_bounds_on_cpu_and_requests(synthesized):
+    template = synthesized.template("prod", "primary", "service")
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 3, "MaxCapacity": 12}
+    )
+    kinds = {p["Properties"]["PolicyType"] for p in template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()}
+    assert kinds == {"TargetTrackingScaling", "StepScaling"}
+
+
+def test_alert_topic_is_kms_encrypted(synthesized):
+    synthesized.template("dev", "primary", "service").has_resource_properties(
+        "AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()}
+    )
