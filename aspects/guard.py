@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 
+from aspects.base import GuardRules, ValidatingAspect
 from aspects.encryption import EncryptionAtRest
 from aspects.ingress import NoPublicIngress
 from aspects.nag import AppliedAcknowledgment, GuardError, apply_acknowledgments, register_packs
@@ -37,17 +38,17 @@ def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> None:
     env = stage.env_config
     aspects = cdk.Aspects.of(stage)
     apply_tags(stage, {**config.project.tags, "Environment": env.name})
-    if env.production:
-        aspects.add(RetainStatefulResources(), priority=cdk.AspectPriority.MUTATING)
-        aspects.add(StatefulResourcesRetained(), priority=cdk.AspectPriority.READONLY)
-    for validator in (
+    rules: list[ValidatingAspect] = [
         RequiredTags(REQUIRED_TAG_KEYS),
         EncryptionAtRest(),
         MinimumLogRetention(config.project.log_retention_floor(env)),
         NoPublicIngress(),
         ListenerTls(),
-    ):
-        aspects.add(validator, priority=cdk.AspectPriority.READONLY)
+    ]
+    if env.production:
+        aspects.add(RetainStatefulResources(), priority=cdk.AspectPriority.MUTATING)
+        rules.append(StatefulResourcesRetained())
+    aspects.add(GuardRules(rules), priority=cdk.AspectPriority.READONLY)
 
 
 def guard(

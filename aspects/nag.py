@@ -47,8 +47,8 @@ def register_packs(app: cdk.App) -> None:
     )
 
 
-def _matching(nodes: Sequence[IConstruct], patterns: Sequence[str]) -> list[IConstruct]:
-    return [n for n in nodes if any(fnmatchcase(n.node.path, pattern) for pattern in patterns)]
+def _matching(nodes: Sequence[tuple[str, IConstruct]], patterns: Sequence[str]) -> list[tuple[str, IConstruct]]:
+    return [(path, n) for path, n in nodes if any(fnmatchcase(path, pattern) for pattern in patterns)]
 
 
 def _record_in_template(node: IConstruct, entry: AcknowledgmentEntry) -> None:
@@ -76,7 +76,8 @@ def apply_acknowledgments(
     applied: list[AppliedAcknowledgment] = []
     for stage in stages:
         environment = stage.node.id
-        nodes = stage.node.find_all()
+        # Each node.path is a round trip to the jsii kernel: read every path once, not once per entry.
+        nodes = [(n.node.path, n) for n in stage.node.find_all()]
         for entry in registry.entries:
             if not entry.applies_to(environment):
                 continue
@@ -88,12 +89,12 @@ def apply_acknowledgments(
                 )
                 continue
             reason = f"{entry.reason} [ack {entry.id}; owner {entry.owner}; review by {entry.expires}]"
-            for node in matched:
+            for _, node in matched:
                 cdk.Validations.of(node).acknowledge(
                     *[cdk.Acknowledgment(id=rule, reason=reason) for rule in entry.rules]
                 )
                 _record_in_template(node, entry)
-            applied.append(AppliedAcknowledgment(entry, environment, tuple(n.node.path for n in matched)))
+            applied.append(AppliedAcknowledgment(entry, environment, tuple(path for path, _ in matched)))
     if problems:
         raise GuardError(problems)
     return applied

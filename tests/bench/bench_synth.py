@@ -1,0 +1,110 @@
+"""bench-synth: wall time of synthesizing every environment without and with the guards.
+
+Each measurement is a fresh process (import, build, synth), as `make synth` pays it; the best of REPEATS runs is
+reported because the machine is shared and noise only ever adds time. The built-in "CloudFormation Validate"
+plugin runs in both modes, so the ratio isolates what our Aspects and the three nag packs cost.
+
+    python tests/bench/bench_synth.py [--repeats N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_once(guarded: bool, outdir: str) -> dict:
+    """The measured body, executed in a child process."""
+    started = time.perf_counter()
+    sys.path.insert(0, str(ROOT))
+    from aspects.gate import judge_report, load_report
+    from aspects.guard import guard
+    from policies.acknowledgments import load_registry
+    from policies.slo import load_slo
+    from stacks.build import add_stages, new_app
+    from stacks.config import CDK_JSON, load_config
+
+    imported = time.perf_counter()
+    config = load_config(CDK_JSON)
+    app = new_app(outdir=outdir, context={"@aws-cdk/core:failSynthOnValidationErrors": False})
+    stages = add_stages(app, config, load_slo())
+    result = guard(app, config, stages, registry=load_registry()) if guarded else None
+    built = time.perf_counter()
+    app.synth()
+    synthesized = time.perf_counter()
+    stacks = sum(1 for _ in Path(outdir).rglob("*.template.json"))
+    counts: dict[str, int] = {}
+    violations = 0
+    if result is not None:
+        verdict = judge_report(load_report(Path(outdir)), result.acknowledgments)
+        counts, violations = dict(verdict.acknowledged_per_pack), len(verdict.violations)
+    return {
+        "import_s": imported - started,
+        "build_s": built - imported,
+        "synth_s": synthesized - built,
+        "stacks": stacks,
+        "acknowledged": counts,
+        "violations": violations,
+    }
+
+
+def measure(guarded: bool) -> dict:
+    with tempfile.TemporaryDirectory() as outdir:
+        started = time.perf_counter()
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", "guarded" if guarded else "unguarded", "--outdir", outdir],
+            capture_output=True, text=True, check=False, cwd=ROOT,
+        )
+        wall = time.perf_counter() - started
+    if child.returncode != 0:
+        raise SystemExit(f"bench-synth: child failed ({child.returncode}): {child.stderr.strip()[-500:]}")
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    return {**result, "wall_s": wall}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", choices=["guarded", "unguarded"])
+    parser.add_argument("--outdir")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_once(args.child == "guarded", args.outdir)))
+        return 0
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    runs = {mode: [measure(mode == "guarded") for _ in range(args.repeats)] for mode in ("unguarded", "guarded")}
+    best = {mode: min(r, key=lambda x: x["wall_s"]) for mode, r in runs.items()}
+    print(f"{'mode':<10} {'wall s':>7} {'import':>7} {'build':>7} {'synth':>7}  runs (wall s)")
+    for mode, result in best.items():
+        walls = ", ".join(f"{r['wall_s']:.1f}" for r in runs[mode])
+        print(f"{mode:<10} {result['wall_s']:7.1f} {result['import_s']:7.1f} {result['build_s']:7.1f} "
+              f"{result['synth_s']:7.1f}  {walls}")
+    guarded = best["guarded"]
+    if guarded["violations"]:
+        print(f"bench-synth: the guarded synthesis has {guarded['violations']} violations; fix them first")
+        return 1
+    for pack, count in sorted(guarded["acknowledged"].items()):
+        print(f"acknowledged findings, {pack}: {count}")
+    from policies.acknowledgments import load_registry
+
+    entries = len(load_registry().entries)
+    acknowledgments = sum(guarded["acknowledged"].values())
+    unguarded_s, guarded_s = best["unguarded"]["wall_s"], guarded["wall_s"]
+    print(f"templates {guarded['stacks']}, registry entries {entries}")
+    print(
+        f"bench-synth: unguarded {unguarded_s:.1f} s, guarded {guarded_s:.1f} s, "
+        f"ratio {guarded_s / unguarded_s:.2f}, acknowledgments {acknowledgments}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
