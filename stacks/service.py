@@ -270,6 +270,9 @@ class ServiceStack(Stack):
             bake_time=Duration.minutes(props.bake_time_minutes),
             canary_configuration=shift if strategy == ecs.DeploymentStrategy.CANARY else None,
             linear_configuration=shift if strategy == ecs.DeploymentStrategy.LINEAR else None,
+            # No circuit breaker: it applies to rolling deployments only (CloudFormation DeploymentCircuitBreaker);
+            # these alarms with the bake time stop and roll back a blue/green or canary rollout. CDK's
+            # "shouldUseCircuitBreaker" warning is therefore expected and reported as non-blocking.
             deployment_alarms=ecs.DeploymentAlarmConfig(
                 alarm_names=[alarm.alarm_name for alarm in self.deployment_alarms.alarms],
                 behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM,

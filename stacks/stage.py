@@ -74,9 +74,9 @@ class EnvironmentStage(cdk.Stage):
         secondary = config.region(env, "secondary")
         self.primary = self._regional(primary, peer=secondary, is_primary=True)
         self.secondary = self._regional(secondary, peer=primary, is_primary=False)
-        self.primary.data.add_dependency(self.secondary.keys, "the secret replica uses the secondary data key")
-        self.secondary.data.add_dependency(self.primary.data, "the read replica needs its source instance")
-        self.primary.registry.add_dependency(
+        self.primary.data.add_stack_dependency(self.secondary.keys, "the secret replica uses the secondary data key")
+        self.secondary.data.add_stack_dependency(self.primary.data, "the read replica needs its source instance")
+        self.primary.registry.add_stack_dependency(
             self.secondary.registry, "replication must not pre-create the secondary repository"
         )
 
@@ -129,7 +129,7 @@ class EnvironmentStage(cdk.Stage):
             props=self._service_props(region, keys, network, data),
             **self._stack_args("Service", region),
         )
-        service.add_dependency(registry, "the image repository must exist")
+        service.add_stack_dependency(registry, "the image repository must exist")
         return RegionalStacks(keys=keys, network=network, registry=registry, data=data, service=service)
 
     def _data_props(
