@@ -2,7 +2,8 @@
 """Synthesize every selected environment with its guards, then judge the validation report.
 
     python app.py                      all environments
-    cdk synth -c env=staging           one environment (also: -c image_tag=<sha>, -c account.prod=<id>)
+    cdk synth -c env=staging           one environment (also: -c image_tag=<sha>, -c account.prod=<id>,
+                                       -c registry=<proposed acknowledgments.yaml>)
 
 Exit codes: 0 synthesized and compliant; 1 findings (violations, unused acknowledgments);
 2 could not run (bad configuration, registry or SLO file).
@@ -36,7 +37,9 @@ def main(*, context: dict[str, Any] | None = None, outdir: str | None = None) ->
     try:
         config = load_config(CDK_JSON, overrides=context)
         stages = add_stages(app, config, load_slo(), selector=context.get("env"), image_tag=context.get("image_tag"))
-        result = guard(app, config, stages, registry=load_registry())
+        # -c registry=<file> evaluates a proposed registry change before it replaces the committed one.
+        registry = load_registry(Path(context["registry"])) if context.get("registry") else load_registry()
+        result = guard(app, config, stages, registry=registry)
     except (ConfigError, SloError, RegistryError) as error:
         return _fail(f"error: {error}", 2)
     except GuardError as error:
@@ -57,6 +60,8 @@ def main(*, context: dict[str, Any] | None = None, outdir: str | None = None) ->
     except ReportMissing as error:
         return _fail(f"error: no validation report to judge ({error})", 2)
 
+    if not verdict.judged:
+        return _fail(f"INCONCLUSIVE: no report from {verdict.missing_packs}; the nag packs did not run", 2)
     problems = verdict.violations + verdict.unused
     for line in problems[:MAX_LINES]:
         print(f"synth: {line}", file=sys.stderr)

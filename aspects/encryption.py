@@ -1,4 +1,4 @@
-"""Encryption at rest on every stateful resource."""
+"""Encryption at rest on every resource type that stores data (see ``aspects.stateful``)."""
 
 from __future__ import annotations
 

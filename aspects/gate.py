@@ -11,7 +11,6 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,16 @@ class SynthVerdict:
     warnings: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
     acknowledged_per_pack: Mapping[str, int] = field(default_factory=dict)
+    missing_packs: list[str] = field(default_factory=list)
+
+    @property
+    def judged(self) -> bool:
+        """A report without every nag pack is no evidence of compliance, whatever else it says."""
+        return not self.missing_packs
 
     @property
     def passed(self) -> bool:
-        return not self.violations and not self.unused
+        return self.judged and not self.violations and not self.unused
 
 
 def load_report(outdir: Path) -> dict[str, Any]:
@@ -78,11 +83,10 @@ def judge_report(report: Mapping[str, Any], applied: Sequence[AppliedAcknowledgm
     suppressions = _suppressions(report)
     unused = []
     for item in applied:
+        # Per environment and per acknowledged construct: a suppression elsewhere does not keep an entry alive.
+        where = set(item.construct_paths)
         for rule in item.entry.rules:
-            hit = any(
-                ack_id == rule and any(fnmatchcase(path, p) for p in item.entry.paths)
-                for _, ack_id, path in suppressions
-            )
+            hit = any(ack_id == rule and path in where for _, ack_id, path in suppressions)
             if not hit:
                 unused.append(
                     f"acknowledgment '{item.entry.id}' rule {rule} suppressed nothing in '{item.environment}'; "
@@ -90,6 +94,11 @@ def judge_report(report: Mapping[str, Any], applied: Sequence[AppliedAcknowledgm
                 )
     per_pack = Counter(plugin for plugin, _, _ in suppressions)
     blocking, informing = _violation_lines(report)
+    reported = {plugin.get("pluginName") for plugin in report.get("pluginReports", [])}
     return SynthVerdict(
-        violations=blocking, warnings=informing, unused=unused, acknowledged_per_pack=dict(per_pack)
+        violations=blocking,
+        warnings=informing,
+        unused=unused,
+        acknowledged_per_pack=dict(per_pack),
+        missing_packs=[pack for pack in PACKS if pack not in reported],
     )

@@ -66,5 +66,7 @@ def guard(
     for stage in stages:
         _guard_stage(stage, config)
     register_packs(app)
-    applied = apply_acknowledgments(stages, registry, today or dt.date.today())
+    applied = apply_acknowledgments(
+        stages, registry, today or dt.date.today(), known_environments=frozenset(config.environments)
+    )
     return GuardResult(acknowledgments=applied, registry=registry)

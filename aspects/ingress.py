@@ -1,7 +1,12 @@
-"""No ingress from the whole internet, except HTTP(S) to an internet-facing load balancer."""
+"""No ingress from the internet, except TCP 80/443 to an internet-facing load balancer.
+
+"The internet" is any source range that is not private address space, so splitting 0.0.0.0/0 into halves
+does not get around the rule.
+"""
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from typing import Any
 
 import aws_cdk as cdk
@@ -10,7 +15,6 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
 from aspects.base import Unresolvable, ValidatingAspect, resolved
 
-WORLD = frozenset({"0.0.0.0/0", "::/0"})
 PUBLIC_WEB_PORTS = frozenset({80, 443})
 
 
@@ -20,26 +24,31 @@ def _belongs_to_load_balancer(group: ec2.CfnSecurityGroup) -> bool:
     return wrapper is not None and isinstance(wrapper.node.scope, elbv2.ApplicationLoadBalancer)
 
 
+def _is_internet(source: Any) -> bool:
+    if not isinstance(source, str):
+        raise Unresolvable(f"ingress source {source!r}")
+    try:
+        network = ip_network(source, strict=False)
+    except ValueError:
+        raise Unresolvable(f"ingress source {source!r}") from None
+    return not network.is_private
+
+
 def _world_rule_problem(rule: dict[str, Any], load_balancer: bool) -> str | None:
     # Resolved L1 structs use the jsii (camelCase) keys.
     source = rule.get("cidrIp") or rule.get("cidrIpv6")
-    if not isinstance(source, str):
-        return None if source is None else _unresolvable(source)
-    if source not in WORLD:
+    if source is None or not _is_internet(source):
         return None
-    from_port, to_port = rule.get("fromPort"), rule.get("toPort")
-    if load_balancer and from_port == to_port and from_port in PUBLIC_WEB_PORTS:
+    protocol, from_port, to_port = rule.get("ipProtocol"), rule.get("fromPort"), rule.get("toPort")
+    if load_balancer and protocol in ("tcp", "6") and from_port == to_port and from_port in PUBLIC_WEB_PORTS:
         return None
-    ports = f"{from_port}-{to_port}" if from_port != to_port else f"{from_port}"
-    return f"admits {source} on port {ports}; only a load balancer may, and only on 80/443"
-
-
-def _unresolvable(value: Any) -> str:
-    raise Unresolvable(f"ingress source {value!r}")
+    ports = "all ports" if protocol in ("-1", -1) else (f"port {from_port}-{to_port}" if from_port != to_port
+                                                       else f"port {from_port}")
+    return f"admits {source} on {ports}; only a load balancer may, and only on TCP 80/443"
 
 
 class NoPublicIngress(ValidatingAspect):
-    """Ensure security groups admit the internet only to a load balancer on 80/443."""
+    """Ensure security groups admit the internet only to a load balancer on TCP 80/443."""
 
     rule_id = "Guard-Ingress"
 
@@ -53,6 +62,7 @@ class NoPublicIngress(ValidatingAspect):
             rule = {
                 "cidrIp": resolved(node, node.cidr_ip),
                 "cidrIpv6": resolved(node, node.cidr_ipv6),
+                "ipProtocol": resolved(node, node.ip_protocol),
                 "fromPort": resolved(node, node.from_port),
                 "toPort": resolved(node, node.to_port),
             }

@@ -66,14 +66,22 @@ def _record_in_template(node: IConstruct, entry: AcknowledgmentEntry) -> None:
 
 
 def apply_acknowledgments(
-    stages: Sequence[cdk.Stage], registry: Registry, today: dt.date
+    stages: Sequence[cdk.Stage],
+    registry: Registry,
+    today: dt.date,
+    known_environments: frozenset[str] = frozenset(),
 ) -> list[AppliedAcknowledgment]:
     """Acknowledge each entry's rules on the constructs its paths match, stage by stage.
 
-    :raise GuardError: an entry has expired or runs too long, or matches no construct in a stage it covers.
+    :raise GuardError: an entry has expired or runs too long, names an unknown environment, or one of its
+        paths matches no construct in a stage it covers.
     """
     problems = registry.problems(today)
     applied: list[AppliedAcknowledgment] = []
+    for entry in registry.entries:
+        strays = sorted(set(entry.environments) - known_environments) if known_environments else []
+        if strays:
+            problems.append(f"acknowledgment '{entry.id}' names unknown environments {strays}")
     for stage in stages:
         environment = stage.node.id
         # Each node.path is a round trip to the jsii kernel: read every path once, not once per entry.
@@ -81,13 +89,14 @@ def apply_acknowledgments(
         for entry in registry.entries:
             if not entry.applies_to(environment):
                 continue
-            matched = _matching(nodes, entry.paths)
-            if not matched:
+            stale = [pattern for pattern in entry.paths if not _matching(nodes, [pattern])]
+            if stale:
                 problems.append(
-                    f"acknowledgment '{entry.id}' matches no construct in '{environment}' "
-                    f"(paths {list(entry.paths)}); remove it or correct its paths"
+                    f"acknowledgment '{entry.id}' path {stale[0]!r} matches no construct in '{environment}'; "
+                    "remove it or correct it"
                 )
                 continue
+            matched = _matching(nodes, entry.paths)
             reason = f"{entry.reason} [ack {entry.id}; owner {entry.owner}; review by {entry.expires}]"
             for _, node in matched:
                 cdk.Validations.of(node).acknowledge(

@@ -175,7 +175,7 @@ class ProjectConfig(_Frozen):
 
 class AppConfig(_Frozen):
     project: ProjectConfig
-    environments: Mapping[str, EnvironmentConfig]
+    environments: Mapping[str, EnvironmentConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _regions_consistent(self) -> AppConfig:

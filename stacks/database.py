@@ -188,7 +188,10 @@ class PrimaryDatabase(Construct):
             vpc_subnets=ec2.SubnetSelection(subnet_group_name=DATA_TIER),
             security_groups=[proxy_sg],
             require_tls=True,
-            iam_auth=True,
+            # Clients log in with the secret's password (the service reads it from Secrets Manager and re-reads
+            # it after rotation), so the proxy must not demand IAM tokens. IAM auth stays on at the instance
+            # for operators' break-glass access.
+            iam_auth=False,
             role=proxy_role.immutable,
         )
         self._drop_token_port_rule()
@@ -245,6 +248,8 @@ class ReplicaDatabase(Construct):
             # Encrypted with this region's key; StorageEncrypted itself is inherited from the source and may not
             # be stated on a replica (CloudFormation validator F3020).
             storage_encryption_key=keys.data,
+            # The L2 default is gp2; a promoted replica becomes the primary and must match its storage.
+            storage_type=rds.StorageType.GP3,
             port=props.port,
             multi_az=True,
             deletion_protection=props.deletion_protection,

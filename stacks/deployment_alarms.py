@@ -23,6 +23,7 @@ class AlarmThresholds:
     latency_p99_seconds: float
     unhealthy_hosts_max: int
     evaluation_periods: int  # one-minute periods
+    min_requests_per_minute: float
 
     @classmethod
     def from_slo(cls, slo: ServiceLevelObjectives) -> AlarmThresholds:
@@ -31,13 +32,17 @@ class AlarmThresholds:
             latency_p99_seconds=slo.latency_p99_ms / 1000,
             unhealthy_hosts_max=slo.unhealthy_hosts_max,
             evaluation_periods=slo.evaluation_window_minutes,
+            min_requests_per_minute=slo.min_requests_per_window / slo.evaluation_window_minutes,
         )
 
 
 class DeploymentAlarms(Construct):
     """5xx rate, p99 latency and unhealthy hosts; each notifies ``topic`` and is listed in ``alarms``.
 
-    Missing data counts as not breaching: a quiet environment must not roll back a healthy deployment.
+    Missing data counts as not breaching: a quiet environment must not roll back a healthy deployment. The
+    converse is the limit of alarm-based rollback: ECS rolls back only on ALARM, so a rollout that sees too
+    little traffic during its bake is promoted unjudged. The promotion pipeline therefore drives load during
+    the bake and its load gate treats too few requests as inconclusive, never as a pass.
     """
 
     def __init__(
@@ -53,8 +58,14 @@ class DeploymentAlarms(Construct):
     ) -> None:
         super().__init__(scope, id_)
         lb = load_balancer.metrics
+        # The load balancer publishes 5xx counts only for minutes that have some, and math over a missing
+        # series yields no value, so each count is filled with 0. A minute with fewer requests than the SLO's
+        # sample floor is not judged (0): one error in three requests must not roll back a release.
         error_rate = cloudwatch.MathExpression(
-            expression="IF(requests > 0, 100 * (target5xx + elb5xx) / requests, 0)",
+            expression=(
+                f"IF(FILL(requests, 0) >= {thresholds.min_requests_per_minute:g}, "
+                "100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)"
+            ),
             using_metrics={
                 "target5xx": lb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=PERIOD),
                 "elb5xx": lb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=PERIOD),

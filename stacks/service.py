@@ -12,6 +12,7 @@ from typing import Literal
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -295,16 +296,34 @@ class ServiceStack(Stack):
         props = self.props
         scaling = self.service.auto_scale_task_count(min_capacity=props.min_count, max_capacity=props.max_count)
         scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
-        # Request scaling follows the load balancer, not a target group: blue and green trade places on
-        # every rollout, so a per-target-group metric would watch the idle colour half the time.
-        busy = props.requests_per_task_per_minute * props.min_count
+        # Requests per running task, from the load balancer rather than a target group: blue and green trade
+        # places on every rollout, so a per-target-group metric would watch the idle colour half the time.
+        per_task = cloudwatch.MathExpression(
+            expression="FILL(requests, 0) / MAX([FILL(tasks, 1), 1])",
+            using_metrics={
+                "requests": self.load_balancer.metrics.request_count(period=Duration.minutes(1)),
+                "tasks": cloudwatch.Metric(
+                    namespace="ECS/ContainerInsights",
+                    metric_name="RunningTaskCount",
+                    dimensions_map={
+                        "ClusterName": self.cluster.cluster_name,
+                        "ServiceName": self.service.service_name,
+                    },
+                    statistic="Average",
+                    period=Duration.minutes(1),
+                ),
+            },
+            label="requests per task per minute",
+            period=Duration.minutes(1),
+        )
+        target = props.requests_per_task_per_minute
         scaling.scale_on_metric(
-            "Requests",
-            metric=self.load_balancer.metrics.request_count(period=Duration.minutes(1)),
-            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            "RequestsPerTask",
+            metric=per_task,
+            adjustment_type=appscaling.AdjustmentType.PERCENT_CHANGE_IN_CAPACITY,
             scaling_steps=[
-                appscaling.ScalingInterval(upper=busy // 2, change=-1),
-                appscaling.ScalingInterval(lower=busy, change=+1),
-                appscaling.ScalingInterval(lower=busy * 2, change=+3),
+                appscaling.ScalingInterval(upper=target // 2, change=-10),
+                appscaling.ScalingInterval(lower=target, change=+25),
+                appscaling.ScalingInterval(lower=target * 2, change=+100),
             ],
         )

@@ -121,6 +121,13 @@ def test_clean_environment_passes_with_a_summary_line(tmp_path, capsys):
     assert "HIPAA.Security" in out[-1] and (tmp_path / "validation-report.json").exists()
 
 
+def test_report_without_the_nag_packs_is_inconclusive(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(app, "load_report", lambda _: {"pluginReports": []})
+    monkeypatch.setattr(app, "add_stages", lambda *a, **k: [])
+    assert app.main(context=DEV, outdir=str(tmp_path)) == 2
+    assert "INCONCLUSIVE" in capsys.readouterr().err
+
+
 def test_missing_report_is_inconclusive(monkeypatch, tmp_path, capsys):
     from aspects.gate import ReportMissing
 

@@ -66,3 +66,35 @@ def test_finding_becomes_a_construct_error(stack):
     EncryptionAtRest().visit(bucket)
     entries = [e for e in bucket.node.metadata if e.type == "aws:cdk:error"]
     assert entries and "[Guard-Encryption]" in entries[0].data
+
+
+def test_token_flag_is_reported_not_passed(stack):
+    from aws_cdk import aws_rds as rds_
+
+    flag = cdk.CfnParameter(stack, "Encrypt", type="String")
+    cluster = rds_.CfnDBCluster(stack, "C", engine="aurora-postgresql", storage_encrypted=cdk.Token.as_any(flag.value_as_string))
+    EncryptionAtRest().visit(cluster)
+    assert any("cannot judge storage_encrypted" in e.data for e in cluster.node.metadata if e.type == "aws:cdk:error")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: __import__("aws_cdk.aws_ec2", fromlist=["x"]).CfnVolume(s, "V", availability_zone="us-east-1a"),
+        lambda s: __import__("aws_cdk.aws_efs", fromlist=["x"]).CfnFileSystem(s, "F"),
+        lambda s: __import__("aws_cdk.aws_redshift", fromlist=["x"]).CfnCluster(
+            s, "R", cluster_type="single-node", db_name="d", master_username="u", node_type="ra3.large"),
+    ],
+)
+def test_other_data_stores_need_encryption_too(stack, make):
+    assert "is not true: data at rest is unencrypted" in judge(make(stack))
+
+
+def test_raw_cfn_resource_of_a_data_type_is_reported_not_passed(stack):
+    raw = cdk.CfnResource(stack, "Raw", type="AWS::S3::Bucket")
+    EncryptionAtRest().visit(raw)
+    assert any("raw CfnResource" in e.data for e in raw.node.metadata if e.type == "aws:cdk:error")
+
+
+def test_queue_with_a_customer_key_complies(stack):
+    assert judge(sqs.CfnQueue(stack, "Q", kms_master_key_id="alias/app")) is None

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from aspects.gate import ReportMissing, judge_report, load_report
-from aspects.nag import AppliedAcknowledgment
+from aspects.nag import PACKS, AppliedAcknowledgment
 from policies.acknowledgments import AcknowledgmentEntry
 
 ENTRY = AcknowledgmentEntry(
@@ -20,8 +20,11 @@ ENTRY = AcknowledgmentEntry(
 APPLIED = [AppliedAcknowledgment(ENTRY, "dev", ("dev/Service-use1/Alb/SecurityGroup/Resource",))]
 
 
-def report(violations=(), suppressed=(), plugin="AwsSolutions"):
-    return {"pluginReports": [{"pluginName": plugin, "violations": list(violations), "suppressedViolations": list(suppressed)}]}
+def report(violations=(), suppressed=(), plugin="AwsSolutions", packs=PACKS):
+    """Every pack reports (empty unless it is ``plugin``); ``plugin`` carries the given findings."""
+    reports = [{"pluginName": p, "violations": [], "suppressedViolations": []} for p in packs if p != plugin]
+    return {"pluginReports": reports + [
+        {"pluginName": plugin, "violations": list(violations), "suppressedViolations": list(suppressed)}]}
 
 
 def violation(rule="AwsSolutions-S1", severity="error", path="dev/X/Bucket/Resource"):
@@ -68,6 +71,22 @@ def test_suppression_elsewhere_does_not_count_as_use():
     assert judge_report(report(suppressed=[elsewhere]), APPLIED).unused
 
 
+def test_suppression_in_another_environment_does_not_keep_an_entry_alive():
+    in_prod = {**SUPPRESSED, "acknowledgedAt": "prod/Service-use1/Alb/SecurityGroup/Resource"}
+    (line,) = judge_report(report(suppressed=[in_prod]), APPLIED).unused
+    assert "in 'dev'" in line
+
+
+def test_report_without_every_pack_is_not_judged():
+    verdict = judge_report(report(packs=("AwsSolutions",)), [])
+    assert not verdict.judged and not verdict.passed
+    assert verdict.missing_packs == ["HIPAA.Security", "NIST.800.53.R5"]
+
+
+def test_empty_report_is_not_a_pass():
+    assert not judge_report({"pluginReports": []}, []).passed
+
+
 def test_missing_report_cannot_be_judged(tmp_path):
     with pytest.raises(ReportMissing):
         load_report(tmp_path)
@@ -78,4 +97,4 @@ def test_missing_report_cannot_be_judged(tmp_path):
 
 def test_report_is_read_from_the_assembly(tmp_path):
     (tmp_path / "validation-report.json").write_text(json.dumps(report()))
-    assert load_report(tmp_path)["pluginReports"][0]["pluginName"] == "AwsSolutions"
+    assert {p["pluginName"] for p in load_report(tmp_path)["pluginReports"]} == set(PACKS)

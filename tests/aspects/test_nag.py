@@ -73,13 +73,25 @@ def test_matching_entry_is_applied_and_recorded_in_the_template():
 
 
 def test_entry_matching_no_construct_stops_the_build():
-    with pytest.raises(GuardError, match=r"acknowledgment 'bucket-exception' matches no construct in 'dev'"):
+    with pytest.raises(GuardError, match=r"acknowledgment 'bucket-exception' path '\*/Nothing/Here' matches no construct in 'dev'"):
         apply_acknowledgments([_stage("dev")], _registry(paths=["*/Nothing/Here"]), TODAY)
 
 
 def test_expired_entry_stops_the_build():
     with pytest.raises(GuardError, match="expired on 2026-11-01"):
         apply_acknowledgments([_stage("dev")], _registry(expires="2026-11-01"), TODAY)
+
+
+def test_each_path_of_an_entry_must_match():
+    registry = _registry(paths=["*/Logs/Resource", "*/Typo/Resource"])
+    with pytest.raises(GuardError, match=r"path '\*/Typo/Resource' matches no construct in 'dev'"):
+        apply_acknowledgments([_stage("dev")], registry, TODAY)
+
+
+def test_entry_naming_an_unknown_environment_stops_the_build():
+    registry = _registry(environments=["production"])
+    with pytest.raises(GuardError, match=r"names unknown environments \['production'\]"):
+        apply_acknowledgments([_stage("dev")], registry, TODAY, known_environments=frozenset({"dev", "prod"}))
 
 
 def test_entry_limited_to_prod_is_not_applied_or_required_elsewhere():

@@ -69,6 +69,7 @@ def test_unknown_environment_is_one_clear_line(config):
         ("project.tags.Owner", None, "project.tags lacks ['Owner']"),
         ("environments", None, "context.environments is missing"),
         ("environments.dev", "oops", "environments.dev is str"),
+        ("environments", {}, "at least 1 item"),
     ],
 )
 def test_malformed_values_name_the_key(path, value, message):

@@ -72,8 +72,11 @@ def test_no_helper_lambda_in_the_data_stack(synthesized):
 
 def test_proxy_pools_connections_over_tls_from_the_app_tier_only(synthesized):
     template = synthesized.template("dev", "primary", "data")
+    # Password login (from the rotated secret) over TLS: the service cannot present IAM tokens.
     template.has_resource_properties(
-        "AWS::RDS::DBProxy", {"EngineFamily": "POSTGRESQL", "RequireTLS": True, "DBProxyName": "records-dev-use1"}
+        "AWS::RDS::DBProxy",
+        {"EngineFamily": "POSTGRESQL", "RequireTLS": True, "DBProxyName": "records-dev-use1",
+         "Auth": [Match.object_like({"AuthScheme": "SECRETS", "IAMAuth": "DISABLED"})]},
     )
     app_cidrs = synthesized.stacks("dev", "primary").network.app_cidrs
     proxy_groups = template.find_resources(
@@ -104,6 +107,7 @@ def test_replica_source_is_the_primary_instance_arn_from_config(synthesized, env
             "DBInstanceIdentifier": f"records-{env}-use2",
             "KmsKeyId": Match.any_value(),
             "StorageEncrypted": Match.absent(),
+            "StorageType": "gp3",
             "MultiAZ": True,
             "Port": "5433",
         },
@@ -149,7 +153,12 @@ def test_primary_database_is_in_a_daily_backup_plan_with_configured_retention(sy
             }
         },
     )
-    template.resource_count_is("AWS::Backup::BackupSelection", 1)
+    (selection,) = template.find_resources("AWS::Backup::BackupSelection").values()
+    (instance_id,) = template.find_resources("AWS::RDS::DBInstance")
+    resources = selection["Properties"]["BackupSelection"]["Resources"]
+    assert instance_id in str(resources)
+    (plan,) = template.find_resources("AWS::Backup::BackupPlan").values()
+    assert plan["Properties"]["BackupPlan"]["BackupPlanRule"][0]["ScheduleExpression"] == "cron(0 5 * * ? *)"
 
 
 def test_data_props_need_exactly_one_role():

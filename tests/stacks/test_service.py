@@ -50,6 +50,11 @@ def test_alarm_thresholds_come_from_the_slo_file(synthesized, slo: SloCatalog, e
     assert alarms[f"{prefix}-5xx-rate"]["Threshold"] == objectives.error_rate_5xx_percent
     assert alarms[f"{prefix}-latency-p99"]["Threshold"] == objectives.latency_p99_ms / 1000
     assert alarms[f"{prefix}-unhealthy-hosts"]["Threshold"] == objectives.unhealthy_hosts_max
+    expression = alarms[f"{prefix}-5xx-rate"]["Metrics"][0]["Expression"]
+    floor = objectives.min_requests_per_window / objectives.evaluation_window_minutes
+    # Missing 5xx series must count as zero, or a window with only target errors would evaluate to no data.
+    assert "FILL(target5xx, 0)" in expression and "FILL(elb5xx, 0)" in expression
+    assert f"FILL(requests, 0) >= {floor:g}" in expression
     for alarm in (alarms[f"{prefix}-5xx-rate"], alarms[f"{prefix}-latency-p99"]):
         assert alarm["EvaluationPeriods"] == objectives.evaluation_window_minutes
         assert alarm["TreatMissingData"] == "notBreaching"
@@ -168,6 +173,12 @@ def test_autoscaling_between_configured_bounds_on_cpu_and_requests(synthesized):
     )
     kinds = {p["Properties"]["PolicyType"] for p in template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()}
     assert kinds == {"TargetTrackingScaling", "StepScaling"}
+    # Request scaling judges requests per running task, so it follows the fleet size.
+    request_alarms = [
+        a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if any("RunningTaskCount" in str(m) for m in a["Properties"].get("Metrics", []))
+    ]
+    assert {a["Threshold"] for a in request_alarms} == {1500, 3000}
 
 
 def test_alert_topic_is_kms_encrypted(synthesized):

@@ -1,0 +1,52 @@
+"""Through the real CDK CLI, which runs app.py in "process" mode: there a failed validation is only an exit code
+inside the jsii child and Python would exit 0, so app.py's own gate is what makes `cdk synth` fail."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CDK = ROOT / ".tools" / "node_modules" / ".bin" / "cdk"
+
+
+@pytest.fixture(scope="module")
+def cli_synth(tmp_path_factory):
+    if not CDK.exists():
+        pytest.fail(f"{CDK} is missing; run `make setup` (the CDK CLI is part of the toolchain)")
+
+    def run(*context: str) -> subprocess.CompletedProcess[str]:
+        outdir = tmp_path_factory.mktemp("cli.out")
+        args = [str(CDK), "synth", "--quiet", "--no-notices", "-o", str(outdir)]
+        for item in context:
+            args += ["-c", item]
+        env = {**os.environ, "PATH": f"{CDK.parent}:{os.environ['PATH']}", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+        env.pop("PYTEST_CURRENT_TEST", None)  # let CDK pick the CLI's own app mode, as in `make synth`
+        env.pop("PYTEST_VERSION", None)
+        return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    return run
+
+
+def test_cdk_synth_fails_on_an_acknowledgment_that_suppresses_nothing(cli_synth, tmp_path):
+    entries = yaml.safe_load((ROOT / "policies" / "acknowledgments.yaml").read_text())
+    entries.append(
+        {
+            "id": "stale-exception",
+            "rules": ["AwsSolutions::AwsSolutions-S1"],
+            "paths": ["*/Keys-use1/DataKey/Resource"],
+            "reason": "Pretend exception whose finding was fixed long ago.",
+            "owner": "platform",
+            "expires": "2027-02-01",
+        }
+    )
+    proposed = tmp_path / "proposed.yaml"
+    proposed.write_text(yaml.safe_dump(entries))
+    result = cli_synth("env=dev", f"registry={proposed}")
+    assert result.returncode != 0
+    assert "acknowledgment 'stale-exception' rule AwsSolutions::AwsSolutions-S1 suppressed nothing" in result.stderr
+    assert "synth: FAIL: environments dev" in result.stderr
