@@ -27,6 +27,8 @@ def resolved(node: cdk.CfnResource, value: Any) -> Any:
 @jsii.implements(cdk.IAspect)
 class ValidatingAspect:
     rule_id: str = "Guard"
+    # The CloudFormation types the rule judges; None means every resource.
+    resource_types: frozenset[str] | None = None
 
     def visit(self, node: IConstruct) -> None:
         if isinstance(node, cdk.CfnResource):
@@ -57,7 +59,10 @@ class GuardRules:
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, cdk.CfnResource):
             return
+        kind = node.cfn_resource_type  # one kernel round trip, shared by every rule
         for rule in self.rules:
+            if rule.resource_types is not None and kind not in rule.resource_types:
+                continue
             problem = rule.problem(node)
             if problem:
                 cdk.Annotations.of(node).add_error(problem)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from aspects.base import ValidatingAspect
-from aspects.stateful import encryption_gap
+from aspects.stateful import STATEFUL_TYPES, encryption_gap
 
 
 class EncryptionAtRest(ValidatingAspect):
     """Ensure every resource that stores data encrypts it at rest."""
 
     rule_id = "Guard-Encryption"
+    resource_types = STATEFUL_TYPES
 
     def judge(self, node: cdk.CfnResource) -> str | None:
         gap = encryption_gap(node)

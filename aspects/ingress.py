@@ -51,6 +51,7 @@ class NoPublicIngress(ValidatingAspect):
     """Ensure security groups admit the internet only to a load balancer on TCP 80/443."""
 
     rule_id = "Guard-Ingress"
+    resource_types = frozenset({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"})
 
     def judge(self, node: cdk.CfnResource) -> str | None:
         if isinstance(node, ec2.CfnSecurityGroup):

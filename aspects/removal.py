@@ -7,7 +7,7 @@ import jsii
 from constructs import IConstruct
 
 from aspects.base import ValidatingAspect
-from aspects.stateful import is_stateful
+from aspects.stateful import STATEFUL_TYPES, is_stateful
 
 
 @jsii.implements(cdk.IAspect)
@@ -23,6 +23,7 @@ class StatefulResourcesRetained(ValidatingAspect):
     """Ensure no stateful resource in production can be deleted with its stack."""
 
     rule_id = "Guard-Retain"
+    resource_types = STATEFUL_TYPES
 
     def judge(self, node: cdk.CfnResource) -> str | None:
         if not is_stateful(node):

@@ -12,6 +12,7 @@ class MinimumLogRetention(ValidatingAspect):
     """Ensure every log group states a retention of at least ``minimum_days``."""
 
     rule_id = "Guard-LogRetention"
+    resource_types = frozenset({"AWS::Logs::LogGroup"})
 
     def __init__(self, minimum_days: int) -> None:
         self.minimum_days = minimum_days

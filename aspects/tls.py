@@ -42,6 +42,7 @@ class ListenerTls(ValidatingAspect):
     """Ensure HTTPS listeners negotiate TLS 1.2 or later and plain HTTP listeners and their rules only redirect."""
 
     rule_id = "Guard-Tls"
+    resource_types = frozenset({"AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule"})
 
     def judge(self, node: cdk.CfnResource) -> str | None:
         if isinstance(node, elbv2.CfnListenerRule):

@@ -34,3 +34,19 @@ def test_base_aspect_ignores_non_resources(stack):
 
     Always().visit(stack)
     assert not [e for e in stack.node.metadata if e.type == "aws:cdk:error"]
+
+
+def test_guard_rules_run_each_rule_only_on_its_types(stack):
+    from aws_cdk import aws_s3 as s3
+
+    from aspects.base import GuardRules
+    from aspects.encryption import EncryptionAtRest
+
+    group = logs.CfnLogGroup(stack, "Short", retention_in_days=1)
+    bucket = s3.CfnBucket(stack, "Plain")
+    rules = GuardRules([MinimumLogRetention(365), EncryptionAtRest()])
+    for node in (group, bucket):
+        rules.visit(node)
+    errors = {n.node.id: [e.data for e in n.node.metadata if e.type == "aws:cdk:error"] for n in (group, bucket)}
+    assert [e.split("]")[0] for e in errors["Short"]] == ["[Guard-LogRetention", "[Guard-Encryption"]
+    assert [e.split("]")[0] for e in errors["Plain"]] == ["[Guard-Encryption"]
