@@ -17,10 +17,10 @@ all: check
 
 setup: $(VENV)/.installed $(TOOLS)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml service/requirements.txt tests/requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,service]"
 	touch $@
 
 $(TOOLS)/.installed:

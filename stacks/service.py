@@ -131,7 +131,7 @@ class ServiceStack(Stack):
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="ECS agent: pull the image, write logs, inject secrets",
+            description="ECS agent: pull the image and write logs",
             statements=[
                 # GetAuthorizationToken is account-wide by design; it has no resource to scope to.
                 iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
@@ -142,15 +142,13 @@ class ServiceStack(Stack):
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
                 ),
-                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn_for_policies]),
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys.data.key_arn]),
             ],
         )
         task = ManagedRole(
             self,
             "TaskRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="The records service: re-read its database secret after rotation",
+            description="The records service: read its database secret (again after rotation)",
             statements=[
                 iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn_for_policies]),
                 iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys.data.key_arn]),
@@ -176,19 +174,18 @@ class ServiceStack(Stack):
             readonly_root_filesystem=True,
             port_mappings=[ecs.PortMapping(container_port=props.container_port)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group),
-            # Non-secret settings only; the credentials arrive through `secrets` below.
+            # Non-secret settings only. The service reads the credentials from Secrets Manager by id at run time
+            # (and again after rotation), so no password ever sits in the task's environment.
             environment={
                 "APP_ENV": props.environment,
                 "APP_REGION": self.region,
+                "APP_VERSION": props.image_tag,
                 "DB_HOST": props.database_host,
                 "DB_PORT": str(props.database_port),
                 "DB_NAME": props.database_name,
                 "DB_SECRET_ID": props.database_secret_name,
+                "DB_SSLMODE": "require",
                 "PORT": str(props.container_port),
-            },
-            secrets={
-                "DB_USERNAME": ecs.Secret.from_secrets_manager(self.secret, "username"),
-                "DB_PASSWORD": ecs.Secret.from_secrets_manager(self.secret, "password"),
             },
         )
         # The root filesystem is read-only; gunicorn and Python still need a scratch directory.

@@ -123,16 +123,26 @@ def test_waf_with_managed_rules_and_rate_limit_protects_the_load_balancer(synthe
     )
 
 
-def test_secrets_are_injected_not_written_into_environment_variables(synthesized):
-    (task,) = synthesized.template("prod", "secondary", "service").find_resources("AWS::ECS::TaskDefinition").values()
+def test_credentials_are_read_at_run_time_not_placed_in_the_environment(synthesized):
+    template = synthesized.template("prod", "secondary", "service")
+    (task,) = template.find_resources("AWS::ECS::TaskDefinition").values()
     (container,) = task["Properties"]["ContainerDefinitions"]
-    env_names = {e["Name"] for e in container["Environment"]}
-    secret_names = {s["Name"] for s in container["Secrets"]}
-    assert secret_names == {"DB_USERNAME", "DB_PASSWORD"}
-    assert not any("PASSWORD" in n or "TOKEN" in n for n in env_names)
-    assert all("password" not in str(e["Value"]).lower() for e in container["Environment"])
-    values = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
-    assert values["DB_PASSWORD"] == "arn:aws:secretsmanager:us-east-2:333333333333:secret:records/prod/db:password::"
+    environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert "Secrets" not in container
+    assert environment["DB_SECRET_ID"] == "records/prod/db"
+    assert not any("PASSWORD" in name or "USERNAME" in name for name in environment)
+    task_role = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+    policies = template.find_resources("AWS::IAM::ManagedPolicy")
+    readers = {
+        policy_id: p for policy_id, p in policies.items()
+        if any(s["Action"] == "secretsmanager:GetSecretValue" for s in p["Properties"]["PolicyDocument"]["Statement"])
+    }
+    ((reader_id, reader),) = readers.items()
+    roles = template.find_resources("AWS::IAM::Role")
+    assert roles[task_role]["Properties"]["ManagedPolicyArns"] == [{"Ref": reader_id}]
+    (statement,) = [s for s in reader["Properties"]["PolicyDocument"]["Statement"]
+                    if s["Action"] == "secretsmanager:GetSecretValue"]
+    assert statement["Resource"] == "arn:aws:secretsmanager:us-east-2:333333333333:secret:records/prod/db-??????"
 
 
 def test_container_runs_read_only_as_non_root_with_encrypted_logs(synthesized):

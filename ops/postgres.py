@@ -1,0 +1,105 @@
+"""A throwaway PostgreSQL cluster on 127.0.0.1, from Debian's server binaries (initdb, pg_ctl).
+
+PostgreSQL refuses to run as root; when this process is root the binaries run as the ``postgres`` user.
+Why not pytest-postgresql: tests also stop and restart the same cluster to simulate an outage, and
+``make serve`` and the lab need the same start/stop outside pytest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+SERVICE_USER = "postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_server_user(args: list[str]) -> list[str]:
+    return ["runuser", "-u", SERVICE_USER, "--", *args] if os.geteuid() == 0 else args
+
+
+def _chown(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, SERVICE_USER, SERVICE_USER)
+
+
+class PostgresError(RuntimeError):
+    """initdb or pg_ctl failed; the message carries their stderr."""
+
+
+def server_dir(prefix: str = "records-pg-") -> Path:
+    """A fresh folder the server user can reach (pytest's own temp root is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+@dataclass
+class LocalPostgres:
+    root: Path
+    port: int
+    password: str = "local-superuser"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def _run(self, *args: str) -> None:
+        """:raise PostgresError: the tool failed; the message carries its stderr."""
+        done = subprocess.run(_as_server_user(list(args)), capture_output=True, text=True, timeout=60, check=False)
+        if done.returncode != 0:
+            raise PostgresError(f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+
+    def init(self) -> LocalPostgres:
+        """Create the cluster (superuser ``postgres``, password auth) unless it exists."""
+        if (self.data_dir / "PG_VERSION").exists():
+            return self
+        self.root.mkdir(parents=True, exist_ok=True)
+        _chown(self.root)
+        pwfile = self.root / "pwfile"
+        pwfile.write_text(self.password)
+        _chown(pwfile)
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.data_dir), "--auth=scram-sha-256", "-U", "postgres",
+                  f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync")
+        pwfile.unlink()
+        return self
+
+    def start(self) -> LocalPostgres:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.root / "server.log"),
+                  "-o", options, "-w", "-t", "30", "start")
+        return self
+
+    def stop(self) -> None:
+        if self.running:
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    @property
+    def running(self) -> bool:
+        return (self.data_dir / "postmaster.pid").exists()
+
+    def url(self, user: str = "postgres", password: str | None = None, database: str = "postgres") -> str:
+        return f"postgresql://{user}:{password or self.password}@127.0.0.1:{self.port}/{database}"
+
+    def execute(self, sql: str, database: str = "postgres") -> None:
+        with psycopg.connect(self.url(database=database), autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+    def create_database(self, name: str, owner_password: str) -> str:
+        """A database and a login role of the same name; returns its URL."""
+        self.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{owner_password}'")
+        self.execute(f"CREATE DATABASE {name} OWNER {name}")
+        return self.url(user=name, password=owner_password, database=name)

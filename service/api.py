@@ -1,0 +1,68 @@
+"""The records API: create (idempotent by client_ref), read one (cached), list newest first."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from jsonschema import Draft7Validator
+
+from service import repository
+from service.errors import ServiceUnavailable, error_response
+from service.openapi import DEFAULT_LIMIT, MAX_LIMIT, RECORD_INPUT
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+validator = Draft7Validator(RECORD_INPUT)
+
+
+def _services():  # noqa: ANN202 - the registry object defined in service.app
+    return current_app.extensions["records"]
+
+
+@bp.before_request
+def apply_flags() -> None:
+    flags = _services().flags.current()
+    if flags.inject_latency_ms:
+        time.sleep(flags.inject_latency_ms / 1000)
+
+
+@bp.post("/records")
+def create() -> tuple[Response, int]:
+    """:raise 415: not JSON. :raise 400: payload fails the schema. :raise 503: writes paused or DB down."""
+    if not request.is_json:
+        return error_response(415, "unsupported media type", "send application/json")
+    payload = request.get_json(silent=True)
+    if payload is None:
+        return error_response(400, "invalid payload", ["body is not valid JSON"])
+    problems = sorted(
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}" for e in validator.iter_errors(payload)
+    )
+    if problems:
+        return error_response(400, "invalid payload", problems)
+    if _services().flags.current().read_only:
+        raise ServiceUnavailable("writes are paused (read_only flag)")
+    record, created = repository.create_record(_services().engine, payload)
+    _services().cache.invalidate(record["id"])
+    return jsonify(record), 201 if created else 200
+
+
+@bp.get("/records/<int:record_id>")
+def read(record_id: int) -> tuple[Response, int]:
+    """:raise 404: no record with this id."""
+    services = _services()
+    record = services.cache.get(record_id)
+    if record is None:
+        record = repository.get_record(services.engine, record_id)
+        if record is None:
+            return error_response(404, "not found", f"record {record_id} does not exist")
+        services.cache.put(record)
+    return jsonify(record), 200
+
+
+@bp.get("/records")
+def list_() -> tuple[Response, int]:
+    """:raise 400: limit is not an integer between 1 and MAX_LIMIT."""
+    raw = request.args.get("limit", str(DEFAULT_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        return error_response(400, "invalid limit", f"limit must be an integer from 1 to {MAX_LIMIT}, got {raw!r}")
+    return jsonify(items=repository.list_records(_services().engine, int(raw))), 200

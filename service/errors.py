@@ -1,0 +1,49 @@
+"""Every error is JSON with a request id; clients never see a stack trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from flask import Flask, Response, g, jsonify
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException
+
+from service.secrets import SecretError
+
+log = structlog.get_logger()
+
+
+class ServiceUnavailable(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def error_response(status: int, message: str, detail: Any = None) -> tuple[Response, int]:
+    body: dict[str, Any] = {"error": message, "request_id": g.get("request_id", "")}
+    if detail is not None:
+        body["detail"] = detail
+    return jsonify(body), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response, int]:
+        return error_response(error.code or 500, (error.name or "error").lower())
+
+    @app.errorhandler(ServiceUnavailable)
+    def unavailable(error: ServiceUnavailable) -> tuple[Response, int]:
+        return error_response(503, error.message)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeoutError)
+    @app.errorhandler(SecretError)
+    def database_down(error: Exception) -> tuple[Response, int]:
+        log.warning("database_unavailable", error=str(error).splitlines()[0])
+        return error_response(503, "database unavailable")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[Response, int]:
+        log.exception("unhandled_error")
+        return error_response(500, "internal error")

@@ -1,0 +1,63 @@
+"""Database credentials from AWS Secrets Manager, cached for a TTL and re-read when they stop working.
+
+Rotation changes the password under a running service; a connection attempt that fails authentication calls
+``invalidate`` and retries once with a fresh read, so the service follows rotation without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+
+
+class SecretError(RuntimeError):
+    """The secret cannot be read or lacks username/password; the message names the secret."""
+
+
+class CredentialsProvider:
+    def __init__(self, client: Any, secret_id: str, ttl_s: float, clock: Callable[[], float] = time.monotonic):
+        self._client = client
+        self._secret_id = secret_id
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: tuple[Credentials, float] | None = None
+        self.reads = 0
+
+    def current(self) -> Credentials:
+        """:raise SecretError: Secrets Manager refused, or the secret is not a username/password JSON."""
+        with self._lock:
+            if self._cached and self._clock() - self._cached[1] < self._ttl_s:
+                return self._cached[0]
+            credentials = self._read()
+            self._cached = (credentials, self._clock())
+            return credentials
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cached = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._cached is not None
+
+    def _read(self) -> Credentials:
+        self.reads += 1
+        try:
+            value = self._client.get_secret_value(SecretId=self._secret_id)["SecretString"]
+            document = json.loads(value)
+            return Credentials(username=document["username"], password=document["password"])
+        except (KeyError, TypeError, json.JSONDecodeError) as error:
+            raise SecretError(f"secret {self._secret_id} has no username/password JSON ({error})") from None
+        except Exception as error:  # botocore's errors share no useful base; the message says which
+            raise SecretError(f"cannot read secret {self._secret_id}: {error}") from error

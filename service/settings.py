@@ -1,0 +1,66 @@
+"""Service settings from the environment (pydantic-settings). Secrets never arrive here: only where to read them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, frozen=True, extra="ignore")
+
+    app_env: str = "local"
+    app_region: str = "local"
+    colour: str = Field(default="blue", pattern=r"^(blue|green)$")
+    app_version: str = "0.0.0-dev"
+    git_sha: str = "unknown"
+    build_time: str = "unknown"
+
+    # Either a local URL (development, tests) or a host plus the Secrets Manager id of the credentials.
+    database_url: str | None = None
+    db_host: str | None = None
+    db_port: int = 5432
+    db_name: str = "records"
+    db_secret_id: str | None = None
+    db_sslmode: str = "require"
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout_s: float = Field(default=2.0, gt=0)
+    db_connect_timeout_s: int = Field(default=2, ge=1)
+    db_statement_timeout_ms: int = Field(default=5000, ge=100)
+    secret_ttl_s: float = Field(default=300.0, gt=0)
+    aws_region: str | None = None
+
+    cache_url: str | None = None
+    cache_ttl_s: int = Field(default=60, ge=1)
+    cache_prefix: str = "records:"
+    cache_timeout_s: float = Field(default=0.2, gt=0)
+
+    flags_file: Path | None = None
+    appconfig_application: str | None = None
+    appconfig_environment: str | None = None
+    appconfig_profile: str | None = None
+    flags_ttl_s: float = Field(default=30.0, gt=0)
+
+    max_request_bytes: int = Field(default=16 * 1024, ge=1024)
+    log_level: str = "INFO"
+    otel_exporter_otlp_endpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _one_database_source(self) -> Settings:
+        remote = self.db_host is not None and self.db_secret_id is not None
+        if bool(self.database_url) == remote:
+            raise ValueError(
+                "set either DATABASE_URL (local) or both DB_HOST and DB_SECRET_ID (AWS), not both and not neither"
+            )
+        return self
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return bool(self.otel_exporter_otlp_endpoint)
+
+    @property
+    def uses_appconfig(self) -> bool:
+        return all((self.appconfig_application, self.appconfig_environment, self.appconfig_profile))

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from service import create_app
+from tests.service.conftest import local_settings
+
+RECORD = {"subject": "patient-17", "kind": "note", "body": "BP 120/80"}
+
+
+@pytest.fixture(scope="module")
+def client(database_url, tmp_path_factory):
+    flags = tmp_path_factory.mktemp("flags") / "flags.json"
+    flags.write_text("{}")
+    app = create_app(local_settings(database_url, flags_file=flags, flags_ttl_s=0.001, colour="green",
+                                    app_version="1.2.3", git_sha="abc123", app_region="us-east-2"))
+    app.config["flags_path"] = flags
+    return app.test_client()
+
+
+def test_create_then_read_back(client):
+    created = client.post("/api/records", json=RECORD)
+    assert created.status_code == 201
+    record = created.get_json()
+    assert record["id"] >= 1 and record["subject"] == "patient-17" and record["created_at"]
+    fetched = client.get(f"/api/records/{record['id']}")
+    assert fetched.status_code == 200 and fetched.get_json() == record
+
+
+def test_retried_write_with_the_same_client_ref_returns_the_same_record(client):
+    first = client.post("/api/records", json={**RECORD, "client_ref": "drill-0001"})
+    again = client.post("/api/records", json={**RECORD, "client_ref": "drill-0001"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["id"] == again.get_json()["id"]
+
+
+def test_list_is_newest_first_and_bounded(client):
+    ids = [client.post("/api/records", json=RECORD).get_json()["id"] for _ in range(3)]
+    items = client.get("/api/records?limit=2").get_json()["items"]
+    assert [i["id"] for i in items] == sorted(ids, reverse=True)[:2]
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "ten", "-1"])
+def test_bad_limit_is_a_clear_400(client, limit):
+    response = client.get(f"/api/records?limit={limit}")
+    assert response.status_code == 400
+    assert limit in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "payload, problem",
+    [
+        ({"kind": "note", "body": "x"}, "(body): 'subject' is a required property"),
+        ({**RECORD, "kind": "gossip"}, "kind: 'gossip' is not one of"),
+        ({**RECORD, "subject": ""}, "subject: '' should be non-empty"),
+        ({**RECORD, "extra": 1}, "Additional properties are not allowed"),
+        ([1, 2], "(body): [1, 2] is not of type 'object'"),
+    ],
+)
+def test_invalid_payload_names_the_field(client, payload, problem):
+    response = client.post("/api/records", json=payload)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == "invalid payload"
+    assert any(problem in line for line in body["detail"]), body["detail"]
+
+
+def test_not_json_is_415(client):
+    response = client.post("/api/records", data="subject=x", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and response.get_json()["error"] == "unsupported media type"
+
+
+def test_malformed_json_is_400(client):
+    response = client.post("/api/records", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_oversized_request_is_413_json(client):
+    response = client.post("/api/records", json={**RECORD, "body": "x" * 20_000})
+    assert response.status_code == 413 and response.get_json()["error"] == "request entity too large"
+
+
+@pytest.mark.parametrize("method, path, status", [("get", "/api/records/999999", 404), ("get", "/nope", 404),
+                                                  ("delete", "/api/records", 405)])
+def test_errors_are_json_with_a_request_id(client, method, path, status):
+    response = getattr(client, method)(path, headers={"X-Request-Id": "req-42"})
+    assert response.status_code == status
+    assert response.get_json()["request_id"] == "req-42"
+    assert response.headers["X-Request-Id"] == "req-42"
+
+
+def test_unexpected_errors_hide_the_stack_trace(client, monkeypatch):
+    from service import repository
+
+    def explode(*_):
+        raise ValueError("secret internals")
+
+    monkeypatch.setattr(repository, "get_record", explode)
+    response = client.get("/api/records/1")
+    assert response.status_code == 500
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_read_only_flag_pauses_writes_but_not_reads(client):
+    path = client.application.config["flags_path"]
+    path.write_text(json.dumps({"read_only": {"enabled": True}}))
+    try:
+        paused = client.post("/api/records", json=RECORD)
+        assert paused.status_code == 503 and "read_only" in paused.get_json()["error"]
+        assert client.get("/api/records").status_code == 200
+    finally:
+        path.write_text("{}")
+    assert client.post("/api/records", json=RECORD).status_code == 201
+
+
+def test_latency_flag_delays_api_calls(client, monkeypatch):
+    import service.api
+
+    slept = []
+    monkeypatch.setattr(service.api.time, "sleep", slept.append)
+    path = client.application.config["flags_path"]
+    path.write_text(json.dumps({"inject_latency": {"enabled": True, "ms": 250}}))
+    try:
+        client.get("/api/records")
+        client.get("/health")
+    finally:
+        path.write_text("{}")
+    assert slept == [0.25]
+
+
+def test_health_version_and_openapi(client):
+    assert client.get("/health").get_json() == {"status": "ok"}
+    assert client.get("/version").get_json() == {
+        "version": "1.2.3", "git_sha": "abc123", "build_time": "unknown", "region": "us-east-2",
+        "environment": "test", "colour": "green"}
+    spec = client.get("/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.") and "/api/records/{record_id}" in spec["paths"]
+
+
+def test_ready_when_database_answers(client):
+    response = client.get("/ready")
+    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok"}
+
+
+def test_prometheus_metrics_count_requests(client):
+    client.get("/health")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'records_requests_total{method="GET",route="/health",status="200"}' in text
