@@ -61,8 +61,11 @@ def build_services(settings: Settings, *, aws: Any = None) -> Services:
     )
 
 
-def create_app(settings: Settings | None = None, *, aws: Any = None) -> Flask:
-    """:raise pydantic.ValidationError: the environment does not describe one database source."""
+def create_app(settings: Settings | None = None, *, aws: Any = None, span_exporter: Any = None) -> Flask:
+    """``aws`` and ``span_exporter`` replace boto3 clients and the OTLP exporter (tests, local tools).
+
+    :raise pydantic.ValidationError: the environment does not describe one database source.
+    """
     settings = settings or Settings()
     configure_logging(settings.log_level)
     app = Flask("records")
@@ -78,5 +81,5 @@ def create_app(settings: Settings | None = None, *, aws: Any = None) -> Flask:
     def openapi() -> Response:
         return jsonify(document(settings.app_version))
 
-    services.tracing = enable_tracing(app, services.engine, settings)
+    services.tracing = enable_tracing(app, services.engine, settings, span_exporter)
     return app

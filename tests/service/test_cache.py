@@ -1,0 +1,99 @@
+"""Read-through cache against a real redis-server; an outage degrades to the database, never to errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+import pytest
+import redis
+
+from ops.postgres import free_port
+from service import create_app
+from service.cache import RecordCache
+from tests.service.conftest import local_settings
+
+REDIS = shutil.which("redis-server")
+
+
+class RedisServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if REDIS is None:
+            pytest.fail("redis-server is not installed; `.ci/run` installs Debian's redis-server")
+        self.process = subprocess.Popen(
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_reads_fill_the_cache_and_are_served_from_it(database_url, redis_server):
+    app = create_app(local_settings(database_url, cache_url=f"redis://127.0.0.1:{redis_server.port}/0",
+                                    cache_prefix="t1:", cache_ttl_s=30))
+    client = app.test_client()
+    record = client.post("/api/records", json={"subject": "c", "kind": "note", "body": "cached"}).get_json()
+    cache = app.extensions["records"].cache
+    assert client.get(f"/api/records/{record['id']}").get_json() == record
+    assert client.get(f"/api/records/{record['id']}").get_json() == record
+    assert (cache.misses, cache.hits) == (1, 1)
+    raw = redis.Redis(port=redis_server.port)
+    assert 0 < raw.ttl(f"t1:record:{record['id']}") <= 30
+
+
+def test_cache_outage_degrades_to_the_database(database_url, redis_server):
+    app = create_app(local_settings(database_url, cache_url=f"redis://127.0.0.1:{redis_server.port}/0"))
+    client = app.test_client()
+    record = client.post("/api/records", json={"subject": "c", "kind": "note", "body": "x"}).get_json()
+    redis_server.stop()
+    assert client.get(f"/api/records/{record['id']}").status_code == 200
+    assert client.post("/api/records", json={"subject": "c", "kind": "note", "body": "y"}).status_code == 201
+
+
+def test_write_invalidates_the_cached_entry(redis_server):
+    client = redis.Redis(port=redis_server.port)
+    cache = RecordCache(client, "t3:", 30)
+    cache.put({"id": 5, "body": "old"})
+    assert cache.get(5) == {"id": 5, "body": "old"}
+    cache.invalidate(5)
+    assert cache.get(5) is None
+
+
+def test_after_a_failure_the_cache_is_bypassed_for_a_cool_down():
+    now = [0.0]
+    cache = RecordCache(redis.Redis(port=free_port(), socket_connect_timeout=0.2), "t4:", 30, clock=lambda: now[0])
+    assert cache.get(1) is None  # connection refused: logged, not raised
+    now[0] = 1.0
+    assert not cache._usable()
+    now[0] = 10.0
+    assert cache._usable()
+
+
+def test_without_a_cache_url_the_service_runs_uncached(database_url):
+    app = create_app(local_settings(database_url))
+    assert not app.extensions["records"].cache.enabled
+    assert app.test_client().get("/api/records").status_code == 200
