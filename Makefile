@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 # The CDK CLI would otherwise try to reach the network for notices and telemetry.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: all setup synth lint check test bench-synth clean
+.PHONY: all setup synth lint check test serve bench-synth bench-service clean
 
 all: check
 
@@ -42,8 +42,15 @@ check: synth lint
 test: setup
 	$(PY) -m pytest
 
+# The service on http://127.0.0.1:8080 with a local PostgreSQL in .pg/ (Ctrl-C stops both).
+serve: setup
+	$(PY) -m ops.serve
+
 bench-synth: setup
 	$(PY) tests/bench/bench_synth.py
 
+bench-service: setup
+	$(PY) tests/bench/bench_service.py
+
 clean:
-	rm -rf cdk.out .pytest_cache .coverage coverage.xml
+	rm -rf cdk.out .pytest_cache .coverage coverage.xml .pg

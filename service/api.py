@@ -9,7 +9,7 @@ from jsonschema import Draft7Validator
 
 from service import repository
 from service.errors import ServiceUnavailable, error_response
-from service.openapi import DEFAULT_LIMIT, MAX_LIMIT, RECORD_INPUT
+from service.openapi import DEFAULT_LIMIT, MAX_LIMIT, MAX_RECORD_ID, RECORD_INPUT
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 validator = Draft7Validator(RECORD_INPUT)
@@ -48,8 +48,10 @@ def create() -> tuple[Response, int]:
 
 @bp.get("/records/<int:record_id>")
 def read(record_id: int) -> tuple[Response, int]:
-    """:raise 404: no record with this id."""
+    """:raise 404: no record with this id (including ids beyond the database's bigint range)."""
     services = _services()
+    if record_id > MAX_RECORD_ID:
+        return error_response(404, "not found", f"record {record_id} does not exist")
     record = services.cache.get(record_id)
     if record is None:
         record = repository.get_record(services.engine, record_id)

@@ -6,8 +6,8 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, g, jsonify
-from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError, OperationalError, TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from service.secrets import SecretError
 
@@ -30,7 +30,15 @@ def error_response(status: int, message: str, detail: Any = None) -> tuple[Respo
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response, int]:
-        return error_response(error.code or 500, (error.name or "error").lower())
+        response, status = error_response(error.code or 500, (error.name or "error").lower())
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))  # required by RFC 9110
+        return response, status
+
+    @app.errorhandler(DataError)
+    def rejected_by_database(error: DataError) -> tuple[Response, int]:
+        # A value the schema let through but PostgreSQL cannot store: the client's input, not our fault.
+        return error_response(400, "invalid payload", [str(error.orig).splitlines()[0]])
 
     @app.errorhandler(ServiceUnavailable)
     def unavailable(error: ServiceUnavailable) -> tuple[Response, int]:

@@ -6,6 +6,10 @@ from typing import Any
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
+MAX_RECORD_ID = 2**63 - 1  # PostgreSQL bigint
+MAX_BODY_CHARS = 4000
+# The largest valid request: every body character JSON-escaped as a surrogate pair (12 bytes), plus the rest.
+MAX_REQUEST_BYTES = MAX_BODY_CHARS * 12 + 4096
 
 RECORD_INPUT: dict[str, Any] = {
     "type": "object",
@@ -14,7 +18,8 @@ RECORD_INPUT: dict[str, Any] = {
     "properties": {
         "subject": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9._:-]+$"},
         "kind": {"type": "string", "enum": ["note", "observation", "order"]},
-        "body": {"type": "string", "minLength": 1, "maxLength": 4000},
+        # PostgreSQL text cannot hold NUL characters.
+        "body": {"type": "string", "minLength": 1, "maxLength": MAX_BODY_CHARS, "pattern": "^[^\\x00]*$"},
         "client_ref": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9._:-]+$"},
     },
 }
@@ -83,7 +88,7 @@ def document(version: str) -> dict[str, Any]:
                 "get": {
                     "operationId": "getRecord",
                     "parameters": [{"name": "record_id", "in": "path", "required": True,
-                                    "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}}],
+                                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RECORD_ID}}],
                     "responses": {
                         "200": {"description": "the record", "content": _json("Record")},
                         "404": _error("no such record"),

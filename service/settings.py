@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.openapi import MAX_REQUEST_BYTES
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, frozen=True, extra="ignore")
@@ -44,7 +46,7 @@ class Settings(BaseSettings):
     appconfig_profile: str | None = None
     flags_ttl_s: float = Field(default=30.0, gt=0)
 
-    max_request_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_request_bytes: int = Field(default=MAX_REQUEST_BYTES, ge=MAX_REQUEST_BYTES)
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
 

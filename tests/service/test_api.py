@@ -78,12 +78,31 @@ def test_malformed_json_is_400(client):
 
 
 def test_oversized_request_is_413_json(client):
-    response = client.post("/api/records", json={**RECORD, "body": "x" * 20_000})
+    from service.openapi import MAX_REQUEST_BYTES
+
+    response = client.post("/api/records", data="x" * (MAX_REQUEST_BYTES + 1), content_type="application/json")
     assert response.status_code == 413 and response.get_json()["error"] == "request entity too large"
 
 
+def test_largest_valid_record_fits_the_request_limit(client):
+    body = "\U0001F600" * 4000  # escapes to 12 bytes per character in JSON
+    response = client.post("/api/records", data=json.dumps({**RECORD, "body": body}), content_type="application/json")
+    assert response.status_code == 201
+
+
+def test_nul_characters_are_rejected_not_stored(client):
+    response = client.post("/api/records", json={**RECORD, "body": "a\u0000b"})
+    assert response.status_code == 400
+
+
+def test_method_not_allowed_names_the_allowed_methods(client):
+    response = client.delete("/api/records")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+
+
 @pytest.mark.parametrize("method, path, status", [("get", "/api/records/999999", 404), ("get", "/nope", 404),
-                                                  ("delete", "/api/records", 405)])
+                                                  ("delete", "/api/records", 405),
+                                                  ("get", "/api/records/99999999999999999999999", 404)])
 def test_errors_are_json_with_a_request_id(client, method, path, status):
     response = getattr(client, method)(path, headers={"X-Request-Id": "req-42"})
     assert response.status_code == status
