@@ -1,7 +1,7 @@
 """``make serve``: a local PostgreSQL in ./.pg (git-ignored) and the service under gunicorn on 127.0.0.1.
 
     python -m ops.serve            Ctrl-C stops gunicorn, then PostgreSQL
-Environment: PG_PORT (54329), PORT (8080), and any service setting (e.g. CACHE_URL, FLAGS_FILE).
+Environment: PG_PORT (54329), PG_DATA_ROOT (./.pg), PORT (8080), and any service setting (CACHE_URL, FLAGS_FILE...).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ DEV_PASSWORD = "records-local"  # a throwaway local cluster on loopback, never a
 
 
 def main() -> int:
-    server = LocalPostgres(root=ROOT / ".pg", port=int(os.environ.get("PG_PORT", "54329"))).init()
+    root = Path(os.environ.get("PG_DATA_ROOT", ROOT / ".pg"))
+    server = LocalPostgres(root=root, port=int(os.environ.get("PG_PORT", "54329"))).init()
     if not server.running:
         server.start()
     try:

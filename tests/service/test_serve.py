@@ -1,0 +1,42 @@
+"""`make serve`: a local PostgreSQL and the service come up together, and Ctrl-C takes both down."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from ops.postgres import free_port, server_dir
+from tests.service.gunicorn_server import ROOT
+
+
+def test_serve_starts_database_and_service_and_stops_both(tmp_path):
+    data_root = server_dir("records-serve-")
+    port = free_port()
+    env = {**os.environ, "PG_DATA_ROOT": str(data_root), "PG_PORT": str(free_port()), "PORT": str(port),
+           "WEB_CONCURRENCY": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "ops.serve"], cwd=ROOT, env=env,
+                               stdout=(tmp_path / "serve.log").open("wb"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        created = requests.post(f"http://127.0.0.1:{port}/api/records",
+                                json={"subject": "s", "kind": "note", "body": "served"}, timeout=5)
+        assert created.status_code == 201
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        assert not (data_root / "data" / "postmaster.pid").exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        shutil.rmtree(data_root, ignore_errors=True)
