@@ -8,7 +8,6 @@ responses for load-gate and rollback drills. Values are cached for a TTL.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+
+from service.ttl import TtlValue
 
 log = structlog.get_logger()
 MAX_INJECTED_LATENCY_MS = 10_000
@@ -74,18 +75,10 @@ class FeatureFlags:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sources = sources
-        self._ttl_s = ttl_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._cached: tuple[Flags, float] | None = None
+        self._value = TtlValue(self._load, ttl_s, clock)
 
     def current(self) -> Flags:
-        with self._lock:
-            if self._cached and self._clock() - self._cached[1] < self._ttl_s:
-                return self._cached[0]
-            flags = self._load()
-            self._cached = (flags, self._clock())
-            return flags
+        return self._value.get()
 
     def _load(self) -> Flags:
         for source in self._sources:

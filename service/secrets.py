@@ -7,11 +7,12 @@ Rotation changes the password under a running service; a connection attempt that
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from service.ttl import TtlValue
 
 
 @dataclass(frozen=True)
@@ -28,28 +29,19 @@ class CredentialsProvider:
     def __init__(self, client: Any, secret_id: str, ttl_s: float, clock: Callable[[], float] = time.monotonic):
         self._client = client
         self._secret_id = secret_id
-        self._ttl_s = ttl_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._cached: tuple[Credentials, float] | None = None
+        self._value = TtlValue(self._read, ttl_s, clock)
         self.reads = 0
 
     def current(self) -> Credentials:
         """:raise SecretError: Secrets Manager refused, or the secret is not a username/password JSON."""
-        with self._lock:
-            if self._cached and self._clock() - self._cached[1] < self._ttl_s:
-                return self._cached[0]
-            credentials = self._read()
-            self._cached = (credentials, self._clock())
-            return credentials
+        return self._value.get()
 
     def invalidate(self) -> None:
-        with self._lock:
-            self._cached = None
+        self._value.invalidate()
 
     @property
     def loaded(self) -> bool:
-        return self._cached is not None
+        return self._value.loaded
 
     def _read(self) -> Credentials:
         self.reads += 1

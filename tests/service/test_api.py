@@ -168,3 +168,21 @@ def test_prometheus_metrics_count_requests(client):
     client.get("/health")
     text = client.get("/metrics").get_data(as_text=True)
     assert 'records_requests_total{method="GET",route="/health",status="200"}' in text
+
+
+def test_a_value_the_database_refuses_is_a_400_not_a_500(client, monkeypatch):
+    from sqlalchemy.exc import DataError
+
+    from service import repository
+
+    class Refused(Exception):
+        def __str__(self) -> str:
+            return "value too long for type character varying(64)"
+
+    def refuse(*_):
+        raise DataError("INSERT ...", {}, Refused())
+
+    monkeypatch.setattr(repository, "create_record", refuse)
+    response = client.post("/api/records", json=RECORD)
+    assert response.status_code == 400
+    assert response.get_json()["detail"] == ["value too long for type character varying(64)"]
