@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.app import build_services
-from service.migrate import migrate
+from service.migrate import SKIPPED_ON_REPLICA, migrate
 from service.secrets import SecretError
 from service.settings import Settings
 
@@ -27,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SQLAlchemyError, SecretError) as error:
         print(f"migrate: database unavailable: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
-    print(f"migrate: schema at revision {revision}")
+    if revision == SKIPPED_ON_REPLICA:
+        print("migrate: skipped: read replica (the schema arrives by replication)")
+    else:
+        print(f"migrate: schema at revision {revision}")
     return 0
 
 

@@ -26,9 +26,19 @@ def apply_flags() -> None:
         time.sleep(flags.inject_latency_ms / 1000)
 
 
+def _encodable(text: str) -> bool:
+    """JSON may carry lone surrogates ("\\ud800") that no database encoding can store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @bp.post("/records")
 def create() -> tuple[Response, int]:
-    """:raise 415: not JSON. :raise 400: payload fails the schema. :raise 503: writes paused or DB down."""
+    """:raise 415: not JSON. :raise 400: payload fails the schema. :raise 409: client_ref reused for other
+    content. :raise 503: writes paused, read-only replica, or database down."""
     if not request.is_json:
         return error_response(415, "unsupported media type", "send application/json")
     payload = request.get_json(silent=True)
@@ -37,11 +47,17 @@ def create() -> tuple[Response, int]:
     problems = sorted(
         f"{'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}" for e in validator.iter_errors(payload)
     )
+    if isinstance(payload, dict):
+        problems += [f"{key}: not valid Unicode text (lone surrogate)" for key, value in payload.items()
+                     if isinstance(value, str) and not _encodable(value)]
     if problems:
         return error_response(400, "invalid payload", problems)
     if _services().flags.current().read_only:
         raise ServiceUnavailable("writes are paused (read_only flag)")
-    record, created = repository.create_record(_services().engine, payload)
+    try:
+        record, created = repository.create_record(_services().engine, payload)
+    except repository.ClientRefConflict as conflict:
+        return error_response(409, "client_ref already used", f"client_ref {conflict} names a different record")
     _services().cache.invalidate(record["id"])
     return jsonify(record), 201 if created else 200
 
@@ -65,6 +81,7 @@ def read(record_id: int) -> tuple[Response, int]:
 def list_() -> tuple[Response, int]:
     """:raise 400: limit is not an integer between 1 and MAX_LIMIT."""
     raw = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    # isascii: str.isdigit accepts digits such as "¹" that int() rejects; the length bound keeps int() cheap.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= MAX_LIMIT:
         return error_response(400, "invalid limit", f"limit must be an integer from 1 to {MAX_LIMIT}, got {raw!r}")
     return jsonify(items=repository.list_records(_services().engine, int(raw))), 200

@@ -32,8 +32,11 @@ class Services:
 
 def _aws_client(name: str, settings: Settings) -> Any:
     import boto3  # only when AWS is configured; local runs need no credentials
+    from botocore.config import Config
 
-    return boto3.client(name, region_name=settings.aws_region or settings.app_region)
+    # A request thread waits on these calls: fail in seconds, not after botocore's 60 s defaults and retries.
+    bounded = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2})
+    return boto3.client(name, region_name=settings.aws_region or settings.app_region, config=bounded)
 
 
 def build_services(settings: Settings, *, aws: Any = None) -> Services:

@@ -38,7 +38,11 @@ records = Table(
     Column("created_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
 )
 
-AUTH_FAILURE_MARKERS = ("password authentication failed", "28P01")
+# psycopg reports a failed login without a SQLSTATE, so the server's message is what identifies it.
+AUTH_FAILURE_MARKERS = ("password authentication failed",)
+# Detect a database host that vanished (failover, partition) in seconds instead of the kernel's hours.
+TCP_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+                 "tcp_user_timeout": 10_000}
 
 
 def _is_auth_failure(error: psycopg.OperationalError) -> bool:
@@ -62,7 +66,8 @@ def make_engine(settings: Settings, provider: CredentialsProvider | None = None)
     """:raise ValueError: remote settings without a credentials provider."""
     if settings.database_url:
         url = settings.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        connect_args = {"connect_timeout": settings.db_connect_timeout_s, "options": _session_options(settings)}
+        connect_args = {"connect_timeout": settings.db_connect_timeout_s, "options": _session_options(settings),
+                        **TCP_KEEPALIVE}
         return create_engine(url, connect_args=connect_args, **_pool_args(settings))
     if provider is None:
         raise ValueError("DB_SECRET_ID is set but no credentials provider was given")
@@ -90,4 +95,5 @@ def _connect(settings: Settings, provider: CredentialsProvider) -> psycopg.Conne
         sslmode=settings.db_sslmode,
         connect_timeout=settings.db_connect_timeout_s,
         options=_session_options(settings),
+        **TCP_KEEPALIVE,
     )

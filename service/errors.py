@@ -6,12 +6,13 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, g, jsonify
-from sqlalchemy.exc import DataError, OperationalError, TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import DataError, InternalError, OperationalError, TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from service.secrets import SecretError
 
 log = structlog.get_logger()
+READ_ONLY_TRANSACTION = "25006"
 
 
 class ServiceUnavailable(Exception):
@@ -34,6 +35,15 @@ def register(app: Flask) -> None:
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response.headers["Allow"] = ", ".join(sorted(error.valid_methods))  # required by RFC 9110
         return response, status
+
+    @app.errorhandler(InternalError)
+    def read_only_database(error: InternalError) -> tuple[Response, int]:
+        # The secondary region serves from the read replica until promotion: a write there is "not now" (503),
+        # not a fault of ours (500), and must not count towards the 5xx alarms as a server error would.
+        if getattr(error.orig, "sqlstate", None) == READ_ONLY_TRANSACTION:
+            return error_response(503, "database is read-only (replica); writes go to the primary region")
+        log.exception("database_error")
+        return error_response(500, "internal error")
 
     @app.errorhandler(DataError)
     def rejected_by_database(error: DataError) -> tuple[Response, int]:

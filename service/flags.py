@@ -20,6 +20,7 @@ from service.ttl import TtlValue
 
 log = structlog.get_logger()
 MAX_INJECTED_LATENCY_MS = 10_000
+MIN_POLL_INTERVAL_S = 15  # the smallest interval AppConfig accepts; the flag TTL must not be shorter
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,15 @@ class AppConfigSource:
         self._last: dict[str, Any] = {}
 
     def __call__(self) -> dict[str, Any]:
-        if self._token is None:
-            self._token = self._client.start_configuration_session(**self._ids)["InitialConfigurationToken"]
-        response = self._client.get_latest_configuration(ConfigurationToken=self._token)
+        try:
+            if self._token is None:
+                self._token = self._client.start_configuration_session(
+                    **self._ids, RequiredMinimumPollIntervalInSeconds=MIN_POLL_INTERVAL_S
+                )["InitialConfigurationToken"]
+            response = self._client.get_latest_configuration(ConfigurationToken=self._token)
+        except Exception:
+            self._token = None  # tokens are single-use; the next poll starts a new session
+            raise
         self._token = response["NextPollConfigurationToken"]
         content = response["Configuration"].read()
         if content:  # an empty body means "unchanged since the last poll"
@@ -75,15 +82,23 @@ class FeatureFlags:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sources = sources
+        self._last_good: dict[int, Flags] = {}
         self._value = TtlValue(self._load, ttl_s, clock)
 
     def current(self) -> Flags:
         return self._value.get()
 
     def _load(self) -> Flags:
-        for source in self._sources:
+        """The first source that answers; when one fails, its last good answer outranks the sources below it,
+        so an AppConfig blip mid-switchover cannot silently drop ``read_only`` to the file's or the default."""
+        for rank, source in enumerate(self._sources):
             try:
-                return Flags.parse(source())
-            except Exception as error:  # any source failure falls through to the next, and is logged
+                flags = Flags.parse(source())
+            except Exception as error:  # any source failure is logged and handled by rank
                 log.warning("flags_source_failed", source=type(source).__name__, error=str(error))
+                if rank in self._last_good:
+                    return self._last_good[rank]
+                continue
+            self._last_good[rank] = flags
+            return flags
         return Flags()

@@ -9,7 +9,9 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # ECS sends SIGTERM and waits stopTimeout (30 s by default) before SIGKILL: finish in-flight requests first.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
-keepalive = 5
+# Longer than the ALB idle timeout (60 s), so the load balancer, not gunicorn, closes idle connections;
+# otherwise a request can race a server-side close and surface as a 502.
+keepalive = 65
 preload_app = False
 accesslog = "-"
 errorlog = "-"

@@ -63,6 +63,7 @@ def document(version: str) -> dict[str, Any]:
                         "201": {"description": "created", "content": _json("Record")},
                         "200": {"description": "already created with this client_ref", "content": _json("Record")},
                         "400": _error("invalid payload"),
+                        "409": _error("client_ref already used for a different record"),
                         "413": _error("payload too large"),
                         "415": _error("not JSON"),
                         "503": _error("database unavailable or writes paused"),

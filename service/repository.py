@@ -9,7 +9,12 @@ from sqlalchemy.dialects.postgresql import insert
 
 from service.db import records
 
+CONTENT_FIELDS = ("subject", "kind", "body")
 COLUMNS = (records.c.id, records.c.client_ref, records.c.subject, records.c.kind, records.c.body, records.c.created_at)
+
+
+class ClientRefConflict(Exception):
+    """The client_ref names an existing record with different content."""
 
 
 def _as_dict(row: RowMapping) -> dict[str, Any]:
@@ -28,6 +33,8 @@ def create_record(engine: Engine, data: dict[str, Any]) -> tuple[dict[str, Any],
         if row is not None:
             return _as_dict(row), True
         existing = conn.execute(select(*COLUMNS).where(records.c.client_ref == data["client_ref"])).mappings().one()
+        if any(existing[field] != data[field] for field in CONTENT_FIELDS):
+            raise ClientRefConflict(data["client_ref"])
         return _as_dict(existing), False
 
 

@@ -15,6 +15,9 @@ from typing import Any
 from service.ttl import TtlValue
 
 
+STALE_RETRY_S = 10.0
+
+
 @dataclass(frozen=True)
 class Credentials:
     username: str
@@ -29,7 +32,9 @@ class CredentialsProvider:
     def __init__(self, client: Any, secret_id: str, ttl_s: float, clock: Callable[[], float] = time.monotonic):
         self._client = client
         self._secret_id = secret_id
-        self._value = TtlValue(self._read, ttl_s, clock)
+        # A refresh that fails keeps the cached credentials (they still work until the password rotates);
+        # an authentication failure invalidates them, and then a failed read is an error.
+        self._value = TtlValue(self._read, ttl_s, clock, stale_retry_s=STALE_RETRY_S)
         self.reads = 0
 
     def current(self) -> Credentials:

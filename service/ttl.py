@@ -11,9 +11,17 @@ T = TypeVar("T")
 
 
 class TtlValue(Generic[T]):
-    def __init__(self, load: Callable[[], T], ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        load: Callable[[], T],
+        ttl_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        stale_retry_s: float | None = None,
+    ) -> None:
+        """``stale_retry_s``: when a refresh fails, keep serving the expired value and retry after this long."""
         self._load = load
         self._ttl_s = ttl_s
+        self._stale_retry_s = stale_retry_s
         self._clock = clock
         self._lock = threading.Lock()
         self._cached: tuple[T, float] | None = None
@@ -23,7 +31,14 @@ class TtlValue(Generic[T]):
         with self._lock:
             if self._cached and self._clock() - self._cached[1] < self._ttl_s:
                 return self._cached[0]
-            value = self._load()
+            try:
+                value = self._load()
+            except Exception:
+                if self._cached is None or self._stale_retry_s is None:
+                    raise
+                stale = self._cached[0]
+                self._cached = (stale, self._clock() - self._ttl_s + self._stale_retry_s)
+                return stale
             self._cached = (value, self._clock())
             return value
 

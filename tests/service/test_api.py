@@ -186,3 +186,34 @@ def test_a_value_the_database_refuses_is_a_400_not_a_500(client, monkeypatch):
     response = client.post("/api/records", json=RECORD)
     assert response.status_code == 400
     assert response.get_json()["detail"] == ["value too long for type character varying(64)"]
+
+
+@pytest.mark.parametrize("limit", ["\u00b9", "9" * 5000])
+def test_limits_that_are_not_small_ascii_numbers_are_400(client, limit):
+    assert client.get("/api/records", query_string={"limit": limit}).status_code == 400
+
+
+def test_lone_surrogates_are_rejected_not_a_500(client):
+    response = client.post("/api/records", data='{"subject": "s", "kind": "note", "body": "\\ud800"}',
+                           content_type="application/json")
+    assert response.status_code == 400 and "lone surrogate" in response.get_json()["detail"][0]
+
+
+def test_writes_to_a_read_only_database_are_503_not_500(postgres):
+    from service.migrate import migrate
+
+    url = postgres.create_database("replica_like", "pw")
+    app = create_app(local_settings(url))
+    migrate(app.extensions["records"].engine)
+    postgres.execute("ALTER DATABASE replica_like SET default_transaction_read_only = on")
+    app.extensions["records"].engine.dispose()
+    client = app.test_client()
+    response = client.post("/api/records", json=RECORD)
+    assert response.status_code == 503 and "read-only" in response.get_json()["error"]
+    assert client.get("/api/records").status_code == 200
+
+
+def test_reusing_a_client_ref_for_different_content_is_a_409(client):
+    assert client.post("/api/records", json={**RECORD, "client_ref": "visit-77"}).status_code == 201
+    response = client.post("/api/records", json={**RECORD, "body": "changed", "client_ref": "visit-77"})
+    assert response.status_code == 409 and "visit-77" in response.get_json()["detail"]

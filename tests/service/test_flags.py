@@ -35,7 +35,8 @@ def test_flag_documents(document, expected):
 def test_appconfig_session_is_polled_with_the_next_token_and_unchanged_bodies_keep_the_last_value():
     client = boto3.client("appconfigdata", region_name="us-east-1")
     stub = Stubber(client)
-    stub.add_response("start_configuration_session", {"InitialConfigurationToken": "t0"}, IDS)
+    stub.add_response("start_configuration_session", {"InitialConfigurationToken": "t0"},
+                      {**IDS, "RequiredMinimumPollIntervalInSeconds": 15})
     stub.add_response("get_latest_configuration",
                       {"NextPollConfigurationToken": "t1", "Configuration": _body({"read_only": {"enabled": True}})},
                       {"ConfigurationToken": "t0"})
@@ -72,3 +73,39 @@ def test_flags_are_cached_for_the_ttl(tmp_path):
     assert not flags.current().read_only
     now[0] = 31
     assert flags.current().read_only
+
+
+def test_an_appconfig_failure_keeps_its_last_good_flags_instead_of_the_fallback(tmp_path):
+    answers = [{"read_only": {"enabled": True}}, ConnectionError("blip")]
+
+    def appconfig():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    path = tmp_path / "flags.json"
+    path.write_text("{}")
+    now = [0.0]
+    flags = FeatureFlags([appconfig, FileSource(path)], ttl_s=30, clock=lambda: now[0])
+    assert flags.current().read_only
+    now[0] = 31
+    assert flags.current().read_only  # still paused: the switchover is not silently resumed
+
+
+def test_a_failed_poll_starts_a_new_session():
+    client = boto3.client("appconfigdata", region_name="us-east-1")
+    stub = Stubber(client)
+    stub.add_response("start_configuration_session", {"InitialConfigurationToken": "t0"},
+                      {**IDS, "RequiredMinimumPollIntervalInSeconds": 15})
+    stub.add_client_error("get_latest_configuration", "BadRequestException", expected_params={"ConfigurationToken": "t0"})
+    stub.add_response("start_configuration_session", {"InitialConfigurationToken": "t9"},
+                      {**IDS, "RequiredMinimumPollIntervalInSeconds": 15})
+    stub.add_response("get_latest_configuration",
+                      {"NextPollConfigurationToken": "t10", "Configuration": _body({})}, {"ConfigurationToken": "t9"})
+    source = AppConfigSource(client, "records", "prod", "flags")
+    with stub:
+        with pytest.raises(Exception, match="BadRequestException"):
+            source()
+        assert source() == {}
+    stub.assert_no_pending_responses()

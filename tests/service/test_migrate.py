@@ -25,3 +25,37 @@ def test_migrate_with_the_database_down_exits_2(monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"postgresql://x:y@127.0.0.1:{free_port()}/none")
     assert main(["migrate"]) == 2
     assert capsys.readouterr().err.startswith("migrate: database unavailable")
+
+
+def test_migrate_waits_for_another_task_longer_than_the_request_statement_timeout(postgres):
+    import threading
+    import time
+
+    import psycopg
+    from sqlalchemy import create_engine
+
+    from service.migrate import ADVISORY_LOCK_ID, migrate
+
+    url = postgres.create_database("migrate_wait", "pw")
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"),
+                           connect_args={"options": "-c statement_timeout=100"})
+    holder = psycopg.connect(url, autocommit=True)
+    holder.execute(f"SELECT pg_advisory_lock({ADVISORY_LOCK_ID})")  # another task is migrating
+    release = threading.Timer(0.6, lambda: holder.execute(f"SELECT pg_advisory_unlock({ADVISORY_LOCK_ID})"))
+    release.start()
+    started = time.monotonic()
+    assert migrate(engine) == "0001"
+    assert time.monotonic() - started >= 0.5  # it waited for the lock instead of timing out after 100 ms
+    release.join()
+    holder.close()
+
+
+def test_migrate_skips_a_read_replica(postgres, monkeypatch):
+    from sqlalchemy import create_engine
+
+    import service.migrate as migration
+
+    url = postgres.create_database("migrate_replica", "pw")
+    monkeypatch.setattr(migration, "_in_recovery", lambda connection: True)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    assert migration.migrate(engine) == migration.SKIPPED_ON_REPLICA

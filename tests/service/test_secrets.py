@@ -94,3 +94,35 @@ def test_secret_without_password_is_a_clear_error():
     provider = CredentialsProvider(FakeClient([json.dumps({"username": "u"})]), "records/x/db", ttl_s=60)
     with pytest.raises(SecretError, match="secret records/x/db has no username/password JSON"):
         provider.current()
+
+
+def test_a_failed_refresh_keeps_serving_the_cached_credentials_then_retries():
+    class Flaky:
+        def __init__(self):
+            self.calls = 0
+
+        def get_secret_value(self, SecretId):  # noqa: N803
+            self.calls += 1
+            if self.calls == 2:
+                raise ConnectionError("secrets manager unreachable")
+            return {"SecretString": json.dumps({"username": "u", "password": f"p{self.calls}"})}
+
+    now = [0.0]
+    client = Flaky()
+    provider = CredentialsProvider(client, "id", ttl_s=60, clock=lambda: now[0])
+    assert provider.current().password == "p1"
+    now[0] = 61
+    assert provider.current().password == "p1"  # outage: the cached password still works
+    now[0] = 65
+    assert provider.current().password == "p1" and client.calls == 2  # no retry storm before the backoff
+    now[0] = 72
+    assert provider.current().password == "p3"
+
+
+def test_after_an_authentication_failure_a_failed_read_is_an_error():
+    provider = CredentialsProvider(FakeClient([json.dumps({"username": "u", "password": "1"}), "not json"]),
+                                   "records/x/db", ttl_s=60)
+    provider.current()
+    provider.invalidate()
+    with pytest.raises(SecretError):
+        provider.current()
