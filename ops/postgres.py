@@ -12,6 +12,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,18 @@ def _chown(path: Path) -> None:
 
 class PostgresError(RuntimeError):
     """initdb or pg_ctl failed; the message carries their stderr."""
+
+
+@contextmanager
+def temporary_postgres(prefix: str = "records-pg-") -> Iterator[LocalPostgres]:
+    """A started cluster on a free port in a fresh folder; stopped and removed afterwards."""
+    root = server_dir(prefix)
+    server = LocalPostgres(root=root, port=free_port()).init().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def server_dir(prefix: str = "records-pg-") -> Path:

@@ -13,20 +13,9 @@ from aws_cdk import aws_s3 as s3
 import app
 from policies.acknowledgments import Registry, load_registry, parse_registry
 from stacks.build import add_stages
+from tests.factories import stale_entry as _extra_entry
 
 DEV = {"env": "dev"}
-
-
-def _extra_entry(**overrides) -> dict:
-    return {
-        "id": "stale-bucket-exception",
-        "rules": ["AwsSolutions::AwsSolutions-S1"],
-        "paths": ["*/Keys-use1/DataKey/Resource"],
-        "reason": "Pretend exception that no longer suppresses anything at all.",
-        "owner": "platform",
-        "expires": "2027-02-01",
-        **overrides,
-    }
 
 
 def _registry_plus(entry: dict) -> Registry:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.factories import stale_entry
+
 ROOT = Path(__file__).resolve().parent.parent
 CDK = ROOT / ".tools" / "node_modules" / ".bin" / "cdk"
 
@@ -34,16 +36,7 @@ def cli_synth(tmp_path_factory):
 
 def test_cdk_synth_fails_on_an_acknowledgment_that_suppresses_nothing(cli_synth, tmp_path):
     entries = yaml.safe_load((ROOT / "policies" / "acknowledgments.yaml").read_text())
-    entries.append(
-        {
-            "id": "stale-exception",
-            "rules": ["AwsSolutions::AwsSolutions-S1"],
-            "paths": ["*/Keys-use1/DataKey/Resource"],
-            "reason": "Pretend exception whose finding was fixed long ago.",
-            "owner": "platform",
-            "expires": "2027-02-01",
-        }
-    )
+    entries.append(stale_entry(id="stale-exception"))
     proposed = tmp_path / "proposed.yaml"
     proposed.write_text(yaml.safe_dump(entries))
     result = cli_synth("env=dev", f"registry={proposed}")

@@ -11,6 +11,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
 from aspects.nag import METADATA_KEY, GuardError, apply_acknowledgments
 from policies.acknowledgments import parse_registry
+from tests.factories import acknowledgment_entry
 
 TODAY = dt.date(2026, 11, 23)
 PACKS = {"AwsSolutions": AwsSolutionsChecks, "HIPAA.Security": HIPAASecurityChecks, "NIST.800.53.R5": NIST80053R5Checks}
@@ -45,7 +46,7 @@ def test_every_finding_on_the_app_is_explained_by_a_registry_entry(synthesized, 
 
 
 def _registry(**overrides):
-    entry = {
+    return parse_registry([acknowledgment_entry(**{
         "id": "bucket-exception",
         "rules": ["AwsSolutions::AwsSolutions-S1"],
         "paths": ["*/Logs/Resource"],
@@ -53,8 +54,7 @@ def _registry(**overrides):
         "owner": "platform",
         "expires": "2027-01-31",
         **overrides,
-    }
-    return parse_registry([entry])
+    })])
 
 
 def _stage(env: str) -> cdk.Stage:

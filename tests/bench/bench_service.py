@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from ops.postgres import LocalPostgres, free_port, server_dir  # noqa: E402
+from ops.postgres import temporary_postgres  # noqa: E402
 from tests.service.gunicorn_server import Gunicorn  # noqa: E402
 
 LOCUSTFILE = Path(__file__).with_name("locust_bench.py")
@@ -72,10 +71,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=25)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-service-"))
-    root = server_dir()
-    postgres = LocalPostgres(root=root, port=free_port()).init().start()
     results = {}
-    try:
+    with temporary_postgres("records-bench-") as postgres:
         url = postgres.create_database("bench", "bench-password")
         _seed(url)
         for name, app in (("service", "service.wsgi:app"), ("bare", "tests.bench.hello_wsgi:app")):
@@ -87,9 +84,6 @@ def main() -> int:
                                                       pacing)
             finally:
                 server.stop()
-    finally:
-        postgres.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
     header = f"{'server':<8} {'phase':<9} {'endpoint':<20} {'requests':>9} {'fail':>5} {'rps':>8}"
     print(f"{header} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")

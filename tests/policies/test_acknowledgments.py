@@ -6,20 +6,9 @@ from pathlib import Path
 import pytest
 
 from policies.acknowledgments import MAX_TERM_DAYS, RegistryError, load_registry, parse_registry
+from tests.factories import acknowledgment_entry as entry
 
 TODAY = dt.date(2026, 11, 23)
-
-
-def entry(**overrides):
-    base = {
-        "id": "public-alb",
-        "rules": ["AwsSolutions::AwsSolutions-EC23"],
-        "paths": ["*/Service-*/Alb/SecurityGroup/Resource"],
-        "reason": "The ALB is the public entry point and must accept HTTPS from anyone.",
-        "owner": "platform-networking",
-        "expires": "2027-03-01",
-    }
-    return {**base, **overrides}
 
 
 def test_the_project_registry_loads_and_is_current():

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine
 
-from ops.postgres import LocalPostgres, free_port, server_dir
+from ops.postgres import LocalPostgres, temporary_postgres
 from service.migrate import migrate
 from service.settings import Settings
 
@@ -18,11 +17,8 @@ _databases = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[LocalPostgres]:
-    root = server_dir()
-    server = LocalPostgres(root=root, port=free_port()).init().start()
-    yield server
-    server.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with temporary_postgres() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,21 @@ from ops.postgres import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def wait_until_ok(url: str, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll ``url`` until it answers 200. :raise RuntimeError: the process exited or time ran out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or a worker still booting
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout_s} s")
+
+
 class Gunicorn:
     def __init__(self, env: dict[str, str], log_path: Path, app: str = "service.wsgi:app") -> None:
         self.port = free_port()
@@ -42,17 +57,12 @@ class Gunicorn:
                 [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "service" / "gunicorn.conf.py"), self.app],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:  # not listening yet, or a worker still booting
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer /health within {timeout_s} s")
+        try:
+            wait_until_ok(f"{self.url}/health", timeout_s, self.process)
+        except RuntimeError as error:
+            self.stop()
+            raise RuntimeError(f"{error}; gunicorn log: {self.log_path.read_text()[-2000:]}") from None
+        return self
 
     def stop(self) -> int | None:
         if self.process and self.process.poll() is None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
 
-from ops.postgres import LocalPostgres, free_port, server_dir
+from ops.postgres import temporary_postgres
 from service import create_app
 from tests.service.conftest import local_settings
 
@@ -17,11 +16,9 @@ HANG_GUARD_S = 15
 
 @pytest.fixture(scope="module")
 def own_server():
-    root = server_dir()
-    server = LocalPostgres(root=root, port=free_port()).init().start()
-    yield server
-    server.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    """Its own cluster, since this test stops and restarts it."""
+    with temporary_postgres("records-outage-") as server:
+        yield server
 
 
 def test_readiness_flips_and_recovers(own_server):

@@ -7,12 +7,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import requests
 
 from ops.postgres import free_port, server_dir
-from tests.service.gunicorn_server import ROOT
+from tests.service.gunicorn_server import ROOT, wait_until_ok
 
 
 def test_serve_starts_database_and_service_and_stops_both(tmp_path):
@@ -23,13 +22,7 @@ def test_serve_starts_database_and_service_and_stops_both(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "ops.serve"], cwd=ROOT, env=env,
                                stdout=(tmp_path / "serve.log").open("wb"), stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_until_ok(f"http://127.0.0.1:{port}/ready", 60, process)
         created = requests.post(f"http://127.0.0.1:{port}/api/records",
                                 json={"subject": "s", "kind": "note", "body": "served"}, timeout=5)
         assert created.status_code == 201

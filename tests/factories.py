@@ -1,0 +1,31 @@
+"""Factories with overrides for test records shared across test modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def acknowledgment_entry(**overrides: Any) -> dict[str, Any]:
+    """One registry entry as it would appear in policies/acknowledgments.yaml; overrides replace fields."""
+    return {
+        "id": "public-alb",
+        "rules": ["AwsSolutions::AwsSolutions-EC23"],
+        "paths": ["*/Service-*/Alb/SecurityGroup/Resource"],
+        "reason": "The ALB is the public entry point and must accept HTTPS from anyone.",
+        "owner": "platform-networking",
+        "expires": "2027-03-01",
+        **overrides,
+    }
+
+
+def stale_entry(**overrides: Any) -> dict[str, Any]:
+    """An entry on a real construct whose rule reports nothing there: it must fail as unused."""
+    return acknowledgment_entry(**{
+        "id": "stale-bucket-exception",
+        "rules": ["AwsSolutions::AwsSolutions-S1"],
+        "paths": ["*/Keys-use1/DataKey/Resource"],
+        "reason": "Pretend exception that no longer suppresses anything at all.",
+        "owner": "platform",
+        "expires": "2027-02-01",
+        **overrides,
+    })
