@@ -1,7 +1,8 @@
-"""S3 buckets for access logs: one for the load balancer and one terminal sink for S3 server access logs.
+"""S3 buckets for access logs: one a service delivers to (load balancer, CloudFront) and one terminal sink for
+S3 server access logs.
 
-Elastic Load Balancing and S3 server access logging deliver only to buckets encrypted with S3-managed keys
-(SSE-S3), so these two buckets cannot use the customer key; the registry records that exception.
+Elastic Load Balancing, CloudFront standard logging and S3 server access logging deliver only to buckets encrypted
+with S3-managed keys (SSE-S3), so these buckets cannot use the customer key; the registry records that exception.
 """
 
 from __future__ import annotations
@@ -16,9 +17,18 @@ from constructs import Construct
 @dataclass(frozen=True, kw_only=True)
 class AccessLogProps:
     retention_days: int
+    source: str  # construct id of the delivery bucket, e.g. "LoadBalancer"
+    # CloudFront standard logging writes with object ACLs, so its bucket must accept them (owner-preferred).
+    acl_delivery: bool = False
 
 
-def _log_bucket(scope: Construct, id_: str, retention_days: int, **extra: object) -> s3.Bucket:
+def _log_bucket(
+    scope: Construct,
+    id_: str,
+    retention_days: int,
+    ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    **extra: object,
+) -> s3.Bucket:
     return s3.Bucket(
         scope,
         id_,
@@ -26,7 +36,7 @@ def _log_bucket(scope: Construct, id_: str, retention_days: int, **extra: object
         enforce_ssl=True,
         versioned=True,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        object_ownership=ownership,
         lifecycle_rules=[
             s3.LifecycleRule(
                 expiration=Duration.days(retention_days),
@@ -42,10 +52,11 @@ class AccessLogBuckets(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: AccessLogProps) -> None:
         super().__init__(scope, id_)
         self.sink = _log_bucket(self, "ServerAccessLogs", props.retention_days)
-        self.load_balancer = _log_bucket(
+        self.delivery = _log_bucket(
             self,
-            "LoadBalancer",
+            props.source,
             props.retention_days,
+            s3.ObjectOwnership.BUCKET_OWNER_PREFERRED if props.acl_delivery else s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.sink,
-            server_access_logs_prefix="load-balancer/",
+            server_access_logs_prefix=f"{props.source.lower()}/",
         )

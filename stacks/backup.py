@@ -1,42 +1,53 @@
-"""AWS Backup for the primary database: an encrypted vault and a daily plan with retention from config."""
+"""An AWS Backup vault of one region, compliance-locked in production.
+
+The primary region's vault receives the database's daily recovery points (``stacks.backup_plan``); the secondary
+region's receives their copies. The vaults have stacks of their own so the copy destination exists before the
+primary data stack's plan names it, without tying the two data stacks into a cycle.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_backup as backup
-from aws_cdk import aws_events as events
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_rds as rds
 from constructs import Construct
+
+from stacks.keys import imported_key
 
 
 @dataclass(frozen=True, kw_only=True)
-class BackupProps:
+class BackupVaultProps:
     vault_name: str
-    retention_days: int
+    data_key_arn: str
+    # The shortest retention of any recovery point stored here: a lock may not demand more than that.
+    min_retention_days: int
+    vault_lock: bool
+    vault_lock_grace_days: int
 
 
-class DatabaseBackup(Construct):
-    def __init__(
-        self, scope: Construct, id_: str, *, props: BackupProps, instance: rds.IDatabaseInstance, key: kms.IKey
-    ) -> None:
-        super().__init__(scope, id_)
+def vault_arn(region: str, account: str, vault_name: str) -> str:
+    return f"arn:aws:backup:{region}:{account}:backup-vault:{vault_name}"
+
+
+class BackupVaultStack(Stack):
+    def __init__(self, scope: Construct, id_: str, *, props: BackupVaultProps, **stack_args: object) -> None:
+        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+        lock = (
+            backup.LockConfiguration(
+                min_retention=Duration.days(props.min_retention_days),
+                changeable_for=Duration.days(props.vault_lock_grace_days),
+            )
+            if props.vault_lock
+            else None
+        )
         self.vault = backup.BackupVault(
             self,
             "Vault",
             backup_vault_name=props.vault_name,
-            encryption_key=key,
+            encryption_key=imported_key(self, "DataKey", props.data_key_arn),
+            lock_configuration=lock,
+            # Unlocked vaults (non-production) still refuse to delete recovery points through their policy.
+            block_recovery_point_deletion=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.plan = backup.BackupPlan(self, "Plan", backup_vault=self.vault)
-        self.plan.add_rule(
-            backup.BackupPlanRule(
-                rule_name="daily",
-                schedule_expression=events.Schedule.cron(hour="5", minute="0"),
-                delete_after=Duration.days(props.retention_days),
-                enable_continuous_backup=True,
-            )
-        )
-        self.plan.add_selection("Database", resources=[backup.BackupResource.from_rds_database_instance(instance)])

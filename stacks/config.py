@@ -116,6 +116,41 @@ class RegistryConfig(_Frozen):
     keep_last_images: int = Field(ge=1)
 
 
+class DnsConfig(_Frozen):
+    """The environment's public zone and the Route 53 health checks that drive regional failover."""
+
+    hosted_zone_id: str | None = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$")  # unset: the app creates it
+    health_check_path: str = Field(default="/health", pattern=r"^/[\w./-]*$")
+    health_check_interval_seconds: Literal[10, 30] = 30  # the only intervals Route 53 offers
+    health_check_failure_threshold: int = Field(default=3, ge=1, le=10)
+
+
+class CdnConfig(_Frozen):
+    allowed_countries: tuple[str, ...] = Field(min_length=1)  # ISO 3166-1 alpha-2; viewers elsewhere get 403
+    static_ttl_seconds: int = Field(default=300, ge=1, le=86400)
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def _country_codes(cls, countries: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in countries if not re.fullmatch(r"[A-Z]{2}", c)]
+        if bad:
+            raise ValueError(f"country codes {bad} are not ISO 3166-1 alpha-2 like 'US'")
+        return countries
+
+
+class CacheConfig(_Frozen):
+    node_type: str = Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    nodes: int = Field(ge=1, le=6)  # primary plus read replicas, spread over the region's AZs
+    port: int = Field(default=6380, ge=1024, le=65535)  # not 6379: AwsSolutions-AEC5 wants a non-default port
+
+
+class BackupConfig(_Frozen):
+    retention_days: int = Field(ge=1)  # in the primary region's vault
+    copy_retention_days: int = Field(ge=1)  # of the copy in the secondary region's vault
+    vault_lock: bool  # compliance-mode lock: nobody, root included, deletes a recovery point early
+    vault_lock_grace_days: int = Field(default=3, ge=3)  # after this the lock is immutable
+
+
 class EnvironmentConfig(_Frozen):
     name: str = ""
     account: str
@@ -127,6 +162,9 @@ class EnvironmentConfig(_Frozen):
     database: DatabaseConfig
     service: ServiceConfig
     registry: RegistryConfig
+    dns: DnsConfig = DnsConfig()
+    cache: CacheConfig
+    backup: BackupConfig
 
     @field_validator("account")
     @classmethod
@@ -151,6 +189,16 @@ class EnvironmentConfig(_Frozen):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _production_is_resilient(self) -> EnvironmentConfig:
+        if not self.production:
+            return self
+        if self.cache.nodes < 2:
+            raise ValueError(f"production needs cache.nodes >= 2 for Multi-AZ failover, got {self.cache.nodes}")
+        if not self.backup.vault_lock:
+            raise ValueError("production needs backup.vault_lock: true")
+        return self
+
 
 class ProjectConfig(_Frozen):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")
@@ -158,6 +206,7 @@ class ProjectConfig(_Frozen):
     secondary_region: str
     repository_name: str
     tags: Mapping[str, str]
+    cdn: CdnConfig
     min_log_retention_days: int = Field(default=90, ge=1)
     min_log_retention_days_production: int = Field(default=365, ge=1)
 

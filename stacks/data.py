@@ -1,4 +1,4 @@
-"""The regional data stack: the primary database (with proxy and backups) or its cross-region replica."""
+"""The regional data stack: the primary database (with its proxy and backup plan) or its cross-region replica."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aws_cdk import Stack
 from constructs import Construct
 
-from stacks.backup import BackupProps, DatabaseBackup
+from stacks.backup_plan import BackupPlanProps, DatabaseBackupPlan
 from stacks.keys import KeyArns, KeyRefs
 from stacks.database import PrimaryDatabase, PrimaryDatabaseProps, ReplicaDatabase, ReplicaDatabaseProps
 
@@ -16,14 +16,14 @@ from stacks.database import PrimaryDatabase, PrimaryDatabaseProps, ReplicaDataba
 class DataProps:
     primary: PrimaryDatabaseProps | None = None
     replica: ReplicaDatabaseProps | None = None
-    backup: BackupProps | None = None
+    backup: BackupPlanProps | None = None
     keys: KeyArns
 
     def __post_init__(self) -> None:
         if (self.primary is None) == (self.replica is None):
             raise ValueError("DataProps needs exactly one of primary or replica")
-        if self.primary is not None and self.backup is None:
-            raise ValueError("the primary database needs backup props")
+        if (self.primary is None) != (self.backup is None):
+            raise ValueError("the primary database, and only it, has a backup plan")
 
 
 class DataStack(Stack):
@@ -35,9 +35,7 @@ class DataStack(Stack):
         database: PrimaryDatabase | ReplicaDatabase
         if props.primary is not None and props.backup is not None:
             database = PrimaryDatabase(self, "Database", props=props.primary, keys=keys)
-            self.backup = DatabaseBackup(
-                self, "Backup", props=props.backup, instance=database.instance, key=keys.data
-            )
+            self.backup = DatabaseBackupPlan(self, "Backup", props=props.backup, instance=database.instance)
         else:
             assert props.replica is not None
             database = ReplicaDatabase(self, "Database", props=props.replica, keys=keys)

@@ -31,6 +31,7 @@ ROTATION_DAYS = 30
 class DatabaseProps:
     vpc: ec2.IVpc
     client_cidrs: Sequence[str]  # app-tier subnets allowed to connect
+    peer_client_cidrs: Sequence[str] = ()  # the other region's app tier, over VPC peering
     instance_identifier: str
     instance_class: str  # without the "db." prefix, which ec2.InstanceType adds
     port: int
@@ -74,6 +75,14 @@ def _log_groups(scope: Construct, props: DatabaseProps, keys: KeyRefs) -> list[l
 
 def _security_group(scope: Construct, props: DatabaseProps, description: str) -> ec2.SecurityGroup:
     return ec2.SecurityGroup(scope, "Sg", vpc=props.vpc, description=description, allow_all_outbound=False)
+
+
+def _admit_clients(group: ec2.SecurityGroup, props: DatabaseProps, port: int) -> None:
+    for cidr in props.client_cidrs:
+        group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "app tier")
+    for cidr in props.peer_client_cidrs:
+        # Operators' tasks in the other region (switchover checks that the old primary is fenced, lag probes).
+        group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "peer region app tier over VPC peering")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,8 +174,7 @@ class PrimaryDatabase(Construct):
         proxy_sg = ec2.SecurityGroup(
             self, "ProxySg", vpc=props.vpc, description="RDS Proxy: PostgreSQL from the app tier"
         )
-        for cidr in props.client_cidrs:
-            proxy_sg.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(PROXY_PORT), "app tier")
+        _admit_clients(proxy_sg, props, PROXY_PORT)
         self.security_group.add_ingress_rule(proxy_sg, ec2.Port.tcp(props.port), "RDS Proxy")
         proxy_role = ManagedRole(
             self,
@@ -223,8 +231,7 @@ class ReplicaDatabase(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: ReplicaDatabaseProps, keys: KeyRefs) -> None:
         super().__init__(scope, id_)
         self.security_group = _security_group(self, props, "PostgreSQL replica: app tier only")
-        for cidr in props.client_cidrs:
-            self.security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(props.port), "app tier")
+        _admit_clients(self.security_group, props, props.port)
         # The L2 wants a source construct; the source lives in another region, so it is imported by name here
         # and its ARN set below from configuration, which needs no cross-region reference at all.
         source = rds.DatabaseInstance.from_database_instance_attributes(

@@ -75,6 +75,8 @@ class NetworkStack(Stack):
         )
         self.app_cidrs = [s.ipv4_cidr_block for s in self.vpc.select_subnets(subnet_group_name=APP_TIER).subnets]
         self.data_cidrs = [s.ipv4_cidr_block for s in self.vpc.select_subnets(subnet_group_name=DATA_TIER).subnets]
+        # What the other region may route to over peering: everything but the public tier.
+        self.private_cidrs = self.app_cidrs + self.data_cidrs
         self._add_interface_endpoints(props.cidr)
 
     @property

@@ -28,11 +28,20 @@ from stacks.keys import KeyArns, KeyRefs
 from stacks.logging import encrypted_log_group
 from stacks.network import APP_TIER, PUBLIC_TIER
 from stacks.roles import ManagedRole
-from stacks.waf import RegionalWaf, WafProps
+from stacks.waf import WafProps, WebAcl
+from stacks.zone import ZoneRef
 
 CONTAINER_NAME = "web"
 CONTAINER_USER = "10001"
 HEALTH_PATH = "/ready"  # readiness: a green task that cannot reach its database never takes traffic
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheEndpoint:
+    host: str
+    port: int
+    auth_secret_name: str
+    client_security_group_id: str  # the tasks wear it; the cache admits nothing else
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +57,8 @@ class ServiceProps:
     database_name: str
     database_secret_name: str
     domain_name: str
+    zone: ZoneRef
+    cache: CacheEndpoint
     cpu: int
     memory_mib: int
     desired_count: int
@@ -74,6 +85,9 @@ class ServiceStack(Stack):
             enforce_ssl=True,
         )
         self.secret = secretsmanager.Secret.from_secret_name_v2(self, "DbSecret", props.database_secret_name)
+        self.cache_secret = secretsmanager.Secret.from_secret_name_v2(
+            self, "CacheSecret", props.cache.auth_secret_name
+        )
         self.repository = ecr.Repository.from_repository_name(self, "Repository", props.repository_name)
         self.cluster = ecs.Cluster(
             self,
@@ -108,7 +122,7 @@ class ServiceStack(Stack):
         )
         self.service = self._service()
         self._autoscaling()
-        self.waf = RegionalWaf(
+        self.waf = WebAcl(
             self,
             "Waf",
             props=WafProps(
@@ -125,7 +139,8 @@ class ServiceStack(Stack):
         log_group = encrypted_log_group(
             self, "AppLogs", key=self.keys.telemetry, retention_days=props.log_retention_days
         )
-        secret_arn_for_policies = f"{self.secret.secret_arn}-??????"
+        # Secrets imported by name have partial ARNs; the real ones end in a random six-character suffix.
+        secret_arns = [f"{secret.secret_arn}-??????" for secret in (self.secret, self.cache_secret)]
         repository_arn = f"arn:aws:ecr:{self.region}:{self.account}:repository/{props.repository_name}"
         execution = ManagedRole(
             self,
@@ -148,9 +163,9 @@ class ServiceStack(Stack):
             self,
             "TaskRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="The records service: read its database secret (again after rotation)",
+            description="The records service: read its database and cache secrets (again after rotation)",
             statements=[
-                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn_for_policies]),
+                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secret_arns),
                 iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys.data.key_arn]),
             ],
         )
@@ -185,6 +200,9 @@ class ServiceStack(Stack):
                 "DB_NAME": props.database_name,
                 "DB_SECRET_ID": props.database_secret_name,
                 "DB_SSLMODE": "require",
+                "CACHE_HOST": props.cache.host,
+                "CACHE_PORT": str(props.cache.port),
+                "CACHE_SECRET_ID": props.cache.auth_secret_name,
                 "PORT": str(props.container_port),
             },
         )
@@ -194,7 +212,7 @@ class ServiceStack(Stack):
 
     def _load_balancer(self) -> tuple[elbv2.ApplicationLoadBalancer, elbv2.ApplicationListener]:
         props = self.props
-        logs = AccessLogBuckets(self, "AccessLogs", props=AccessLogProps(retention_days=props.log_retention_days))
+        logs = AccessLogBuckets(self, "AccessLogs", props=AccessLogProps(retention_days=props.log_retention_days, source="LoadBalancer"))
         load_balancer = elbv2.ApplicationLoadBalancer(
             self,
             "Alb",
@@ -204,13 +222,13 @@ class ServiceStack(Stack):
             deletion_protection=True,
             drop_invalid_header_fields=True,
         )
-        load_balancer.log_access_logs(logs.load_balancer, prefix="alb")
+        load_balancer.log_access_logs(logs.delivery, prefix="alb")
         certificate = acm.Certificate(
             self,
             "Certificate",
             domain_name=f"origin.{props.domain_name}",
             subject_alternative_names=[f"{self.region}.{props.domain_name}"],
-            validation=acm.CertificateValidation.from_dns(),
+            validation=acm.CertificateValidation.from_dns(props.zone.imported(self)),
         )
         https = load_balancer.add_listener(
             "Https",
@@ -287,6 +305,12 @@ class ServiceStack(Stack):
             ),
         )
         target.attach_to_application_target_group(self.blue)
+        # Imported immutable: the cache stack owns the group and its rules; the service only wears it.
+        service.connections.add_security_group(
+            ec2.SecurityGroup.from_security_group_id(
+                self, "CacheClientSg", self.props.cache.client_security_group_id, mutable=False
+            )
+        )
         return service
 
     def _autoscaling(self) -> None:

@@ -1,8 +1,10 @@
-"""One Stage per environment: the regional stacks of the primary and the secondary region, wired together.
+"""One Stage per environment: the regional stacks of both regions, the peering between them, and the global
+zone and edge stacks (in the primary region, us-east-1).
 
-Cross-region links (replica source, secret replica key) are derived from configuration and names, never
-from cross-region references, so neither region's template depends on the other's outputs. The explicit
-dependencies below only order deployment.
+Cross-region links that can be named (replica source, secret replica key, backup copy vault) are derived from
+configuration and names; the explicit dependencies below only order their deployment. Links that cannot be
+named (VPC and peering ids, load balancer DNS names, the zone id) are weak cross-stack references, resolved by
+CloudFormation at deploy time without export locks.
 """
 
 from __future__ import annotations
@@ -13,15 +15,24 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from policies.slo import ServiceLevelObjectives
-from stacks.backup import BackupProps
+from stacks.backup import BackupVaultProps, BackupVaultStack, vault_arn
+from stacks.backup_plan import BackupPlanProps
+from stacks.cache import CacheProps, CacheStack
 from stacks.config import AppConfig, EnvironmentConfig, RegionConfig
 from stacks.data import DataProps, DataStack
 from stacks.database import DATABASE_NAME, PrimaryDatabaseProps, ReplicaDatabaseProps
 from stacks.deployment_alarms import AlarmThresholds
+from stacks.edge import EdgeProps, EdgeStack
+from stacks.failover import HealthCheckSettings, RegionalOrigin
 from stacks.keys import KeysProps, KeysStack, data_key_alias
 from stacks.network import NetworkProps, NetworkStack
+from stacks.peer_routes import PeerRoutesProps, PeerRoutesStack
+from stacks.peering import PeeringProps, PeeringStack
 from stacks.registry import RegistryProps, RegistryStack
-from stacks.service import ServiceProps, ServiceStack
+from stacks.service import CacheEndpoint, ServiceProps, ServiceStack
+from stacks.zone import ZoneRef, ZoneStack
+
+GLOBAL = "global"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,12 +45,17 @@ class Naming:
     def prefix(self, region: RegionConfig) -> str:
         return f"{self.project}-{self.env}-{region.short_name}"
 
-    def stack_name(self, unit: str, region: RegionConfig) -> str:
-        return f"{self.project}-{self.env}-{unit.lower()}-{region.short_name}"
+    def stack_name(self, unit: str, region: RegionConfig | None) -> str:
+        """``region`` None: a global stack (it still deploys to the primary region)."""
+        return f"{self.project}-{self.env}-{unit.lower()}-{region.short_name if region else GLOBAL}"
 
     @property
     def secret_name(self) -> str:
         return f"{self.project}/{self.env}/db"
+
+    @property
+    def cache_secret_name(self) -> str:
+        return f"{self.project}/{self.env}/cache"
 
     def db_instance_arn(self, region: RegionConfig, account: str) -> str:
         return f"arn:aws:rds:{region.name}:{account}:db:{self.prefix(region)}"
@@ -51,6 +67,8 @@ class RegionalStacks:
     network: NetworkStack
     registry: RegistryStack
     data: DataStack
+    backup: BackupVaultStack
+    cache: CacheStack
     service: ServiceStack
 
 
@@ -72,26 +90,38 @@ class EnvironmentStage(cdk.Stage):
         self.naming = Naming(project=config.project.name, env=env.name)
         primary = config.region(env, "primary")
         secondary = config.region(env, "secondary")
-        self.primary = self._regional(primary, peer=secondary, is_primary=True)
-        self.secondary = self._regional(secondary, peer=primary, is_primary=False)
-        self.primary.data.add_stack_dependency(self.secondary.keys, "the secret replica uses the secondary data key")
-        self.secondary.data.add_stack_dependency(self.primary.data, "the read replica needs its source instance")
-        self.primary.registry.add_stack_dependency(
-            self.secondary.registry, "replication must not pre-create the secondary repository"
-        )
+        self.zone_stack, self.zone = self._zone(primary)
+        # Networks first: each region's database admits the other region's app tier, known only once built.
+        foundations = {r.name: self._foundation(r) for r in (primary, secondary)}
+        self.primary = self._regional(primary, peer=secondary, is_primary=True, built=foundations)
+        self.secondary = self._regional(secondary, peer=primary, is_primary=False, built=foundations)
+        self._order(self.primary, self.secondary)
+        self.peering, self.peer_routes = self._peering(primary, secondary)
+        self.edge = self._edge(primary, secondary)
 
-    def _stack_args(self, unit: str, region: RegionConfig) -> dict[str, object]:
+    def _order(self, primary: RegionalStacks, secondary: RegionalStacks) -> None:
+        """Deployment order for links made by name, which CloudFormation cannot see."""
+        for stack in (primary.data, primary.cache):
+            stack.add_stack_dependency(secondary.keys, "secrets replicate under the secondary data key alias")
+        secondary.data.add_stack_dependency(primary.data, "the read replica needs its source instance")
+        secondary.cache.add_stack_dependency(primary.cache, "the AUTH token is the primary secret's replica")
+        primary.registry.add_stack_dependency(
+            secondary.registry, "replication must not pre-create the secondary repository"
+        )
+        primary.data.add_stack_dependency(primary.backup, "the backup plan stores into this region's vault")
+        primary.data.add_stack_dependency(secondary.backup, "recovery points are copied into the secondary vault")
+
+    def _stack_args(self, unit: str, region: RegionConfig, *, global_: bool = False) -> dict[str, object]:
+        where = f"global, in {region.name}" if global_ else region.name
         return {
             "env": cdk.Environment(account=self.env_config.account, region=region.name),
-            "stack_name": self.naming.stack_name(unit, region),
-            "description": f"{self.config.project.name} {self.env_config.name} {unit} ({region.name})",
+            "stack_name": self.naming.stack_name(unit, None if global_ else region),
+            "description": f"{self.config.project.name} {self.env_config.name} {unit} ({where})",
             "termination_protection": self.env_config.production,
         }
 
-    def _regional(self, region: RegionConfig, *, peer: RegionConfig, is_primary: bool) -> RegionalStacks:
-        env = self.env_config
-        naming = self.naming
-        short = region.short_name
+    def _foundation(self, region: RegionConfig) -> tuple[KeysStack, NetworkStack]:
+        env, naming, short = self.env_config, self.naming, region.short_name
         keys = KeysStack(
             self, f"Keys-{short}", props=KeysProps(alias_prefix=f"{naming.project}-{naming.env}"),
             **self._stack_args("Keys", region),
@@ -108,6 +138,19 @@ class EnvironmentStage(cdk.Stage):
             ),
             **self._stack_args("Network", region),
         )
+        return keys, network
+
+    def _regional(
+        self,
+        region: RegionConfig,
+        *,
+        peer: RegionConfig,
+        is_primary: bool,
+        built: dict[str, tuple[KeysStack, NetworkStack]],
+    ) -> RegionalStacks:
+        env, naming, short = self.env_config, self.naming, region.short_name
+        keys, network = built[region.name]
+        peer_network = built[peer.name][1]
         registry = RegistryStack(
             self,
             f"Registry-{short}",
@@ -119,26 +162,135 @@ class EnvironmentStage(cdk.Stage):
             ),
             **self._stack_args("Registry", region),
         )
+        backup = BackupVaultStack(
+            self, f"Backup-{short}", props=self._vault_props(region, keys, is_primary),
+            **self._stack_args("Backup", region),
+        )
         data = DataStack(
-            self, f"Data-{short}", props=self._data_props(region, peer, keys, network, is_primary),
+            self,
+            f"Data-{short}",
+            props=self._data_props(region, peer, keys, network, peer_network, is_primary),
             **self._stack_args("Data", region),
+        )
+        cache = CacheStack(
+            self,
+            f"Cache-{short}",
+            props=CacheProps(
+                vpc=network.vpc,
+                replication_group_id=naming.prefix(region),
+                node_type=env.cache.node_type,
+                nodes=env.cache.nodes,
+                port=env.cache.port,
+                data_key_arn=keys.data_key.key_arn,
+                telemetry_key_arn=keys.telemetry_key.key_arn,
+                log_retention_days=env.log_retention_days,
+                auth_secret_name=naming.cache_secret_name,
+                secret_replica_region=peer.name if is_primary else None,
+                secret_replica_key_alias=data_key_alias(f"{naming.project}-{naming.env}") if is_primary else None,
+            ),
+            **self._stack_args("Cache", region),
         )
         service = ServiceStack(
             self,
             f"Service-{short}",
-            props=self._service_props(region, keys, network, data),
+            props=self._service_props(region, keys, network, data, cache),
             **self._stack_args("Service", region),
         )
         service.add_stack_dependency(registry, "the image repository must exist")
-        return RegionalStacks(keys=keys, network=network, registry=registry, data=data, service=service)
+        if self.zone_stack is not None:
+            service.add_stack_dependency(self.zone_stack, "the certificate validates in the zone")
+        return RegionalStacks(
+            keys=keys, network=network, registry=registry, data=data, backup=backup, cache=cache, service=service
+        )
+
+    def _zone(self, primary: RegionConfig) -> tuple[ZoneStack | None, ZoneRef]:
+        env = self.env_config
+        if env.dns.hosted_zone_id is not None:
+            return None, ZoneRef(zone_id=env.dns.hosted_zone_id, zone_name=env.domain_name)
+        stack = ZoneStack(self, "Zone", zone_name=env.domain_name, **self._stack_args("Zone", primary, global_=True))
+        return stack, stack.ref
+
+    def _peering(self, primary: RegionConfig, secondary: RegionConfig) -> tuple[PeeringStack, PeerRoutesStack]:
+        first, second = self.primary.network, self.secondary.network
+        peering = PeeringStack(
+            self,
+            f"Peering-{secondary.short_name}",
+            props=PeeringProps(
+                vpc=second.vpc,
+                peer_vpc_id=first.vpc.vpc_id,
+                peer_region=primary.name,
+                peer_cidrs=first.private_cidrs,
+            ),
+            **self._stack_args("Peering", secondary),
+        )
+        routes = PeerRoutesStack(
+            self,
+            f"PeerRoutes-{primary.short_name}",
+            props=PeerRoutesProps(
+                vpc=first.vpc, peer_cidrs=second.private_cidrs, peering_connection_id=peering.connection_id
+            ),
+            **self._stack_args("PeerRoutes", primary),
+        )
+        return peering, routes
+
+    def _edge(self, primary: RegionConfig, secondary: RegionConfig) -> EdgeStack:
+        env = self.env_config
+        stack = EdgeStack(
+            self,
+            "Edge",
+            props=EdgeProps(
+                name_prefix=f"{self.naming.project}-{self.naming.env}",
+                domain_name=env.domain_name,
+                zone=self.zone,
+                origins=[
+                    RegionalOrigin(
+                        region=primary.name, role="PRIMARY", load_balancer=self.primary.service.load_balancer
+                    ),
+                    RegionalOrigin(
+                        region=secondary.name, role="SECONDARY", load_balancer=self.secondary.service.load_balancer
+                    ),
+                ],
+                health=HealthCheckSettings(
+                    path=env.dns.health_check_path,
+                    interval_seconds=env.dns.health_check_interval_seconds,
+                    failure_threshold=env.dns.health_check_failure_threshold,
+                ),
+                telemetry_key_arn=self.primary.keys.telemetry_key.key_arn,
+                log_retention_days=env.log_retention_days,
+                waf_rate_limit_per_5_minutes=env.service.waf_rate_limit_per_5_minutes,
+                allowed_countries=self.config.project.cdn.allowed_countries,
+                static_ttl_seconds=self.config.project.cdn.static_ttl_seconds,
+            ),
+            **self._stack_args("Edge", primary, global_=True),
+        )
+        if self.zone_stack is not None:
+            stack.add_stack_dependency(self.zone_stack, "records go into the zone")
+        return stack
+
+    def _vault_props(self, region: RegionConfig, keys: KeysStack, is_primary: bool) -> BackupVaultProps:
+        backup = self.env_config.backup
+        return BackupVaultProps(
+            vault_name=self.naming.prefix(region),
+            data_key_arn=keys.data_key.key_arn,
+            min_retention_days=backup.retention_days if is_primary else backup.copy_retention_days,
+            vault_lock=backup.vault_lock,
+            vault_lock_grace_days=backup.vault_lock_grace_days,
+        )
 
     def _data_props(
-        self, region: RegionConfig, peer: RegionConfig, keys: KeysStack, network: NetworkStack, is_primary: bool
+        self,
+        region: RegionConfig,
+        peer: RegionConfig,
+        keys: KeysStack,
+        network: NetworkStack,
+        peer_network: NetworkStack,
+        is_primary: bool,
     ) -> DataProps:
         env, naming = self.env_config, self.naming
         common = {
             "vpc": network.vpc,
             "client_cidrs": network.app_cidrs,
+            "peer_client_cidrs": peer_network.app_cidrs,
             "instance_identifier": naming.prefix(region),
             "instance_class": env.database.instance_class,
             "port": env.database.port,
@@ -164,15 +316,17 @@ class EnvironmentStage(cdk.Stage):
                 secret_replica_key_alias=data_key_alias(f"{naming.project}-{naming.env}"),
                 proxy_name=naming.prefix(region),
             ),
-            backup=BackupProps(
-                vault_name=naming.prefix(region),
-                retention_days=env.database.backup_retention_days,
+            backup=BackupPlanProps(
+                vault_arn=vault_arn(region.name, env.account, naming.prefix(region)),
+                retention_days=env.backup.retention_days,
+                copy_vault_arn=vault_arn(peer.name, env.account, naming.prefix(peer)),
+                copy_retention_days=env.backup.copy_retention_days,
             ),
             keys=keys.arns,
         )
 
     def _service_props(
-        self, region: RegionConfig, keys: KeysStack, network: NetworkStack, data: DataStack
+        self, region: RegionConfig, keys: KeysStack, network: NetworkStack, data: DataStack, cache: CacheStack
     ) -> ServiceProps:
         env, service = self.env_config, self.env_config.service
         return ServiceProps(
@@ -187,6 +341,13 @@ class EnvironmentStage(cdk.Stage):
             database_name=DATABASE_NAME,
             database_secret_name=self.naming.secret_name,
             domain_name=env.domain_name,
+            zone=self.zone,
+            cache=CacheEndpoint(
+                host=cache.host,
+                port=cache.port,
+                auth_secret_name=cache.auth_secret_name,
+                client_security_group_id=cache.client_security_group.security_group_id,
+            ),
             cpu=service.cpu,
             memory_mib=service.memory_mib,
             desired_count=service.desired_count,

@@ -1,8 +1,10 @@
-"""A regional WAFv2 web ACL for the load balancer: AWS managed rule groups, a per-IP rate limit, logging."""
+"""A WAFv2 web ACL (regional for a load balancer, CLOUDFRONT for the distribution): AWS managed rule groups,
+a per-IP rate limit, and logging to an encrypted log group."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_wafv2 as wafv2
@@ -24,6 +26,7 @@ class WafProps:
     rate_limit_per_5_minutes: int
     telemetry_key: kms.IKey
     log_retention_days: int
+    scope: Literal["REGIONAL", "CLOUDFRONT"] = "REGIONAL"  # CLOUDFRONT only exists in us-east-1
 
 
 def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -46,8 +49,10 @@ def _managed_rule(priority: int, name: str) -> wafv2.CfnWebACL.RuleProperty:
     )
 
 
-class RegionalWaf(Construct):
-    def __init__(self, scope: Construct, id_: str, *, props: WafProps, resource_arn: str) -> None:
+class WebAcl(Construct):
+    """``resource_arn``: the regional resource to associate; a distribution names the ACL itself instead."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: WafProps, resource_arn: str | None = None) -> None:
         super().__init__(scope, id_)
         rate_rule = wafv2.CfnWebACL.RuleProperty(
             name="RateLimitPerIp",
@@ -64,12 +69,15 @@ class RegionalWaf(Construct):
             self,
             "WebAcl",
             name=props.name,
-            scope="REGIONAL",
+            scope=props.scope,
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_visibility(props.name),
             rules=[rate_rule] + [_managed_rule(i + 1, n) for i, n in enumerate(MANAGED_RULE_GROUPS)],
         )
-        wafv2.CfnWebACLAssociation(self, "Association", resource_arn=resource_arn, web_acl_arn=self.web_acl.attr_arn)
+        if resource_arn is not None:
+            wafv2.CfnWebACLAssociation(
+                self, "Association", resource_arn=resource_arn, web_acl_arn=self.web_acl.attr_arn
+            )
         # WAF only delivers to log groups whose name starts with this prefix.
         log_group_name = f"aws-waf-logs-{props.name}"
         log_group = encrypted_log_group(
