@@ -14,7 +14,7 @@ from service.db import make_engine
 from service.flags import AppConfigSource, FeatureFlags, FileSource
 from service.observability import Metrics, configure_logging, instrument
 from service.openapi import document
-from service.secrets import CredentialsProvider
+from service.secrets import CacheTokenProvider, CredentialsProvider
 from service.settings import Settings
 from service.tracing import enable_tracing
 
@@ -57,11 +57,24 @@ def build_services(settings: Settings, *, aws: Any = None) -> Services:
         settings=settings,
         engine=make_engine(settings, credentials),
         credentials=credentials,
-        cache=RecordCache.from_url(settings.cache_url, settings.cache_prefix, settings.cache_ttl_s,
-                                   settings.cache_timeout_s),
+        cache=_cache(settings, aws),
         flags=FeatureFlags(sources, settings.flags_ttl_s),
         metrics=Metrics(),
     )
+
+
+def _cache(settings: Settings, aws: Any) -> RecordCache:
+    if settings.cache_host and settings.cache_secret_id:
+        return RecordCache.for_elasticache(
+            host=settings.cache_host,
+            port=settings.cache_port,
+            credentials=CacheTokenProvider(aws("secretsmanager"), settings.cache_secret_id, settings.secret_ttl_s),
+            tls=settings.cache_tls,
+            prefix=settings.cache_prefix,
+            ttl_s=settings.cache_ttl_s,
+            timeout_s=settings.cache_timeout_s,
+        )
+    return RecordCache.from_url(settings.cache_url, settings.cache_prefix, settings.cache_ttl_s, settings.cache_timeout_s)
 
 
 def create_app(settings: Settings | None = None, *, aws: Any = None, span_exporter: Any = None) -> Flask:

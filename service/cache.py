@@ -37,6 +37,28 @@ class RecordCache:
         )
         return cls(client, prefix, ttl_s)
 
+    @classmethod
+    def for_elasticache(
+        cls,
+        *,
+        host: str,
+        port: int,
+        credentials: redis.CredentialProvider,
+        tls: bool,
+        prefix: str,
+        ttl_s: int,
+        timeout_s: float,
+    ) -> RecordCache:
+        client = redis.Redis(
+            host=host,
+            port=port,
+            ssl=tls,  # the replication group refuses plaintext (TransitEncryptionMode required)
+            credential_provider=credentials,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+        )
+        return cls(client, prefix, ttl_s)
+
     @property
     def enabled(self) -> bool:
         return self._client is not None

@@ -1,7 +1,8 @@
-"""Database credentials from AWS Secrets Manager, cached for a TTL and re-read when they stop working.
+"""Credentials from AWS Secrets Manager, cached for a TTL and re-read when they stop working.
 
-Rotation changes the password under a running service; a connection attempt that fails authentication calls
-``invalidate`` and retries once with a fresh read, so the service follows rotation without a restart.
+Rotation changes the database password under a running service; a connection attempt that fails authentication
+calls ``invalidate`` and retries once with a fresh read, so the service follows rotation without a restart. The
+cache's AUTH token is read the same way, by redis-py, whenever it opens a connection.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import redis
 
 from service.ttl import TtlValue
 
@@ -50,11 +53,39 @@ class CredentialsProvider:
 
     def _read(self) -> Credentials:
         self.reads += 1
-        try:
-            value = self._client.get_secret_value(SecretId=self._secret_id)["SecretString"]
-            document = json.loads(value)
-            return Credentials(username=document["username"], password=document["password"])
-        except (KeyError, TypeError, json.JSONDecodeError) as error:
-            raise SecretError(f"secret {self._secret_id} has no username/password JSON ({error})") from None
-        except Exception as error:  # botocore's errors share no useful base; the message says which
-            raise SecretError(f"cannot read secret {self._secret_id}: {error}") from error
+        document = _read_json(self._client, self._secret_id, ("username", "password"))
+        return Credentials(username=document["username"], password=document["password"])
+
+
+class CacheTokenProvider(redis.CredentialProvider):
+    """The ElastiCache AUTH token for redis-py, asked for on every new connection, cached for the TTL.
+
+    A token rotation (ROTATE, then SET) keeps the old token valid until SET, so a TTL shorter than that window
+    is enough; no invalidation on failure is needed.
+    """
+
+    def __init__(self, client: Any, secret_id: str, ttl_s: float, clock: Callable[[], float] = time.monotonic):
+        self._client = client
+        self._secret_id = secret_id
+        self._value = TtlValue(self._read, ttl_s, clock, stale_retry_s=STALE_RETRY_S)
+
+    def get_credentials(self) -> tuple[str]:
+        """:raise SecretError: the secret cannot be read or has no ``token``."""
+        return (self._value.get(),)
+
+    def _read(self) -> str:
+        return str(_read_json(self._client, self._secret_id, ("token",))["token"])
+
+
+def _read_json(client: Any, secret_id: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    """:raise SecretError: Secrets Manager refused, or the value is not JSON holding ``fields``."""
+    try:
+        document = json.loads(client.get_secret_value(SecretId=secret_id)["SecretString"])
+        missing = [f for f in fields if not isinstance(document, dict) or f not in document]
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise SecretError(f"secret {secret_id} is not a JSON document ({error})") from None
+    except Exception as error:  # botocore's errors share no useful base; the message says which
+        raise SecretError(f"cannot read secret {secret_id}: {error}") from error
+    if missing:
+        raise SecretError(f"secret {secret_id} has no {'/'.join(missing)}")
+    return document

@@ -35,7 +35,12 @@ class Settings(BaseSettings):
     secret_ttl_s: float = Field(default=300.0, gt=0)
     aws_region: str | None = None
 
+    # Either a URL (development, tests) or ElastiCache's host and the Secrets Manager id of its AUTH token.
     cache_url: str | None = None
+    cache_host: str | None = None
+    cache_port: int = 6380
+    cache_secret_id: str | None = None
+    cache_tls: bool = True
     cache_ttl_s: int = Field(default=60, ge=1)
     cache_prefix: str = "records:"
     cache_timeout_s: float = Field(default=0.2, gt=0)
@@ -57,6 +62,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "set either DATABASE_URL (local) or both DB_HOST and DB_SECRET_ID (AWS), not both and not neither"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _one_cache_source(self) -> Settings:
+        if self.cache_url and self.cache_host:
+            raise ValueError("set either CACHE_URL or CACHE_HOST (with CACHE_SECRET_ID), not both")
+        if bool(self.cache_host) != bool(self.cache_secret_id):
+            raise ValueError("CACHE_HOST and CACHE_SECRET_ID go together: ElastiCache requires its AUTH token")
         return self
 
     @property

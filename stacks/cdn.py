@@ -20,7 +20,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 REQUEST_ID_HEADER = "X-Request-Id"
-API_PATH = "/records*"
+API_PATH = "/api/*"  # the records API (service.api)
 # The same for every viewer and free of PHI: the build's identity and the API description.
 CACHED_PATHS = ("/version", "/openapi.json")
 

@@ -26,14 +26,16 @@ class PeerRoutesProps:
     peer_cidrs: Sequence[str]
     peering_connection_id: str
 
+    def __post_init__(self) -> None:
+        if not self.peer_cidrs:
+            raise ValueError("peer routes need the peer's subnet CIDRs")
+
 
 class PeerRoutes(Construct):
     """One route per (private route table, peer subnet); public subnets get none."""
 
     def __init__(self, scope: Construct, id_: str, *, props: PeerRoutesProps) -> None:
         super().__init__(scope, id_)
-        if not props.peer_cidrs:
-            raise ValueError("peer routes need the peer's subnet CIDRs")
         self.routes: list[ec2.CfnRoute] = []
         for tier in PRIVATE_TIERS:
             for index, subnet in enumerate(props.vpc.select_subnets(subnet_group_name=tier).subnets):

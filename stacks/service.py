@@ -29,7 +29,6 @@ from stacks.logging import encrypted_log_group
 from stacks.network import APP_TIER, PUBLIC_TIER
 from stacks.roles import ManagedRole
 from stacks.waf import WafProps, WebAcl
-from stacks.zone import ZoneRef
 
 CONTAINER_NAME = "web"
 CONTAINER_USER = "10001"
@@ -56,8 +55,7 @@ class ServiceProps:
     database_port: int
     database_name: str
     database_secret_name: str
-    domain_name: str
-    zone: ZoneRef
+    certificate: acm.ICertificate
     cache: CacheEndpoint
     cpu: int
     memory_mib: int
@@ -223,18 +221,11 @@ class ServiceStack(Stack):
             drop_invalid_header_fields=True,
         )
         load_balancer.log_access_logs(logs.delivery, prefix="alb")
-        certificate = acm.Certificate(
-            self,
-            "Certificate",
-            domain_name=f"origin.{props.domain_name}",
-            subject_alternative_names=[f"{self.region}.{props.domain_name}"],
-            validation=acm.CertificateValidation.from_dns(props.zone.imported(self)),
-        )
         https = load_balancer.add_listener(
             "Https",
             port=443,
             protocol=elbv2.ApplicationProtocol.HTTPS,
-            certificates=[certificate],
+            certificates=[props.certificate],
             ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
             default_action=elbv2.ListenerAction.fixed_response(404, content_type="application/json",
                                                                message_body='{"error": "not found"}'),
@@ -278,6 +269,14 @@ class ServiceStack(Stack):
             task_definition=self.task_definition,
             desired_count=props.desired_count,
             vpc_subnets=ec2.SubnetSelection(subnet_group_name=APP_TIER),
+            security_groups=[
+                ec2.SecurityGroup(self, "TaskSg", vpc=props.vpc, description="Service tasks: from the load balancer"),
+                # Imported immutable: the cache stack owns this group and its rules; the tasks only wear it, and
+                # the load balancer's rules land on the group above.
+                ec2.SecurityGroup.from_security_group_id(
+                    self, "CacheClientSg", props.cache.client_security_group_id, mutable=False
+                ),
+            ],
             min_healthy_percent=100,
             max_healthy_percent=200,
             health_check_grace_period=Duration.seconds(60),
@@ -305,12 +304,6 @@ class ServiceStack(Stack):
             ),
         )
         target.attach_to_application_target_group(self.blue)
-        # Imported immutable: the cache stack owns the group and its rules; the service only wears it.
-        service.connections.add_security_group(
-            ec2.SecurityGroup.from_security_group_id(
-                self, "CacheClientSg", self.props.cache.client_security_group_id, mutable=False
-            )
-        )
         return service
 
     def _autoscaling(self) -> None:

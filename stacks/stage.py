@@ -18,6 +18,7 @@ from policies.slo import ServiceLevelObjectives
 from stacks.backup import BackupVaultProps, BackupVaultStack, vault_arn
 from stacks.backup_plan import BackupPlanProps
 from stacks.cache import CacheProps, CacheStack
+from stacks.certificate import CertificateProps, CertificateStack
 from stacks.config import AppConfig, EnvironmentConfig, RegionConfig
 from stacks.data import DataProps, DataStack
 from stacks.database import DATABASE_NAME, PrimaryDatabaseProps, ReplicaDatabaseProps
@@ -69,6 +70,7 @@ class RegionalStacks:
     data: DataStack
     backup: BackupVaultStack
     cache: CacheStack
+    certificate: CertificateStack
     service: ServiceStack
 
 
@@ -190,17 +192,30 @@ class EnvironmentStage(cdk.Stage):
             ),
             **self._stack_args("Cache", region),
         )
+        certificate = CertificateStack(
+            self,
+            f"Certificate-{short}",
+            props=CertificateProps(domain_name=env.domain_name, zone=self.zone),
+            **self._stack_args("Certificate", region),
+        )
+        if self.zone_stack is not None:
+            certificate.add_stack_dependency(self.zone_stack, "the certificate validates in the zone")
         service = ServiceStack(
             self,
             f"Service-{short}",
-            props=self._service_props(region, keys, network, data, cache),
+            props=self._service_props(region, keys, network, data, cache, certificate),
             **self._stack_args("Service", region),
         )
         service.add_stack_dependency(registry, "the image repository must exist")
-        if self.zone_stack is not None:
-            service.add_stack_dependency(self.zone_stack, "the certificate validates in the zone")
         return RegionalStacks(
-            keys=keys, network=network, registry=registry, data=data, backup=backup, cache=cache, service=service
+            keys=keys,
+            network=network,
+            registry=registry,
+            data=data,
+            backup=backup,
+            cache=cache,
+            certificate=certificate,
+            service=service,
         )
 
     def _zone(self, primary: RegionConfig) -> tuple[ZoneStack | None, ZoneRef]:
@@ -326,7 +341,13 @@ class EnvironmentStage(cdk.Stage):
         )
 
     def _service_props(
-        self, region: RegionConfig, keys: KeysStack, network: NetworkStack, data: DataStack, cache: CacheStack
+        self,
+        region: RegionConfig,
+        keys: KeysStack,
+        network: NetworkStack,
+        data: DataStack,
+        cache: CacheStack,
+        certificate: CertificateStack,
     ) -> ServiceProps:
         env, service = self.env_config, self.env_config.service
         return ServiceProps(
@@ -340,8 +361,7 @@ class EnvironmentStage(cdk.Stage):
             database_port=data.endpoint_port,
             database_name=DATABASE_NAME,
             database_secret_name=self.naming.secret_name,
-            domain_name=env.domain_name,
-            zone=self.zone,
+            certificate=certificate.certificate,
             cache=CacheEndpoint(
                 host=cache.host,
                 port=cache.port,

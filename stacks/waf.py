@@ -12,6 +12,8 @@ from constructs import Construct
 
 from stacks.logging import encrypted_log_group
 
+# Served to the task's own scraper (sidecar on localhost), never to the internet.
+INTERNAL_PATH = "/metrics"
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
@@ -49,6 +51,21 @@ def _managed_rule(priority: int, name: str) -> wafv2.CfnWebACL.RuleProperty:
     )
 
 
+def _path_starts_with(path: str) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+            positional_constraint="STARTS_WITH",
+            search_string=path,
+            text_transformations=[
+                # Decode and lower-case first, so "/%6Detrics" or "/METRICS" cannot slip past.
+                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="URL_DECODE"),
+                wafv2.CfnWebACL.TextTransformationProperty(priority=1, type="LOWERCASE"),
+            ],
+        )
+    )
+
+
 class WebAcl(Construct):
     """``resource_arn``: the regional resource to associate; a distribution names the ACL itself instead."""
 
@@ -65,6 +82,13 @@ class WebAcl(Construct):
             ),
             visibility_config=_visibility("RateLimitPerIp"),
         )
+        internal_rule = wafv2.CfnWebACL.RuleProperty(
+            name="BlockInternalPath",
+            priority=1,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=_path_starts_with(INTERNAL_PATH),
+            visibility_config=_visibility("BlockInternalPath"),
+        )
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
@@ -72,7 +96,7 @@ class WebAcl(Construct):
             scope=props.scope,
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_visibility(props.name),
-            rules=[rate_rule] + [_managed_rule(i + 1, n) for i, n in enumerate(MANAGED_RULE_GROUPS)],
+            rules=[rate_rule, internal_rule] + [_managed_rule(i + 2, n) for i, n in enumerate(MANAGED_RULE_GROUPS)],
         )
         if resource_arn is not None:
             wafv2.CfnWebACLAssociation(

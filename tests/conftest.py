@@ -26,7 +26,8 @@ from stacks.stage import EnvironmentStage, RegionalStacks  # noqa: E402
 INSPECT_CONTEXT = {"@aws-cdk/core:failSynthOnValidationErrors": False}
 TODAY = dt.date(2026, 11, 23)
 
-Unit = Literal["keys", "network", "registry", "data", "service"]
+Unit = Literal["keys", "network", "registry", "backup", "data", "cache", "certificate", "service"]
+GlobalUnit = Literal["zone_stack", "edge", "peering", "peer_routes"]
 Role = Literal["primary", "secondary"]
 
 
@@ -59,6 +60,10 @@ class Synthesized:
 
     def template(self, env: str, role: Role, unit: Unit) -> Template:
         return Template.from_stack(getattr(self.stacks(env, role), unit))
+
+    def stage_template(self, env: str, unit: GlobalUnit) -> Template:
+        """Stacks that exist once per environment: the zone and edge (global), the peering and its routes."""
+        return Template.from_stack(getattr(self.stages[env], unit))
 
 
 def synthesize(

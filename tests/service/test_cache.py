@@ -18,18 +18,20 @@ REDIS = shutil.which("redis-server")
 
 
 class RedisServer:
-    def __init__(self) -> None:
+    def __init__(self, password: str | None = None) -> None:
         self.port = free_port()
+        self.password = password
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         if REDIS is None:
             pytest.fail("redis-server is not installed; `.ci/run` installs Debian's redis-server")
+        auth = ["--requirepass", self.password] if self.password else []
         self.process = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", *auth],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        client = redis.Redis(port=self.port)
+        client = redis.Redis(port=self.port, password=self.password)
         for _ in range(100):
             try:
                 client.ping()
@@ -97,3 +99,68 @@ def test_without_a_cache_url_the_service_runs_uncached(database_url):
     app = create_app(local_settings(database_url))
     assert not app.extensions["records"].cache.enabled
     assert app.test_client().get("/api/records").status_code == 200
+
+
+@pytest.fixture
+def redis_with_auth():
+    server = RedisServer(password="token-from-secrets-manager")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_elasticache_settings_authenticate_with_the_token_from_secrets_manager(database_url, redis_with_auth):
+    """As deployed: CACHE_HOST/PORT/SECRET_ID, the AUTH token read from Secrets Manager (moto), never the env."""
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        secrets = boto3.client("secretsmanager", region_name="us-east-1")
+        secrets.create_secret(Name="records/test/cache", SecretString=json.dumps({"token": redis_with_auth.password}))
+        app = create_app(
+            local_settings(database_url, cache_host="127.0.0.1", cache_port=redis_with_auth.port,
+                           cache_secret_id="records/test/cache", cache_tls=False, cache_prefix="auth:",
+                           aws_region="us-east-1"),
+            aws=lambda name: boto3.client(name, region_name="us-east-1"),
+        )
+        client = app.test_client()
+        record = client.post("/api/records", json={"subject": "a", "kind": "note", "body": "auth"}).get_json()
+        assert client.get(f"/api/records/{record['id']}").status_code == 200
+        assert client.get(f"/api/records/{record['id']}").status_code == 200
+    cache = app.extensions["records"].cache
+    assert (cache.misses, cache.hits) == (1, 1)
+    stored = redis.Redis(port=redis_with_auth.port, password=redis_with_auth.password).keys("auth:*")
+    assert stored == [f"auth:record:{record['id']}".encode()]
+
+
+def test_a_wrong_token_degrades_to_the_database_not_to_errors(database_url, redis_with_auth):
+    from unittest.mock import Mock
+
+    secrets = Mock()
+    secrets.get_secret_value.return_value = {"SecretString": '{"token": "wrong"}'}
+    app = create_app(
+        local_settings(database_url, cache_host="127.0.0.1", cache_port=redis_with_auth.port,
+                       cache_secret_id="records/test/cache", cache_tls=False, cache_prefix="wrong:"),
+        aws=lambda name: secrets,
+    )
+    client = app.test_client()
+    record = client.post("/api/records", json={"subject": "a", "kind": "note", "body": "x"}).get_json()
+    assert client.get(f"/api/records/{record['id']}").status_code == 200
+    assert app.extensions["records"].cache.hits == 0
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"cache_url": "redis://127.0.0.1:1/0", "cache_host": "h", "cache_secret_id": "s"}, "not both"),
+        ({"cache_host": "h"}, "go together"),
+        ({"cache_secret_id": "s"}, "go together"),
+    ],
+)
+def test_cache_settings_name_one_source(overrides, message):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        local_settings("postgresql://u@127.0.0.1/x", **overrides)

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from service import create_app
-from service.secrets import CredentialsProvider, SecretError
+from service.secrets import CacheTokenProvider, CredentialsProvider, SecretError
 from service.settings import Settings
 
 SECRET = "records/test/db"
@@ -92,8 +92,30 @@ def test_credentials_are_cached_for_the_ttl():
 
 def test_secret_without_password_is_a_clear_error():
     provider = CredentialsProvider(FakeClient([json.dumps({"username": "u"})]), "records/x/db", ttl_s=60)
-    with pytest.raises(SecretError, match="secret records/x/db has no username/password JSON"):
+    with pytest.raises(SecretError, match="secret records/x/db has no password"):
         provider.current()
+
+
+def test_secret_that_is_not_json_is_a_clear_error():
+    provider = CredentialsProvider(FakeClient(["not json"]), "records/x/db", ttl_s=60)
+    with pytest.raises(SecretError, match="secret records/x/db is not a JSON document"):
+        provider.current()
+
+
+def test_cache_token_is_read_from_the_secret_and_cached_for_the_ttl():
+    now = [0.0]
+    client = FakeClient([json.dumps({"token": "t1"}), json.dumps({"token": "t2"})])
+    provider = CacheTokenProvider(client, "records/x/cache", ttl_s=60, clock=lambda: now[0])
+    assert provider.get_credentials() == ("t1",)
+    assert provider.get_credentials() == ("t1",)
+    now[0] = 61
+    assert provider.get_credentials() == ("t2",)
+
+
+def test_cache_secret_without_token_is_a_clear_error():
+    provider = CacheTokenProvider(FakeClient([json.dumps({"password": "p"})]), "records/x/cache", ttl_s=60)
+    with pytest.raises(SecretError, match="secret records/x/cache has no token"):
+        provider.get_credentials()
 
 
 def test_a_failed_refresh_keeps_serving_the_cached_credentials_then_retries():

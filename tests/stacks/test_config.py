@@ -70,6 +70,14 @@ def test_unknown_environment_is_one_clear_line(config):
         ("environments", None, "context.environments is missing"),
         ("environments.dev", "oops", "environments.dev is str"),
         ("environments", {}, "at least 1 item"),
+        ("environments.prod.cache.nodes", 1, "production needs cache.nodes >= 2"),
+        ("environments.prod.backup.vault_lock", False, "production needs backup.vault_lock: true"),
+        ("environments.dev.cache.node_type", "t4g.micro", "cache.node_type"),
+        ("environments.dev.backup.vault_lock_grace_days", 1, "greater than or equal to 3"),
+        ("environments.dev.dns.health_check_interval_seconds", 20, "health_check_interval_seconds"),
+        ("environments.dev.dns.hosted_zone_id", "not-a-zone", "hosted_zone_id"),
+        ("project.cdn.allowed_countries", ["usa"], "not ISO 3166-1 alpha-2"),
+        ("project.cdn", None, "project.cdn"),
     ],
 )
 def test_malformed_values_name_the_key(path, value, message):

@@ -79,13 +79,29 @@ def test_proxy_pools_connections_over_tls_from_the_app_tier_only(synthesized):
          "Auth": [Match.object_like({"AuthScheme": "SECRETS", "IAMAuth": "DISABLED"})]},
     )
     app_cidrs = synthesized.stacks("dev", "primary").network.app_cidrs
+    peer_app_cidrs = synthesized.stacks("dev", "secondary").network.app_cidrs
     proxy_groups = template.find_resources(
         "AWS::EC2::SecurityGroup", {"Properties": {"GroupDescription": "RDS Proxy: PostgreSQL from the app tier"}}
     )
     (group,) = proxy_groups.values()
     rules = group["Properties"]["SecurityGroupIngress"]
-    assert sorted(r["CidrIp"] for r in rules) == sorted(app_cidrs)
+    # This region's app tier, and the peer region's app tier over peering; nothing wider, nothing public.
+    assert sorted(r["CidrIp"] for r in rules) == sorted(app_cidrs + peer_app_cidrs)
+    assert all(r["CidrIp"].startswith(("10.10.", "10.11.")) and r["CidrIp"].endswith("/22") for r in rules)
     assert {(r["FromPort"], r["ToPort"]) for r in rules} == {(PROXY_PORT, PROXY_PORT)}
+
+
+def test_replica_admits_both_regions_app_tiers_on_its_port_only(synthesized):
+    template = synthesized.template("prod", "secondary", "data")
+    (group,) = template.find_resources(
+        "AWS::EC2::SecurityGroup", {"Properties": {"GroupDescription": "PostgreSQL replica: app tier only"}}
+    ).values()
+    rules = group["Properties"]["SecurityGroupIngress"]
+    expected = synthesized.stacks("prod", "secondary").network.app_cidrs + synthesized.stacks(
+        "prod", "primary"
+    ).network.app_cidrs
+    assert sorted(r["CidrIp"] for r in rules) == sorted(expected)
+    assert {(r["FromPort"], r["ToPort"]) for r in rules} == {(5433, 5433)}
 
 
 def test_database_admits_only_proxy_and_rotation_on_its_port(synthesized):
@@ -123,12 +139,14 @@ def _stack_outputs_read(node: object) -> list[dict]:
     return []
 
 
-@pytest.mark.parametrize("unit", ["data", "service"])
+@pytest.mark.parametrize("unit", ["data", "backup", "cache", "certificate", "service"])
 def test_secondary_reads_no_output_from_the_primary_region(synthesized, unit):
-    # Derived names, not cross-region references: the secondary must deploy while the primary region is down.
+    # Derived names, not cross-region references: the secondary must deploy (scale out, roll back, promote)
+    # while the primary region is down. Only the certificate reads the zone id from us-east-1.
     reads = _stack_outputs_read(synthesized.template("dev", "secondary", unit).to_json())
     assert reads, "expected same-region weak references to the keys and network stacks"
-    assert {read["Region"] for read in reads} == {"us-east-2"}
+    expected = {"us-east-1"} if unit == "certificate" else {"us-east-2"}
+    assert {read["Region"] for read in reads} == expected
 
 
 def test_secondary_data_deploys_after_the_primary_database(synthesized):
@@ -140,14 +158,11 @@ def test_secondary_data_deploys_after_the_primary_database(synthesized):
 def test_primary_database_is_in_a_daily_backup_plan_with_configured_retention(synthesized):
     template = synthesized.template("prod", "primary", "data")
     template.has_resource_properties(
-        "AWS::Backup::BackupVault", {"BackupVaultName": "records-prod-use1", "EncryptionKeyArn": Match.any_value()}
-    )
-    template.has_resource_properties(
         "AWS::Backup::BackupPlan",
         {
             "BackupPlan": {
                 "BackupPlanRule": [
-                    Match.object_like({"Lifecycle": {"DeleteAfterDays": 35}, "EnableContinuousBackup": True})
+                    Match.object_like({"Lifecycle": {"DeleteAfterDays": 35}, "TargetBackupVault": "records-prod-use1"})
                 ],
                 "BackupPlanName": Match.any_value(),
             }

@@ -89,10 +89,11 @@ def test_https_listener_uses_a_tls12_policy_and_acm_certificate(synthesized):
         {"Protocol": "HTTP", "Port": 80, "DefaultActions": [Match.object_like(
             {"Type": "redirect", "RedirectConfig": Match.object_like({"Protocol": "HTTPS", "Port": "443"})})]},
     )
-    template.has_resource_properties(
+    synthesized.template("staging", "secondary", "certificate").has_resource_properties(
         "AWS::CertificateManager::Certificate",
         {"DomainName": "origin.staging.records.example.com",
-         "SubjectAlternativeNames": ["us-east-2.staging.records.example.com"], "ValidationMethod": "DNS"},
+         "SubjectAlternativeNames": ["us-east-2.staging.records.example.com"], "ValidationMethod": "DNS",
+         "DomainValidationOptions": [Match.object_like({"HostedZoneId": Match.any_value()})] * 2},
     )
 
 
@@ -111,8 +112,13 @@ def test_waf_with_managed_rules_and_rate_limit_protects_the_load_balancer(synthe
     template = synthesized.template("prod", "primary", "service")
     acl = Capture()
     template.has_resource_properties("AWS::WAFv2::WebACL", {"Scope": "REGIONAL", "Rules": acl})
-    names = {rule["Name"] for rule in acl.as_array()}
-    assert {"RateLimitPerIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"} <= names
+    rules = {rule["Name"]: rule for rule in acl.as_array()}
+    assert {"RateLimitPerIp", "BlockInternalPath", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"} <= set(rules)
+    internal = rules["BlockInternalPath"]
+    assert internal["Action"] == {"Block": {}}
+    match = internal["Statement"]["ByteMatchStatement"]
+    assert (match["SearchString"], match["PositionalConstraint"]) == ("/metrics", "STARTS_WITH")
+    assert [t["Type"] for t in match["TextTransformations"]] == ["URL_DECODE", "LOWERCASE"]
     association = template.find_resources("AWS::WAFv2::WebACLAssociation")
     (assoc,) = association.values()
     lb_id = next(iter(template.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer")))
@@ -130,6 +136,7 @@ def test_credentials_are_read_at_run_time_not_placed_in_the_environment(synthesi
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
     assert "Secrets" not in container
     assert environment["DB_SECRET_ID"] == "records/prod/db"
+    assert environment["CACHE_SECRET_ID"] == "records/prod/cache" and environment["CACHE_PORT"] == "6380"
     assert not any("PASSWORD" in name or "USERNAME" in name for name in environment)
     task_role = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
     policies = template.find_resources("AWS::IAM::ManagedPolicy")
@@ -142,7 +149,9 @@ def test_credentials_are_read_at_run_time_not_placed_in_the_environment(synthesi
     assert roles[task_role]["Properties"]["ManagedPolicyArns"] == [{"Ref": reader_id}]
     (statement,) = [s for s in reader["Properties"]["PolicyDocument"]["Statement"]
                     if s["Action"] == "secretsmanager:GetSecretValue"]
-    assert statement["Resource"] == "arn:aws:secretsmanager:us-east-2:333333333333:secret:records/prod/db-??????"
+    assert sorted(statement["Resource"]) == [
+        f"arn:aws:secretsmanager:us-east-2:333333333333:secret:records/prod/{name}-??????" for name in ("cache", "db")
+    ]
 
 
 def test_container_runs_read_only_as_non_root_with_encrypted_logs(synthesized):
