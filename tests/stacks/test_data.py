@@ -183,3 +183,17 @@ def test_data_props_need_exactly_one_role():
     keys = KeyArns(data="arn:k", telemetry="arn:t")
     with pytest.raises(ValueError, match="exactly one of primary or replica"):
         DataProps(keys=keys)
+
+
+def test_only_the_primary_has_a_backup_plan(synthesized):
+    from stacks.backup_plan import BackupPlanProps
+    from stacks.data import DataProps
+
+    stage = synthesized.stages["dev"]
+    replica_props = stage._data_props(
+        stage.config.region(stage.env_config, "secondary"), stage.config.region(stage.env_config, "primary"),
+        stage.secondary.keys, stage.secondary.network, stage.primary.network, is_primary=False,
+    )
+    plan = BackupPlanProps(vault_arn="arn:v", retention_days=7, copy_vault_arn="arn:c", copy_retention_days=7)
+    with pytest.raises(ValueError, match="only it, has a backup plan"):
+        DataProps(replica=replica_props.replica, backup=plan, keys=replica_props.keys)
