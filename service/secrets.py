@@ -17,7 +17,6 @@ import redis
 
 from service.ttl import TtlValue
 
-
 STALE_RETRY_S = 10.0
 
 

@@ -8,8 +8,8 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from stacks.backup_plan import BackupPlanProps, DatabaseBackupPlan
-from stacks.keys import KeyArns, KeyRefs
 from stacks.database import PrimaryDatabase, PrimaryDatabaseProps, ReplicaDatabase, ReplicaDatabaseProps
+from stacks.keys import KeyArns, KeyRefs
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,7 +11,7 @@ STACK_NAME = re.compile(r"records-ENV-[a-z]+-(?:use1|use2|global)")
 
 def _diagram() -> str:
     text = ARCHITECTURE.read_text()
-    (diagram,) = re.findall(r"```mermaid\n(.*?)```", text, flags=re.S)
+    (diagram,) = re.findall(r"```mermaid\n(.*?)```", text, flags=re.DOTALL)
     return diagram
 
 

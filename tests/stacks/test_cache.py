@@ -58,7 +58,7 @@ def test_auth_secret_is_generated_once_and_replicated_to_the_secondary(synthesiz
 
 
 def test_cache_lives_in_the_isolated_data_tier(synthesized):
-    template, group = _group(synthesized, "prod", "primary")
+    template = synthesized.template("prod", "primary", "cache")
     (subnets,) = template.find_resources("AWS::ElastiCache::SubnetGroup").values()
     network = synthesized.stacks("prod", "primary").network
     data_outputs = {network.resolve(s.subnet_id)["Ref"]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from aws_cdk.assertions import Match
-
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from stacks.build import add_stages, new_app
 from stacks.config import CDK_JSON, load_config, parse_config
