@@ -74,7 +74,9 @@ def _cache(settings: Settings, aws: Any) -> RecordCache:
             ttl_s=settings.cache_ttl_s,
             timeout_s=settings.cache_timeout_s,
         )
-    return RecordCache.from_url(settings.cache_url, settings.cache_prefix, settings.cache_ttl_s, settings.cache_timeout_s)
+    return RecordCache.from_url(
+        settings.cache_url, settings.cache_prefix, settings.cache_ttl_s, settings.cache_timeout_s
+    )
 
 
 def create_app(settings: Settings | None = None, *, aws: Any = None, span_exporter: Any = None) -> Flask:

@@ -6,7 +6,8 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, g, jsonify
-from sqlalchemy.exc import DataError, InternalError, OperationalError, TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import DataError, InternalError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from service.secrets import SecretError

@@ -69,8 +69,12 @@ class CacheTokenProvider(redis.CredentialProvider):
         self._value = TtlValue(self._read, ttl_s, clock, stale_retry_s=STALE_RETRY_S)
 
     def get_credentials(self) -> tuple[str]:
-        """:raise SecretError: the secret cannot be read or has no ``token``."""
-        return (self._value.get(),)
+        """:raise redis.AuthenticationError: the secret cannot be read or has no ``token``; as a Redis error it
+        makes the cache bypass itself instead of failing the request."""
+        try:
+            return (self._value.get(),)
+        except SecretError as error:
+            raise redis.AuthenticationError(str(error)) from error
 
     def _read(self) -> str:
         return str(_read_json(self._client, self._secret_id, ("token",))["token"])

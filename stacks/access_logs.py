@@ -56,7 +56,11 @@ class AccessLogBuckets(Construct):
             self,
             props.source,
             props.retention_days,
-            s3.ObjectOwnership.BUCKET_OWNER_PREFERRED if props.acl_delivery else s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            (
+                s3.ObjectOwnership.BUCKET_OWNER_PREFERRED
+                if props.acl_delivery
+                else s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
+            ),
             server_access_logs_bucket=self.sink,
             server_access_logs_prefix=f"{props.source.lower()}/",
         )

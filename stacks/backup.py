@@ -20,8 +20,7 @@ from stacks.keys import imported_key
 class BackupVaultProps:
     vault_name: str
     data_key_arn: str
-    # The shortest retention of any recovery point stored here: a lock may not demand more than that.
-    min_retention_days: int
+    min_retention_days: int  # the lock's minimum (config validates that every retention stored here meets it)
     vault_lock: bool
     vault_lock_grace_days: int
 

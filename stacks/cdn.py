@@ -19,10 +19,15 @@ from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.origin_verify import HEADER as ORIGIN_VERIFY_HEADER
+
 REQUEST_ID_HEADER = "X-Request-Id"
 API_PATH = "/api/*"  # the records API (service.api)
 # The same for every viewer and free of PHI: the build's identity and the API description.
 CACHED_PATHS = ("/version", "/openapi.json")
+# CloudFront caches these error responses for 10 s by default, whatever the cache policy says; an API error meant
+# for one caller must never be served to another.
+UNCACHED_ERRORS = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +39,7 @@ class CdnProps:
     log_bucket: s3.IBucket
     allowed_countries: Sequence[str]
     static_ttl: Duration
+    origin_header_value: str  # a dynamic reference to the active origin secret
 
 
 class Cdn(Construct):
@@ -53,6 +59,7 @@ class Cdn(Construct):
             # Above the ALB's 60 s idle timeout is pointless; the service answers in well under 30 s.
             read_timeout=Duration.seconds(30),
             keepalive_timeout=Duration.seconds(5),
+            custom_headers={ORIGIN_VERIFY_HEADER: props.origin_header_value},
         )
         self.cached_paths_policy = cloudfront.CachePolicy(
             self,
@@ -75,6 +82,25 @@ class Cdn(Construct):
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.none(),
         )
+        # A cached response would hand the first caller's echoed request id to everyone; drop it there.
+        self.cached_headers_policy = cloudfront.ResponseHeadersPolicy(
+            self,
+            "CachedHeaders",
+            comment="Security headers; no per-request headers on shared responses",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(365), include_subdomains=True, override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
+                ),
+            ),
+            remove_headers=[REQUEST_ID_HEADER],
+        )
         uncached = cloudfront.BehaviorOptions(
             origin=origin,
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
@@ -90,7 +116,7 @@ class Cdn(Construct):
             allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
             cache_policy=self.cached_paths_policy,
             origin_request_policy=self.request_id_policy,
-            response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            response_headers_policy=self.cached_headers_policy,
         )
         self.distribution = cloudfront.Distribution(
             self,
@@ -106,6 +132,9 @@ class Cdn(Construct):
             geo_restriction=cloudfront.GeoRestriction.allowlist(*props.allowed_countries),
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            error_responses=[
+                cloudfront.ErrorResponse(http_status=status, ttl=Duration.seconds(0)) for status in UNCACHED_ERRORS
+            ],
             default_behavior=uncached,
             # Stated for the API even though the default behaves the same: the API must stay uncached whatever
             # the default becomes.

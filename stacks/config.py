@@ -128,6 +128,8 @@ class DnsConfig(_Frozen):
 class CdnConfig(_Frozen):
     allowed_countries: tuple[str, ...] = Field(min_length=1)  # ISO 3166-1 alpha-2; viewers elsewhere get 403
     static_ttl_seconds: int = Field(default=300, ge=1, le=86400)
+    # Which origin-verification secret CloudFront sends; the load balancers accept both (stacks.origin_verify).
+    active_origin_secret: Literal["a", "b"] = "a"
 
     @field_validator("allowed_countries")
     @classmethod
@@ -149,6 +151,22 @@ class BackupConfig(_Frozen):
     copy_retention_days: int = Field(ge=1)  # of the copy in the secondary region's vault
     vault_lock: bool  # compliance-mode lock: nobody, root included, deletes a recovery point early
     vault_lock_grace_days: int = Field(default=3, ge=3)  # after this the lock is immutable
+    # Its own number, not the retentions: a compliance lock cannot change after the grace period, while the
+    # retentions may grow. Both retentions must stay at or above it, or backups and copies would fail.
+    vault_lock_min_retention_days: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _retention_within_lock(self) -> BackupConfig:
+        if not self.vault_lock:
+            return self
+        shortest = min(self.retention_days, self.copy_retention_days)
+        if shortest < self.vault_lock_min_retention_days:
+            raise ValueError(
+                f"retention_days {self.retention_days} / copy_retention_days {self.copy_retention_days} fall "
+                f"below vault_lock_min_retention_days {self.vault_lock_min_retention_days}; the locked vault "
+                "would refuse them"
+            )
+        return self
 
 
 class EnvironmentConfig(_Frozen):

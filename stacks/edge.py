@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.access_logs import AccessLogBuckets, AccessLogProps
+from stacks.app_secrets import GeneratedSecret
 from stacks.cdn import Cdn, CdnProps
 from stacks.failover import FailoverProps, FailoverRouting, HealthCheckSettings, RegionalOrigin
 from stacks.keys import imported_key
@@ -32,6 +33,7 @@ class EdgeProps:
     waf_rate_limit_per_5_minutes: int
     allowed_countries: Sequence[str]
     static_ttl_seconds: int
+    origin_secret: GeneratedSecret  # the header value CloudFront sends; the load balancers refuse others
 
 
 class EdgeStack(Stack):
@@ -81,5 +83,6 @@ class EdgeStack(Stack):
                 log_bucket=logs.delivery,
                 allowed_countries=props.allowed_countries,
                 static_ttl=Duration.seconds(props.static_ttl_seconds),
+                origin_header_value=props.origin_secret.value().unsafe_unwrap(),
             ),
         )

@@ -73,8 +73,6 @@ class _EvaluateTargetHealth:
 class FailoverRouting(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: FailoverProps) -> None:
         super().__init__(scope, id_)
-        self.health_checks: dict[str, route53.HealthCheck] = {}
-        self.alarms: dict[str, cloudwatch.Alarm] = {}
         self.origin_name = origin_name(props.domain_name)
         for origin in props.origins:
             self._region(props, origin)
@@ -126,5 +124,3 @@ class FailoverRouting(Construct):
         )
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(props.alarm_topic))
         alarm.add_ok_action(cloudwatch_actions.SnsAction(props.alarm_topic))
-        self.health_checks[origin.region] = check
-        self.alarms[origin.region] = alarm

@@ -37,7 +37,7 @@ class PeeringStack(Stack):
             peer_owner_id=self.account,
         )
         self.connection_id = self.connection.ref
-        self.peer_routes = PeerRoutes(
+        PeerRoutes(
             self,
             "Routes",
             props=PeerRoutesProps(vpc=props.vpc, peer_cidrs=props.peer_cidrs, peering_connection_id=self.connection_id),

@@ -27,6 +27,7 @@ from stacks.deployment_alarms import AlarmThresholds, DeploymentAlarms
 from stacks.keys import KeyArns, KeyRefs
 from stacks.logging import encrypted_log_group
 from stacks.network import APP_TIER, PUBLIC_TIER
+from stacks.origin_verify import OriginVerify
 from stacks.roles import ManagedRole
 from stacks.waf import WafProps, WebAcl
 
@@ -69,6 +70,7 @@ class ServiceProps:
     fargate_spot: bool
     requests_per_task_per_minute: int
     waf_rate_limit_per_5_minutes: int
+    origin_verify: OriginVerify
     log_retention_days: int
     thresholds: AlarmThresholds
 
@@ -128,6 +130,7 @@ class ServiceStack(Stack):
                 rate_limit_per_5_minutes=props.waf_rate_limit_per_5_minutes,
                 telemetry_key=self.keys.telemetry,
                 log_retention_days=props.log_retention_days,
+                origin_verify=props.origin_verify,
             ),
             resource_arn=self.load_balancer.load_balancer_arn,
         )
@@ -210,7 +213,9 @@ class ServiceStack(Stack):
 
     def _load_balancer(self) -> tuple[elbv2.ApplicationLoadBalancer, elbv2.ApplicationListener]:
         props = self.props
-        logs = AccessLogBuckets(self, "AccessLogs", props=AccessLogProps(retention_days=props.log_retention_days, source="LoadBalancer"))
+        logs = AccessLogBuckets(
+            self, "AccessLogs", props=AccessLogProps(retention_days=props.log_retention_days, source="LoadBalancer")
+        )
         load_balancer = elbv2.ApplicationLoadBalancer(
             self,
             "Alb",

@@ -15,6 +15,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from policies.slo import ServiceLevelObjectives
+from stacks.app_secrets import AppSecretsProps, AppSecretsStack, GeneratedSecret
 from stacks.backup import BackupVaultProps, BackupVaultStack, vault_arn
 from stacks.backup_plan import BackupPlanProps
 from stacks.cache import CacheProps, CacheStack
@@ -27,6 +28,7 @@ from stacks.edge import EdgeProps, EdgeStack
 from stacks.failover import HealthCheckSettings, RegionalOrigin
 from stacks.keys import KeysProps, KeysStack, data_key_alias
 from stacks.network import NetworkProps, NetworkStack
+from stacks.origin_verify import OriginVerify
 from stacks.peer_routes import PeerRoutesProps, PeerRoutesStack
 from stacks.peering import PeeringProps, PeeringStack
 from stacks.registry import RegistryProps, RegistryStack
@@ -34,6 +36,7 @@ from stacks.service import CacheEndpoint, ServiceProps, ServiceStack
 from stacks.zone import ZoneRef, ZoneStack
 
 GLOBAL = "global"
+ORIGIN_SECRET_SLOTS = ("a", "b")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,8 +58,25 @@ class Naming:
         return f"{self.project}/{self.env}/db"
 
     @property
-    def cache_secret_name(self) -> str:
-        return f"{self.project}/{self.env}/cache"
+    def cache_token(self) -> GeneratedSecret:
+        return GeneratedSecret(
+            id_="CacheAuthToken",
+            name=f"{self.project}/{self.env}/cache",
+            field="token",
+            description="AUTH token of the records cache in both regions",
+        )
+
+    def origin_secret(self, slot: str) -> GeneratedSecret:
+        return GeneratedSecret(
+            id_=f"Origin{slot.upper()}",
+            name=f"{self.project}/{self.env}/origin-{slot}",
+            field="value",
+            description=f"Header value CloudFront sends to the load balancers (slot {slot})",
+        )
+
+    @property
+    def origin_secrets(self) -> list[GeneratedSecret]:
+        return [self.origin_secret(slot) for slot in ORIGIN_SECRET_SLOTS]
 
     def db_instance_arn(self, region: RegionConfig, account: str) -> str:
         return f"arn:aws:rds:{region.name}:{account}:db:{self.prefix(region)}"
@@ -95,6 +115,7 @@ class EnvironmentStage(cdk.Stage):
         self.zone_stack, self.zone = self._zone(primary)
         # Networks first: each region's database admits the other region's app tier, known only once built.
         foundations = {r.name: self._foundation(r) for r in (primary, secondary)}
+        self.app_secrets = self._app_secrets(primary, secondary, foundations[primary.name][0])
         self.primary = self._regional(primary, peer=secondary, is_primary=True, built=foundations)
         self.secondary = self._regional(secondary, peer=primary, is_primary=False, built=foundations)
         self._order(self.primary, self.secondary)
@@ -103,10 +124,11 @@ class EnvironmentStage(cdk.Stage):
 
     def _order(self, primary: RegionalStacks, secondary: RegionalStacks) -> None:
         """Deployment order for links made by name, which CloudFormation cannot see."""
-        for stack in (primary.data, primary.cache):
+        for stack in (primary.data, self.app_secrets):
             stack.add_stack_dependency(secondary.keys, "secrets replicate under the secondary data key alias")
+        for stack in (primary.cache, secondary.cache, primary.service, secondary.service):
+            stack.add_stack_dependency(self.app_secrets, "resolves application secrets by name")
         secondary.data.add_stack_dependency(primary.data, "the read replica needs its source instance")
-        secondary.cache.add_stack_dependency(primary.cache, "the AUTH token is the primary secret's replica")
         primary.registry.add_stack_dependency(
             secondary.registry, "replication must not pre-create the secondary repository"
         )
@@ -165,7 +187,7 @@ class EnvironmentStage(cdk.Stage):
             **self._stack_args("Registry", region),
         )
         backup = BackupVaultStack(
-            self, f"Backup-{short}", props=self._vault_props(region, keys, is_primary),
+            self, f"Backup-{short}", props=self._vault_props(region, keys),
             **self._stack_args("Backup", region),
         )
         data = DataStack(
@@ -186,9 +208,7 @@ class EnvironmentStage(cdk.Stage):
                 data_key_arn=keys.data_key.key_arn,
                 telemetry_key_arn=keys.telemetry_key.key_arn,
                 log_retention_days=env.log_retention_days,
-                auth_secret_name=naming.cache_secret_name,
-                secret_replica_region=peer.name if is_primary else None,
-                secret_replica_key_alias=data_key_alias(f"{naming.project}-{naming.env}") if is_primary else None,
+                auth_token=naming.cache_token,
             ),
             **self._stack_args("Cache", region),
         )
@@ -216,6 +236,20 @@ class EnvironmentStage(cdk.Stage):
             cache=cache,
             certificate=certificate,
             service=service,
+        )
+
+    def _app_secrets(self, primary: RegionConfig, secondary: RegionConfig, keys: KeysStack) -> AppSecretsStack:
+        naming = self.naming
+        return AppSecretsStack(
+            self,
+            f"Secrets-{primary.short_name}",
+            props=AppSecretsProps(
+                secrets=[naming.cache_token, *naming.origin_secrets],
+                data_key_arn=keys.data_key.key_arn,
+                replica_region=secondary.name,
+                replica_key_alias=data_key_alias(f"{naming.project}-{naming.env}"),
+            ),
+            **self._stack_args("Secrets", primary),
         )
 
     def _zone(self, primary: RegionConfig) -> tuple[ZoneStack | None, ZoneRef]:
@@ -275,19 +309,21 @@ class EnvironmentStage(cdk.Stage):
                 waf_rate_limit_per_5_minutes=env.service.waf_rate_limit_per_5_minutes,
                 allowed_countries=self.config.project.cdn.allowed_countries,
                 static_ttl_seconds=self.config.project.cdn.static_ttl_seconds,
+                origin_secret=self.naming.origin_secret(self.config.project.cdn.active_origin_secret),
             ),
             **self._stack_args("Edge", primary, global_=True),
         )
         if self.zone_stack is not None:
             stack.add_stack_dependency(self.zone_stack, "records go into the zone")
+        stack.add_stack_dependency(self.app_secrets, "CloudFront sends the origin secret")
         return stack
 
-    def _vault_props(self, region: RegionConfig, keys: KeysStack, is_primary: bool) -> BackupVaultProps:
+    def _vault_props(self, region: RegionConfig, keys: KeysStack) -> BackupVaultProps:
         backup = self.env_config.backup
         return BackupVaultProps(
             vault_name=self.naming.prefix(region),
             data_key_arn=keys.data_key.key_arn,
-            min_retention_days=backup.retention_days if is_primary else backup.copy_retention_days,
+            min_retention_days=backup.vault_lock_min_retention_days,
             vault_lock=backup.vault_lock,
             vault_lock_grace_days=backup.vault_lock_grace_days,
         )
@@ -380,6 +416,7 @@ class EnvironmentStage(cdk.Stage):
             fargate_spot=service.fargate_spot,
             requests_per_task_per_minute=service.requests_per_task_per_minute,
             waf_rate_limit_per_5_minutes=service.waf_rate_limit_per_5_minutes,
+            origin_verify=OriginVerify(accepted=self.naming.origin_secrets, exempt_path=env.dns.health_check_path),
             log_retention_days=env.log_retention_days,
             thresholds=AlarmThresholds.from_slo(self.slo),
         )

@@ -1,9 +1,12 @@
 """A WAFv2 web ACL (regional for a load balancer, CLOUDFRONT for the distribution): AWS managed rule groups,
-a per-IP rate limit, and logging to an encrypted log group."""
+a per-client rate limit, and logging to an encrypted log group. A regional ACL behind CloudFront also refuses
+requests that did not come through CloudFront (``stacks.origin_verify``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from aws_cdk import aws_kms as kms
@@ -11,6 +14,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from stacks.logging import encrypted_log_group
+from stacks.origin_verify import OriginVerify
 
 # Served to the task's own scraper (sidecar on localhost), never to the internet.
 INTERNAL_PATH = "/metrics"
@@ -29,6 +33,7 @@ class WafProps:
     telemetry_key: kms.IKey
     log_retention_days: int
     scope: Literal["REGIONAL", "CLOUDFRONT"] = "REGIONAL"  # CLOUDFRONT only exists in us-east-1
+    origin_verify: OriginVerify | None = None  # set: only CloudFront's requests pass
 
 
 def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -37,7 +42,7 @@ def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     )
 
 
-def _managed_rule(priority: int, name: str) -> wafv2.CfnWebACL.RuleProperty:
+def _managed_rule(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
     return wafv2.CfnWebACL.RuleProperty(
         name=name,
         priority=priority,
@@ -66,29 +71,47 @@ def _path_starts_with(path: str) -> wafv2.CfnWebACL.StatementProperty:
     )
 
 
+def _block(name: str, statement: wafv2.CfnWebACL.StatementProperty, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+        statement=statement,
+        visibility_config=_visibility(name),
+    )
+
+
+def _rate_rule(props: WafProps, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    if props.origin_verify is None:
+        counted = wafv2.CfnWebACL.RateBasedStatementProperty(
+            aggregate_key_type="IP", limit=props.rate_limit_per_5_minutes
+        )
+    else:
+        # Behind CloudFront the source address is an edge server shared by many viewers; count the viewer that
+        # CloudFront names in X-Forwarded-For instead. The edge ACL limits the real viewer address first.
+        counted = wafv2.CfnWebACL.RateBasedStatementProperty(
+            aggregate_key_type="FORWARDED_IP",
+            limit=props.rate_limit_per_5_minutes,
+            forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
+                header_name="X-Forwarded-For", fallback_behavior="MATCH"
+            ),
+        )
+    return _block("RateLimitPerIp", wafv2.CfnWebACL.StatementProperty(rate_based_statement=counted), priority)
+
+
 class WebAcl(Construct):
     """``resource_arn``: the regional resource to associate; a distribution names the ACL itself instead."""
 
     def __init__(self, scope: Construct, id_: str, *, props: WafProps, resource_arn: str | None = None) -> None:
         super().__init__(scope, id_)
-        rate_rule = wafv2.CfnWebACL.RuleProperty(
-            name="RateLimitPerIp",
-            priority=0,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    aggregate_key_type="IP", limit=props.rate_limit_per_5_minutes
-                )
-            ),
-            visibility_config=_visibility("RateLimitPerIp"),
-        )
-        internal_rule = wafv2.CfnWebACL.RuleProperty(
-            name="BlockInternalPath",
-            priority=1,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=_path_starts_with(INTERNAL_PATH),
-            visibility_config=_visibility("BlockInternalPath"),
-        )
+        # In evaluation order; the position is the priority.
+        rules: list[Callable[[int], wafv2.CfnWebACL.RuleProperty]] = [
+            partial(_rate_rule, props),
+            partial(_block, "BlockInternalPath", _path_starts_with(INTERNAL_PATH)),
+        ]
+        if props.origin_verify is not None:
+            rules.append(partial(_block, "RequireCloudFront", props.origin_verify.blocks()))
+        rules += [partial(_managed_rule, name) for name in MANAGED_RULE_GROUPS]
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
@@ -96,7 +119,7 @@ class WebAcl(Construct):
             scope=props.scope,
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_visibility(props.name),
-            rules=[rate_rule, internal_rule] + [_managed_rule(i + 2, n) for i, n in enumerate(MANAGED_RULE_GROUPS)],
+            rules=[rule(priority) for priority, rule in enumerate(rules)],
         )
         if resource_arn is not None:
             wafv2.CfnWebACLAssociation(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Fn, Stack
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
@@ -33,3 +33,10 @@ class ZoneStack(Stack):
             self, "Zone", zone_name=zone_name, comment=f"{zone_name}: CDN, regional failover and certificates"
         )
         self.ref = ZoneRef(zone_id=self.zone.hosted_zone_id, zone_name=zone_name)
+        # Certificates validate only once the parent zone delegates to these servers (docs/architecture.md).
+        CfnOutput(
+            self,
+            "NameServers",
+            value=Fn.join(",", self.zone.hosted_zone_name_servers or []),
+            description=f"Delegate {zone_name} to these in its parent zone before deploying the other stacks",
+        )

@@ -135,20 +135,33 @@ def test_elasticache_settings_authenticate_with_the_token_from_secrets_manager(d
     assert stored == [f"auth:record:{record['id']}".encode()]
 
 
-def test_a_wrong_token_degrades_to_the_database_not_to_errors(database_url, redis_with_auth):
+@pytest.mark.parametrize(
+    "secret_reply, reason",
+    [
+        ({"return_value": {"SecretString": '{"token": "wrong"}'}}, "invalid username-password pair"),
+        ({"side_effect": RuntimeError("AccessDeniedException")}, "cannot read secret records/test/cache"),
+    ],
+)
+def test_a_refused_or_unreadable_token_degrades_to_the_database(database_url, redis_with_auth, secret_reply, reason):
     from unittest.mock import Mock
 
+    from structlog.testing import capture_logs
+
     secrets = Mock()
-    secrets.get_secret_value.return_value = {"SecretString": '{"token": "wrong"}'}
+    secrets.get_secret_value.configure_mock(**secret_reply)
     app = create_app(
         local_settings(database_url, cache_host="127.0.0.1", cache_port=redis_with_auth.port,
                        cache_secret_id="records/test/cache", cache_tls=False, cache_prefix="wrong:"),
         aws=lambda name: secrets,
     )
     client = app.test_client()
-    record = client.post("/api/records", json={"subject": "a", "kind": "note", "body": "x"}).get_json()
-    assert client.get(f"/api/records/{record['id']}").status_code == 200
+    with capture_logs() as logs:
+        created = client.post("/api/records", json={"subject": "a", "kind": "note", "body": "x"})
+        read = client.get(f"/api/records/{created.get_json()['id']}")
+    assert (created.status_code, read.status_code) == (201, 200)
     assert app.extensions["records"].cache.hits == 0
+    warnings = [entry for entry in logs if entry["event"] == "cache_unavailable"]
+    assert warnings and reason in warnings[0]["error"]
 
 
 @pytest.mark.parametrize(

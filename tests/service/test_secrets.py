@@ -7,6 +7,7 @@ import json
 import boto3
 import psycopg
 import pytest
+import redis
 from moto import mock_aws
 
 from service import create_app
@@ -114,8 +115,10 @@ def test_cache_token_is_read_from_the_secret_and_cached_for_the_ttl():
 
 def test_cache_secret_without_token_is_a_clear_error():
     provider = CacheTokenProvider(FakeClient([json.dumps({"password": "p"})]), "records/x/cache", ttl_s=60)
-    with pytest.raises(SecretError, match="secret records/x/cache has no token"):
+    # A Redis error, so the cache bypasses itself instead of failing the request (test_cache.py shows that).
+    with pytest.raises(redis.AuthenticationError, match="secret records/x/cache has no token") as error:
         provider.get_credentials()
+    assert isinstance(error.value.__cause__, SecretError)
 
 
 def test_a_failed_refresh_keeps_serving_the_cached_credentials_then_retries():

@@ -11,13 +11,15 @@ def _vault(synthesized, env, role) -> dict:
     return vault["Properties"]
 
 
-@pytest.mark.parametrize("role, name, min_days", [("primary", "records-prod-use1", 35),
-                                                   ("secondary", "records-prod-use2", 90)])
-def test_production_vaults_are_encrypted_and_compliance_locked(synthesized, role, name, min_days):
+@pytest.mark.parametrize("role, name", [("primary", "records-prod-use1"), ("secondary", "records-prod-use2")])
+def test_production_vaults_are_encrypted_and_compliance_locked(synthesized, config, role, name):
     vault = _vault(synthesized, "prod", role)
     assert vault["BackupVaultName"] == name and "EncryptionKeyArn" in vault
-    # The lock's minimum equals the retention of what lands there: copies are kept longer than originals.
-    assert vault["LockConfiguration"] == {"MinRetentionDays": min_days, "ChangeableForDays": 3}
+    # The lock's own configured minimum, which every retention stored there meets (config validates it).
+    backup = config.environments["prod"].backup
+    assert vault["LockConfiguration"] == {"MinRetentionDays": backup.vault_lock_min_retention_days,
+                                          "ChangeableForDays": 3}
+    assert min(backup.retention_days, backup.copy_retention_days) >= backup.vault_lock_min_retention_days
 
 
 def test_non_production_vaults_are_unlocked_but_refuse_deletion(synthesized):

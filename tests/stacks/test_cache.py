@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from aws_cdk.assertions import Match
-
-from stacks.cache import CacheProps
 
 
 def _group(synthesized, env, role):
@@ -37,24 +34,31 @@ def test_auth_token_is_a_dynamic_reference_to_the_cache_secret_by_name(synthesiz
         assert group["AuthToken"] == "{{resolve:secretsmanager:records/prod/cache:SecretString:token::}}"
 
 
-def test_auth_secret_is_generated_once_and_replicated_to_the_secondary(synthesized):
-    primary = synthesized.template("dev", "primary", "cache")
-    primary.has_resource_properties(
-        "AWS::SecretsManager::Secret",
-        {
-            "Name": "records/dev/cache",
-            "KmsKeyId": Match.any_value(),
-            "GenerateSecretString": Match.object_like({"GenerateStringKey": "token", "ExcludePunctuation": True,
-                                                       "PasswordLength": 64}),
-            "ReplicaRegions": [{"Region": "us-east-2", "KmsKeyId": "alias/records-dev-data"}],
-        },
-    )
-    (group,) = primary.find_resources("AWS::ElastiCache::ReplicationGroup").values()
-    (secret_id,) = primary.find_resources("AWS::SecretsManager::Secret")
-    assert secret_id in group["DependsOn"]
-    synthesized.template("dev", "secondary", "cache").resource_count_is("AWS::SecretsManager::Secret", 0)
+@pytest.mark.parametrize("secret_id, name, field", [("CacheAuthToken", "records/dev/cache", "token"),
+                                                     ("OriginA", "records/dev/origin-a", "value"),
+                                                     ("OriginB", "records/dev/origin-b", "value")])
+def test_app_secrets_are_generated_once_and_replicated_to_the_secondary(synthesized, secret_id, name, field):
+    template = synthesized.stage_template("dev", "app_secrets")
+    secrets = template.find_resources("AWS::SecretsManager::Secret")
+    assert len(secrets) == 3
+    (resource,) = [r for k, r in secrets.items() if k.startswith(secret_id)]
+    properties = resource["Properties"]
+    assert properties["Name"] == name and "KmsKeyId" in properties
+    assert properties["GenerateSecretString"]["GenerateStringKey"] == field
+    assert properties["GenerateSecretString"]["ExcludePunctuation"] is True
+    assert properties["GenerateSecretString"]["PasswordLength"] == 64
+    assert properties["ReplicaRegions"] == [{"Region": "us-east-2", "KmsKeyId": "alias/records-dev-data"}]
+    assert resource["DeletionPolicy"] == "Retain"
+
+
+def test_everything_that_resolves_an_app_secret_deploys_after_it(synthesized):
     stage = synthesized.stages["dev"]
-    assert stage.primary.cache in stage.secondary.cache.dependencies
+    for stack in (stage.primary.cache, stage.secondary.cache, stage.primary.service, stage.secondary.service,
+                  stage.edge):
+        assert stage.app_secrets in stack.dependencies, stack.stack_name
+    assert stage.secondary.keys in stage.app_secrets.dependencies
+    for role in ("primary", "secondary"):
+        synthesized.template("dev", role, "cache").resource_count_is("AWS::SecretsManager::Secret", 0)
 
 
 def test_cache_lives_in_the_isolated_data_tier(synthesized):
@@ -101,8 +105,3 @@ def test_service_tasks_wear_the_client_group_and_know_where_the_cache_is(synthes
     assert not any("TOKEN" in name for name in environment)
 
 
-def test_replica_secret_settings_go_together():
-    with pytest.raises(ValueError, match="go together"):
-        CacheProps(vpc=None, replication_group_id="x", node_type="cache.t4g.micro", nodes=1, port=6380,  # type: ignore[arg-type]
-                   data_key_arn="k", telemetry_key_arn="t", log_retention_days=90, auth_secret_name="s",
-                   secret_replica_region="us-east-2")

@@ -78,6 +78,9 @@ def test_unknown_environment_is_one_clear_line(config):
         ("environments.dev.dns.hosted_zone_id", "not-a-zone", "hosted_zone_id"),
         ("project.cdn.allowed_countries", ["usa"], "not ISO 3166-1 alpha-2"),
         ("project.cdn", None, "project.cdn"),
+        ("project.cdn.active_origin_secret", "c", "active_origin_secret"),
+        ("environments.prod.backup.vault_lock_min_retention_days", 60, "below vault_lock_min_retention_days 60"),
+        ("environments.prod.backup.retention_days", 30, "retention_days 30 / copy_retention_days 90 fall"),
     ],
 )
 def test_malformed_values_name_the_key(path, value, message):

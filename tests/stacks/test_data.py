@@ -3,7 +3,10 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match
 
-from stacks.database import PROXY_PORT
+from stacks.backup_plan import BackupPlanProps
+from stacks.data import DataProps
+from stacks.database import PROXY_PORT, ReplicaDatabaseProps
+from stacks.keys import KeyArns
 
 
 def _instance(synthesized, env, role):
@@ -177,23 +180,16 @@ def test_primary_database_is_in_a_daily_backup_plan_with_configured_retention(sy
 
 
 def test_data_props_need_exactly_one_role():
-    from stacks.data import DataProps
-    from stacks.keys import KeyArns
-
     keys = KeyArns(data="arn:k", telemetry="arn:t")
     with pytest.raises(ValueError, match="exactly one of primary or replica"):
         DataProps(keys=keys)
 
 
-def test_only_the_primary_has_a_backup_plan(synthesized):
-    from stacks.backup_plan import BackupPlanProps
-    from stacks.data import DataProps
-
-    stage = synthesized.stages["dev"]
-    replica_props = stage._data_props(
-        stage.config.region(stage.env_config, "secondary"), stage.config.region(stage.env_config, "primary"),
-        stage.secondary.keys, stage.secondary.network, stage.primary.network, is_primary=False,
-    )
+def test_only_the_primary_has_a_backup_plan():
     plan = BackupPlanProps(vault_arn="arn:v", retention_days=7, copy_vault_arn="arn:c", copy_retention_days=7)
+    replica = ReplicaDatabaseProps(
+        vpc=None, client_cidrs=[], instance_identifier="r", instance_class="t4g.medium", port=5433,  # type: ignore[arg-type]
+        deletion_protection=True, log_retention_days=90, source_instance_arn="arn:aws:rds:us-east-1:1:db:p",
+    )
     with pytest.raises(ValueError, match="only it, has a backup plan"):
-        DataProps(replica=replica_props.replica, backup=plan, keys=replica_props.keys)
+        DataProps(replica=replica, backup=plan, keys=KeyArns(data="arn:k", telemetry="arn:t"))

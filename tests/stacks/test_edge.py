@@ -108,7 +108,8 @@ def test_only_viewer_independent_paths_are_cached_and_they_forward_the_request_i
     assert sorted(b["PathPattern"] for b in cached) == ["/openapi.json", "/version"]
     (policy_id, policy), = _of_type(template, "AWS::CloudFront::CachePolicy").items()
     key = policy["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
-    assert key["CookiesConfig"]["CookieBehavior"] == "none" and key["QueryStringsConfig"]["QueryStringBehavior"] == "none"
+    assert key["CookiesConfig"]["CookieBehavior"] == "none"
+    assert key["QueryStringsConfig"]["QueryStringBehavior"] == "none"
     assert policy["CachePolicyConfig"]["DefaultTTL"] == 300
     (request_id_policy,) = _of_type(template, "AWS::CloudFront::OriginRequestPolicy")
     for behaviour in cached:
@@ -144,9 +145,11 @@ def test_domain_names_the_distribution(synthesized):
 
 
 def test_zone_is_created_for_the_domain_when_config_names_none(synthesized):
-    synthesized.stage_template("dev", "zone_stack").has_resource_properties(
-        "AWS::Route53::HostedZone", {"Name": "dev.records.example.com."}
-    )
+    template = synthesized.stage_template("dev", "zone_stack")
+    template.has_resource_properties("AWS::Route53::HostedZone", {"Name": "dev.records.example.com."})
+    (zone_id,) = template.find_resources("AWS::Route53::HostedZone")
+    # Operators delegate the zone to these servers before anything that validates a certificate deploys.
+    template.has_output("NameServers", {"Value": {"Fn::Join": [",", {"Fn::GetAtt": [zone_id, "NameServers"]}]}})
     stage = synthesized.stages["dev"]
     assert stage.zone_stack in stage.edge.dependencies
     assert stage.zone_stack in stage.secondary.certificate.dependencies
@@ -173,3 +176,30 @@ def test_an_existing_zone_from_config_is_imported_not_created(tmp_path, slo):
     assert "Z0123456789ABCDEFGHIJ" in str(certificate) and "GetStackOutput" not in str(certificate)
     records = Template.from_stack(stage.edge).find_resources("AWS::Route53::RecordSet").values()
     assert {r["Properties"]["HostedZoneId"] for r in records} == {"Z0123456789ABCDEFGHIJ"}
+
+
+def test_cloudfront_sends_the_active_origin_secret(synthesized, config):
+    config_ = _config(synthesized.stage_template("prod", "edge"))
+    (origin,) = config_["Origins"]
+    slot = config.project.cdn.active_origin_secret
+    assert origin["OriginCustomHeaders"] == [{
+        "HeaderName": "X-Origin-Verify",
+        "HeaderValue": f"{{{{resolve:secretsmanager:records/prod/origin-{slot}:SecretString:value::}}}}",
+    }]
+
+
+def test_error_responses_are_never_cached(synthesized):
+    errors = _config(synthesized.stage_template("dev", "edge"))["CustomErrorResponses"]
+    assert {e["ErrorCode"] for e in errors} >= {400, 403, 404, 500, 502, 503, 504}
+    assert {e["ErrorCachingMinTTL"] for e in errors} == {0}
+    assert not any("ResponsePagePath" in e for e in errors)  # errors pass through unchanged
+
+
+def test_shared_cached_responses_drop_the_request_id_but_keep_security_headers(synthesized):
+    template = synthesized.stage_template("dev", "edge")
+    (policy_id, policy), = _of_type(template, "AWS::CloudFront::ResponseHeadersPolicy").items()
+    config_ = policy["ResponseHeadersPolicyConfig"]
+    assert config_["RemoveHeadersConfig"] == {"Items": [{"Header": "X-Request-Id"}]}
+    assert config_["SecurityHeadersConfig"]["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == 31536000
+    cached = [b for b in _config(template)["CacheBehaviors"] if b["CachePolicyId"] != CACHING_DISABLED]
+    assert {str(b["ResponseHeadersPolicyId"]) for b in cached} == {str({"Ref": policy_id})}

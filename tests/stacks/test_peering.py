@@ -5,6 +5,7 @@ from __future__ import annotations
 from ipaddress import ip_network
 
 import pytest
+from aws_cdk.assertions import Template
 
 from stacks.network import APP_TIER, DATA_TIER, PUBLIC_TIER
 from stacks.peer_routes import PeerRoutesProps
@@ -15,9 +16,12 @@ def _routes(template) -> list[dict]:
             if "VpcPeeringConnectionId" in r["Properties"]]
 
 
-def _route_table_ids(network, tier: str) -> set[str]:
-    return {network.resolve(s.route_table.route_table_id)["Ref"]
-            for s in network.vpc.select_subnets(subnet_group_name=tier).subnets}
+def _route_table_outputs(network, tier: str) -> set[str]:
+    """The output names under which ``network`` publishes the route tables of ``tier`` (weak references)."""
+    logical_ids = {network.resolve(s.route_table.route_table_id)["Ref"]
+                   for s in network.vpc.select_subnets(subnet_group_name=tier).subnets}
+    outputs = Template.from_stack(network).to_json().get("Outputs", {})
+    return {name for name, output in outputs.items() if output["Value"].get("Ref") in logical_ids}
 
 
 def test_connection_is_requested_from_the_secondary_vpc_to_the_primary_region(synthesized):
@@ -47,10 +51,11 @@ def test_each_side_routes_its_private_tiers_to_the_peer_private_tiers_only(synth
         assert cidr.subnet_of(peer_vpc) and cidr != peer_vpc
         assert not any(cidr.overlaps(public) for public in peer_public)
     # Every private route table of this side gets every peer subnet; public route tables get none.
-    private_tables = _route_table_ids(local.network, APP_TIER) | _route_table_ids(local.network, DATA_TIER)
-    tables = [r["RouteTableId"]["Fn::GetStackOutput"]["OutputName"] for r in routes]
-    assert len(routes) == len(private_tables) * len(destinations)
-    assert len(set(tables)) == len(private_tables)
+    private_tables = _route_table_outputs(local.network, APP_TIER) | _route_table_outputs(local.network, DATA_TIER)
+    assert len(private_tables) == 2 * len(local.network.availability_zones)  # app + data, one per AZ
+    pairs = {(r["RouteTableId"]["Fn::GetStackOutput"]["OutputName"], r["DestinationCidrBlock"]) for r in routes}
+    assert pairs == {(table, cidr) for table in private_tables for cidr in destinations}
+    assert len(routes) == len(pairs)
     assert all(r["RouteTableId"]["Fn::GetStackOutput"]["Region"] == local.network.region for r in routes)
 
 

@@ -113,7 +113,8 @@ def test_waf_with_managed_rules_and_rate_limit_protects_the_load_balancer(synthe
     acl = Capture()
     template.has_resource_properties("AWS::WAFv2::WebACL", {"Scope": "REGIONAL", "Rules": acl})
     rules = {rule["Name"]: rule for rule in acl.as_array()}
-    assert {"RateLimitPerIp", "BlockInternalPath", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"} <= set(rules)
+    expected = {"RateLimitPerIp", "BlockInternalPath", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"}
+    assert expected <= set(rules)
     internal = rules["BlockInternalPath"]
     assert internal["Action"] == {"Block": {}}
     match = internal["Statement"]["ByteMatchStatement"]
@@ -204,3 +205,60 @@ def test_alert_topic_is_kms_encrypted(synthesized):
     synthesized.template("dev", "primary", "service").has_resource_properties(
         "AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()}
     )
+
+
+def _rules(synthesized, env, role):
+    acl = Capture()
+    synthesized.template(env, role, "service").has_resource_properties(
+        "AWS::WAFv2::WebACL", {"Scope": "REGIONAL", "Rules": acl}
+    )
+    return {rule["Name"]: rule for rule in acl.as_array()}
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_load_balancer_waf_refuses_requests_that_bypass_cloudfront(synthesized, role):
+    rule = _rules(synthesized, "staging", role)["RequireCloudFront"]
+    assert rule["Action"] == {"Block": {}}
+    missing_header, not_health = rule["Statement"]["AndStatement"]["Statements"]
+    accepted = missing_header["NotStatement"]["Statement"]["OrStatement"]["Statements"]
+    values = sorted(s["ByteMatchStatement"]["SearchString"] for s in accepted)
+    assert values == [f"{{{{resolve:secretsmanager:records/staging/origin-{slot}:SecretString:value::}}}}"
+                      for slot in ("a", "b")]
+    for statement in accepted:
+        match = statement["ByteMatchStatement"]
+        assert match["FieldToMatch"] == {"SingleHeader": {"Name": "x-origin-verify"}}
+        assert match["PositionalConstraint"] == "EXACTLY"
+    # Route 53 health checkers cannot send the header: only the exact health path is exempt.
+    exempt = not_health["NotStatement"]["Statement"]["ByteMatchStatement"]
+    assert (exempt["SearchString"], exempt["PositionalConstraint"]) == ("/health", "EXACTLY")
+    assert exempt["FieldToMatch"] == {"UriPath": {}}
+
+
+def test_rate_limit_counts_the_viewer_named_by_cloudfront(synthesized):
+    rules = _rules(synthesized, "prod", "primary")
+    statement = rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"]
+    assert statement["AggregateKeyType"] == "FORWARDED_IP"
+    assert statement["ForwardedIPConfig"] == {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH"}
+    priorities = [rule["Priority"] for rule in rules.values()]
+    assert sorted(priorities) == list(range(len(rules)))
+    assert rules["RateLimitPerIp"]["Priority"] < rules["RequireCloudFront"]["Priority"] < rules[
+        "AWSManagedRulesCommonRuleSet"]["Priority"]
+
+
+def test_edge_acl_counts_real_viewer_addresses_and_has_no_origin_rule(synthesized):
+    acl = Capture()
+    synthesized.stage_template("prod", "edge").has_resource_properties(
+        "AWS::WAFv2::WebACL", {"Scope": "CLOUDFRONT", "Rules": acl}
+    )
+    rules = {rule["Name"]: rule for rule in acl.as_array()}
+    assert "RequireCloudFront" not in rules
+    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+
+
+def test_origin_verification_needs_an_accepted_secret():
+    from stacks.app_secrets import GeneratedSecret
+    from stacks.origin_verify import OriginVerify
+
+    one = GeneratedSecret(id_="A", name="n", field="value", description="d")
+    with pytest.raises(ValueError, match="two accepted secrets"):
+        OriginVerify(accepted=[one], exempt_path="/health")
