@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SLO_FILE = Path(__file__).with_name("slo.yaml")
 
@@ -29,6 +29,24 @@ class ServiceLevelObjectives(BaseModel):
     rpo_minutes: float = Field(ge=0)
     evaluation_window_minutes: int = Field(ge=1)
     min_requests_per_window: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _lag_within_rpo(self) -> ServiceLevelObjectives:
+        # Failover loses what the replica has not received yet; a lag objective above the RPO could not hold it.
+        if self.replica_lag_seconds > self.rpo_minutes * 60:
+            raise ValueError(
+                f"replica_lag_seconds {self.replica_lag_seconds:g} exceeds the RPO of {self.rpo_minutes:g} minutes"
+            )
+        return self
+
+    @property
+    def error_budget_percent(self) -> float:
+        """The share of requests that may fail: what availability leaves."""
+        return round(100 - self.availability_percent, 6)
+
+    @property
+    def error_budget_minutes_per_30_days(self) -> float:
+        return round(30 * 24 * 60 * self.error_budget_percent / 100, 1)
 
 
 class SloCatalog(BaseModel):

@@ -48,10 +48,15 @@ def _log_bucket(
     )
 
 
+def access_log_sink(scope: Construct, id_: str, retention_days: int) -> s3.Bucket:
+    """A terminal bucket for S3 server access logs (it logs nothing itself: that would log forever)."""
+    return _log_bucket(scope, id_, retention_days)
+
+
 class AccessLogBuckets(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: AccessLogProps) -> None:
         super().__init__(scope, id_)
-        self.sink = _log_bucket(self, "ServerAccessLogs", props.retention_days)
+        self.sink = access_log_sink(self, "ServerAccessLogs", props.retention_days)
         self.delivery = _log_bucket(
             self,
             props.source,

@@ -41,6 +41,7 @@ class CacheStack(Stack):
     def __init__(self, scope: Construct, id_: str, *, props: CacheProps, **stack_args: object) -> None:
         super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
         self.port = props.port
+        self.replication_group_id = props.replication_group_id
         self.auth_secret_name = props.auth_token.name
         # The service's tasks wear this group; the cache admits it and nothing else. Owning both groups here keeps
         # the rule in this template and spares the service stack a reference back into a stateful stack.

@@ -169,6 +169,22 @@ class BackupConfig(_Frozen):
         return self
 
 
+class OperationsConfig(_Frozen):
+    budget_monthly_usd: int = Field(ge=1)
+    budget_actual_alert_percent: int = Field(default=80, ge=1, le=1000)
+    budget_forecast_alert_percent: int = Field(default=100, ge=1, le=1000)
+    trace_sampling_percent: float = Field(ge=0, le=100)  # X-Ray sampling rule, after one request per second
+    audit_retention_days: int = Field(ge=90)  # CloudTrail logs in S3
+    evidence_retention_days: int = Field(ge=1)  # Object Lock compliance retention of evidence bundles
+
+
+class GithubConfig(_Frozen):
+    """Where CI runs: deploy roles trust only this repository's workflows in the matching GitHub environment."""
+
+    owner: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
+    repository: str = Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")
+
+
 class EnvironmentConfig(_Frozen):
     name: str = ""
     account: str
@@ -183,6 +199,7 @@ class EnvironmentConfig(_Frozen):
     dns: DnsConfig = DnsConfig()
     cache: CacheConfig
     backup: BackupConfig
+    operations: OperationsConfig
 
     @field_validator("account")
     @classmethod
@@ -215,6 +232,8 @@ class EnvironmentConfig(_Frozen):
             raise ValueError(f"production needs cache.nodes >= 2 for Multi-AZ failover, got {self.cache.nodes}")
         if not self.backup.vault_lock:
             raise ValueError("production needs backup.vault_lock: true")
+        if self.operations.audit_retention_days < 365:
+            raise ValueError("production keeps audit logs at least 365 days (operations.audit_retention_days)")
         return self
 
 
@@ -225,6 +244,9 @@ class ProjectConfig(_Frozen):
     repository_name: str
     tags: Mapping[str, str]
     cdn: CdnConfig
+    github: GithubConfig
+    # Pinned: a moving tag would change every task on the next deploy without a diff in this repository.
+    adot_image: str = Field(pattern=r"^[\w./-]+:v\d+\.\d+\.\d+$")
     min_log_retention_days: int = Field(default=90, ge=1)
     min_log_retention_days_production: int = Field(default=365, ge=1)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from policies.slo import ServiceLevelObjectives
+from stacks import alarm_catalog as catalog
 
 PERIOD = Duration.minutes(1)
 
@@ -24,6 +25,7 @@ class AlarmThresholds:
     unhealthy_hosts_max: int
     evaluation_periods: int  # one-minute periods
     min_requests_per_minute: float
+    descriptions: Mapping[str, str]  # by alarm catalog key
 
     @classmethod
     def from_slo(cls, slo: ServiceLevelObjectives) -> AlarmThresholds:
@@ -33,6 +35,10 @@ class AlarmThresholds:
             unhealthy_hosts_max=slo.unhealthy_hosts_max,
             evaluation_periods=slo.evaluation_window_minutes,
             min_requests_per_minute=slo.min_requests_per_window / slo.evaluation_window_minutes,
+            descriptions={
+                spec.key: spec.description(slo)
+                for spec in (catalog.ERROR_RATE, catalog.LATENCY_P99, catalog.UNHEALTHY_HOSTS)
+            },
         )
 
 
@@ -84,17 +90,23 @@ class DeploymentAlarms(Construct):
             period=PERIOD,
         )
         self.error_rate = self._alarm(
-            "ErrorRate", f"{name_prefix}-5xx-rate", error_rate, thresholds.error_rate_5xx_percent, thresholds
+            "ErrorRate", catalog.ERROR_RATE, name_prefix, error_rate, thresholds.error_rate_5xx_percent, thresholds
         )
         self.latency = self._alarm(
             "LatencyP99",
-            f"{name_prefix}-latency-p99",
+            catalog.LATENCY_P99,
+            name_prefix,
             lb.target_response_time(period=PERIOD, statistic="p99"),
             thresholds.latency_p99_seconds,
             thresholds,
         )
         self.unhealthy_hosts = self._alarm(
-            "UnhealthyHosts", f"{name_prefix}-unhealthy-hosts", unhealthy, thresholds.unhealthy_hosts_max, thresholds
+            "UnhealthyHosts",
+            catalog.UNHEALTHY_HOSTS,
+            name_prefix,
+            unhealthy,
+            thresholds.unhealthy_hosts_max,
+            thresholds,
         )
         self.alarms = (self.error_rate, self.latency, self.unhealthy_hosts)
         for alarm in self.alarms:
@@ -102,17 +114,23 @@ class DeploymentAlarms(Construct):
             alarm.add_ok_action(cw_actions.SnsAction(topic))
 
     def _alarm(
-        self, id_: str, name: str, metric: cloudwatch.IMetric, threshold: float, thresholds: AlarmThresholds
+        self,
+        id_: str,
+        spec: catalog.AlarmSpec,
+        name_prefix: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        thresholds: AlarmThresholds,
     ) -> cloudwatch.Alarm:
         return cloudwatch.Alarm(
             self,
             id_,
-            alarm_name=name,
+            alarm_name=f"{name_prefix}-{spec.key}",
+            alarm_description=thresholds.descriptions[spec.key],
             metric=metric,
             threshold=threshold,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=thresholds.evaluation_periods,
-            # A majority of the window, so a canary bake sees a sustained breach before it ends.
-            datapoints_to_alarm=thresholds.evaluation_periods // 2 + 1,
+            datapoints_to_alarm=catalog.majority(thresholds.evaluation_periods),
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )

@@ -12,6 +12,8 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from policies.slo import ServiceLevelObjectives
+
 from stacks.access_logs import AccessLogBuckets, AccessLogProps
 from stacks.app_secrets import GeneratedSecret
 from stacks.cdn import Cdn, CdnProps
@@ -34,6 +36,8 @@ class EdgeProps:
     allowed_countries: Sequence[str]
     static_ttl_seconds: int
     origin_secret: GeneratedSecret  # the header value CloudFront sends; the load balancers refuse others
+    alerts_topic_arn: str  # us-east-1's alerts topic
+    slo: ServiceLevelObjectives
 
 
 class EdgeStack(Stack):
@@ -41,10 +45,7 @@ class EdgeStack(Stack):
         super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
         telemetry_key = imported_key(self, "TelemetryKey", props.telemetry_key_arn)
         zone = props.zone.imported(self)
-        self.topic = sns.Topic(
-            self, "Alerts", display_name=f"{props.name_prefix} edge alerts", master_key=telemetry_key,
-            enforce_ssl=True,
-        )
+        self.topic = sns.Topic.from_topic_arn(self, "Alerts", props.alerts_topic_arn)
         self.failover = FailoverRouting(
             self,
             "Failover",
@@ -54,6 +55,7 @@ class EdgeStack(Stack):
                 origins=props.origins,
                 health=props.health,
                 alarm_topic=self.topic,
+                slo=props.slo,
             ),
         )
         self.waf = WebAcl(

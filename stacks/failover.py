@@ -22,6 +22,9 @@ from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from policies.slo import ServiceLevelObjectives
+from stacks.alarm_catalog import ROUTE53_HEALTH
+
 ORIGIN_LABEL = "origin"
 
 
@@ -30,6 +33,7 @@ class RegionalOrigin:
     region: str
     role: Literal["PRIMARY", "SECONDARY"]
     load_balancer: elbv2.IApplicationLoadBalancer
+    alarm_prefix: str  # "<project>-<env>-<region short>", as the region's other alarms
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +50,7 @@ class FailoverProps:
     origins: Sequence[RegionalOrigin]
     health: HealthCheckSettings
     alarm_topic: sns.ITopic
+    slo: ServiceLevelObjectives
 
     def __post_init__(self) -> None:
         roles = sorted(o.role for o in self.origins)
@@ -105,10 +110,12 @@ class FailoverRouting(Construct):
             set_identifier=origin.region,
             health_check=check,
         )
+        spec = ROUTE53_HEALTH
         alarm = cloudwatch.Alarm(
             self,
             f"Unhealthy-{origin.region}",
-            alarm_description=f"Route 53 health checkers find {name}{health.path} failing ({origin.role.lower()})",
+            alarm_name=f"{origin.alarm_prefix}-{spec.key}",
+            alarm_description=f"{spec.rule(props.slo)} for {name}{health.path} ({origin.role.lower()}). {spec.meaning}",
             metric=cloudwatch.Metric(
                 namespace="AWS/Route53",
                 metric_name="HealthCheckStatus",

@@ -14,6 +14,9 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 
+TOPIC_PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com")
+
+
 @dataclass(frozen=True, kw_only=True)
 class KeysProps:
     alias_prefix: str  # e.g. "records-dev": aliases become alias/records-dev-data
@@ -59,10 +62,10 @@ class KeysStack(Stack):
                 },
             )
         )
-        # Alarms publish to encrypted topics; CloudWatch needs to generate data keys for that.
+        # Alarms, event rules and budgets publish to encrypted topics; those services generate data keys for that.
         self.telemetry_key.add_to_resource_policy(
             iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                principals=[iam.ServicePrincipal(service) for service in TOPIC_PUBLISHERS],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={"StringEquals": {"aws:SourceAccount": self.account}},

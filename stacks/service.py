@@ -28,6 +28,7 @@ from stacks.keys import KeyArns, KeyRefs
 from stacks.logging import encrypted_log_group
 from stacks.network import APP_TIER, PUBLIC_TIER
 from stacks.origin_verify import OriginVerify
+from stacks.tracing_sidecar import TracingProps, add_collector, service_environment, xray_write_statement
 from stacks.roles import ManagedRole
 from stacks.waf import WafProps, WebAcl
 
@@ -71,6 +72,8 @@ class ServiceProps:
     requests_per_task_per_minute: int
     waf_rate_limit_per_5_minutes: int
     origin_verify: OriginVerify
+    tracing: TracingProps
+    alerts_topic_arn: str
     log_retention_days: int
     thresholds: AlarmThresholds
 
@@ -80,10 +83,7 @@ class ServiceStack(Stack):
         super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
         self.props = props
         self.keys = KeyRefs.imported(self, props.keys)
-        self.topic = sns.Topic(
-            self, "Alerts", display_name=f"{props.name_prefix} alerts", master_key=self.keys.telemetry,
-            enforce_ssl=True,
-        )
+        self.topic = sns.Topic.from_topic_arn(self, "Alerts", props.alerts_topic_arn)
         self.secret = secretsmanager.Secret.from_secret_name_v2(self, "DbSecret", props.database_secret_name)
         self.cache_secret = secretsmanager.Secret.from_secret_name_v2(
             self, "CacheSecret", props.cache.auth_secret_name
@@ -164,9 +164,10 @@ class ServiceStack(Stack):
             self,
             "TaskRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="The records service: read its database and cache secrets (again after rotation)",
+            description="The records service: read its secrets (again after rotation); its collector writes traces",
             statements=[
                 iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secret_arns),
+                xray_write_statement(),
                 iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys.data.key_arn]),
             ],
         )
@@ -205,10 +206,12 @@ class ServiceStack(Stack):
                 "CACHE_PORT": str(props.cache.port),
                 "CACHE_SECRET_ID": props.cache.auth_secret_name,
                 "PORT": str(props.container_port),
+                **service_environment(props.tracing),
             },
         )
         # The root filesystem is read-only; gunicorn and Python still need a scratch directory.
         container.add_mount_points(ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False))
+        add_collector(definition, props.tracing, log_group)
         return definition
 
     def _load_balancer(self) -> tuple[elbv2.ApplicationLoadBalancer, elbv2.ApplicationListener]:

@@ -16,6 +16,7 @@ from constructs import Construct
 
 from policies.slo import ServiceLevelObjectives
 from stacks.app_secrets import AppSecretsProps, AppSecretsStack, GeneratedSecret
+from stacks.alerts import AlertsProps, AlertsStack
 from stacks.backup import BackupVaultProps, BackupVaultStack, vault_arn
 from stacks.backup_plan import BackupPlanProps
 from stacks.cache import CacheProps, CacheStack
@@ -28,11 +29,14 @@ from stacks.edge import EdgeProps, EdgeStack
 from stacks.failover import HealthCheckSettings, RegionalOrigin
 from stacks.keys import KeysProps, KeysStack, data_key_alias
 from stacks.network import NetworkProps, NetworkStack
+from stacks.observability import ObservabilityProps, ObservabilityStack
+from stacks.operations import OperationsProps, OperationsStack
 from stacks.origin_verify import OriginVerify
 from stacks.peer_routes import PeerRoutesProps, PeerRoutesStack
 from stacks.peering import PeeringProps, PeeringStack
 from stacks.registry import RegistryProps, RegistryStack
 from stacks.service import CacheEndpoint, ServiceProps, ServiceStack
+from stacks.tracing_sidecar import TracingProps
 from stacks.zone import ZoneRef, ZoneStack
 
 GLOBAL = "global"
@@ -66,6 +70,9 @@ class Naming:
             description="AUTH token of the records cache in both regions",
         )
 
+    def alerts_topic_name(self, region: RegionConfig) -> str:
+        return f"{self.prefix(region)}-alerts"
+
     def origin_secret(self, slot: str) -> GeneratedSecret:
         return GeneratedSecret(
             id_=f"Origin{slot.upper()}",
@@ -92,6 +99,17 @@ class RegionalStacks:
     cache: CacheStack
     certificate: CertificateStack
     service: ServiceStack
+    alerts: AlertsStack
+    observability: ObservabilityStack
+
+
+@dataclass(frozen=True)
+class Foundation:
+    """What a region needs before anything else: keys, network, alerts topic."""
+
+    keys: KeysStack
+    network: NetworkStack
+    alerts: AlertsStack
 
 
 class EnvironmentStage(cdk.Stage):
@@ -115,12 +133,13 @@ class EnvironmentStage(cdk.Stage):
         self.zone_stack, self.zone = self._zone(primary)
         # Networks first: each region's database admits the other region's app tier, known only once built.
         foundations = {r.name: self._foundation(r) for r in (primary, secondary)}
-        self.app_secrets = self._app_secrets(primary, secondary, foundations[primary.name][0])
+        self.app_secrets = self._app_secrets(primary, secondary, foundations[primary.name].keys)
         self.primary = self._regional(primary, peer=secondary, is_primary=True, built=foundations)
         self.secondary = self._regional(secondary, peer=primary, is_primary=False, built=foundations)
         self._order(self.primary, self.secondary)
         self.peering, self.peer_routes = self._peering(primary, secondary)
         self.edge = self._edge(primary, secondary)
+        self.operations = self._operations(primary, secondary)
 
     def _order(self, primary: RegionalStacks, secondary: RegionalStacks) -> None:
         """Deployment order for links made by name, which CloudFormation cannot see."""
@@ -144,7 +163,7 @@ class EnvironmentStage(cdk.Stage):
             "termination_protection": self.env_config.production,
         }
 
-    def _foundation(self, region: RegionConfig) -> tuple[KeysStack, NetworkStack]:
+    def _foundation(self, region: RegionConfig) -> Foundation:
         env, naming, short = self.env_config, self.naming, region.short_name
         keys = KeysStack(
             self, f"Keys-{short}", props=KeysProps(alias_prefix=f"{naming.project}-{naming.env}"),
@@ -162,7 +181,15 @@ class EnvironmentStage(cdk.Stage):
             ),
             **self._stack_args("Network", region),
         )
-        return keys, network
+        alerts = AlertsStack(
+            self,
+            f"Alerts-{short}",
+            props=AlertsProps(
+                topic_name=naming.alerts_topic_name(region), telemetry_key_arn=keys.telemetry_key.key_arn
+            ),
+            **self._stack_args("Alerts", region),
+        )
+        return Foundation(keys=keys, network=network, alerts=alerts)
 
     def _regional(
         self,
@@ -170,11 +197,11 @@ class EnvironmentStage(cdk.Stage):
         *,
         peer: RegionConfig,
         is_primary: bool,
-        built: dict[str, tuple[KeysStack, NetworkStack]],
+        built: dict[str, Foundation],
     ) -> RegionalStacks:
         env, naming, short = self.env_config, self.naming, region.short_name
-        keys, network = built[region.name]
-        peer_network = built[peer.name][1]
+        keys, network, alerts = built[region.name].keys, built[region.name].network, built[region.name].alerts
+        peer_network = built[peer.name].network
         registry = RegistryStack(
             self,
             f"Registry-{short}",
@@ -223,10 +250,18 @@ class EnvironmentStage(cdk.Stage):
         service = ServiceStack(
             self,
             f"Service-{short}",
-            props=self._service_props(region, keys, network, data, cache, certificate),
+            props=self._service_props(region, keys, network, data, cache, certificate, alerts),
             **self._stack_args("Service", region),
         )
         service.add_stack_dependency(registry, "the image repository must exist")
+        observability = ObservabilityStack(
+            self,
+            f"Observability-{short}",
+            props=self._observability_props(region, keys, alerts, service, cache, is_primary),
+            **self._stack_args("Observability", region),
+        )
+        for stack in (service, observability):
+            stack.add_stack_dependency(alerts, "alarms and rules notify the alerts topic (named, not referenced)")
         return RegionalStacks(
             keys=keys,
             network=network,
@@ -236,6 +271,8 @@ class EnvironmentStage(cdk.Stage):
             cache=cache,
             certificate=certificate,
             service=service,
+            alerts=alerts,
+            observability=observability,
         )
 
     def _app_secrets(self, primary: RegionConfig, secondary: RegionConfig, keys: KeysStack) -> AppSecretsStack:
@@ -293,10 +330,16 @@ class EnvironmentStage(cdk.Stage):
                 zone=self.zone,
                 origins=[
                     RegionalOrigin(
-                        region=primary.name, role="PRIMARY", load_balancer=self.primary.service.load_balancer
+                        region=primary.name,
+                        role="PRIMARY",
+                        load_balancer=self.primary.service.load_balancer,
+                        alarm_prefix=self.naming.prefix(primary),
                     ),
                     RegionalOrigin(
-                        region=secondary.name, role="SECONDARY", load_balancer=self.secondary.service.load_balancer
+                        region=secondary.name,
+                        role="SECONDARY",
+                        load_balancer=self.secondary.service.load_balancer,
+                        alarm_prefix=self.naming.prefix(secondary),
                     ),
                 ],
                 health=HealthCheckSettings(
@@ -310,13 +353,64 @@ class EnvironmentStage(cdk.Stage):
                 allowed_countries=self.config.project.cdn.allowed_countries,
                 static_ttl_seconds=self.config.project.cdn.static_ttl_seconds,
                 origin_secret=self.naming.origin_secret(self.config.project.cdn.active_origin_secret),
+                alerts_topic_arn=self.primary.alerts.topic_arn,
+                slo=self.slo,
             ),
             **self._stack_args("Edge", primary, global_=True),
         )
         if self.zone_stack is not None:
             stack.add_stack_dependency(self.zone_stack, "records go into the zone")
         stack.add_stack_dependency(self.app_secrets, "CloudFront sends the origin secret")
+        stack.add_stack_dependency(self.primary.alerts, "health-check alarms notify the alerts topic")
         return stack
+
+    def _operations(self, primary: RegionConfig, secondary: RegionConfig) -> OperationsStack:
+        stack = OperationsStack(
+            self,
+            "Operations",
+            props=OperationsProps(
+                name_prefix=f"{self.naming.project}-{self.naming.env}",
+                env=self.env_config,
+                github=self.config.project.github,
+                project_tag=self.config.project.tags["Project"],
+                regions=[primary.name, secondary.name],
+                repository_name=self.config.project.repository_name,
+                alerts_topic_arn=self.primary.alerts.topic_arn,
+                telemetry_key_arn=self.primary.keys.telemetry_key.key_arn,
+            ),
+            **self._stack_args("Operations", primary, global_=True),
+        )
+        stack.add_stack_dependency(self.primary.alerts, "the budget notifies the alerts topic")
+        return stack
+
+    def _observability_props(
+        self,
+        region: RegionConfig,
+        keys: KeysStack,
+        alerts: AlertsStack,
+        service: ServiceStack,
+        cache: CacheStack,
+        is_primary: bool,
+    ) -> ObservabilityProps:
+        env = self.env_config
+        return ObservabilityProps(
+            name_prefix=self.naming.prefix(region),
+            service_name=self.config.project.name,
+            slo=self.slo,
+            topic_arn=alerts.topic_arn,
+            telemetry_key_arn=keys.telemetry_key.key_arn,
+            log_retention_days=env.log_retention_days,
+            load_balancer=service.load_balancer,
+            target_groups=[service.blue, service.green],
+            service=service.service,
+            cluster_name=service.cluster.cluster_name,
+            deployment_alarms=list(service.deployment_alarms.alarms),
+            database_instance_id=self.naming.prefix(region),
+            replica=not is_primary,
+            cache_node_ids=[f"{cache.replication_group_id}-{n:03d}" for n in range(1, env.cache.nodes + 1)],
+            web_acl_name=self.naming.prefix(region),
+            trace_sampling_percent=env.operations.trace_sampling_percent,
+        )
 
     def _vault_props(self, region: RegionConfig, keys: KeysStack) -> BackupVaultProps:
         backup = self.env_config.backup
@@ -384,6 +478,7 @@ class EnvironmentStage(cdk.Stage):
         data: DataStack,
         cache: CacheStack,
         certificate: CertificateStack,
+        alerts: AlertsStack,
     ) -> ServiceProps:
         env, service = self.env_config, self.env_config.service
         return ServiceProps(
@@ -417,6 +512,10 @@ class EnvironmentStage(cdk.Stage):
             requests_per_task_per_minute=service.requests_per_task_per_minute,
             waf_rate_limit_per_5_minutes=service.waf_rate_limit_per_5_minutes,
             origin_verify=OriginVerify(accepted=self.naming.origin_secrets, exempt_path=env.dns.health_check_path),
+            tracing=TracingProps(
+                image=self.config.project.adot_image, sampling_percent=env.operations.trace_sampling_percent
+            ),
+            alerts_topic_arn=alerts.topic_arn,
             log_retention_days=env.log_retention_days,
             thresholds=AlarmThresholds.from_slo(self.slo),
         )

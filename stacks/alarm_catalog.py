@@ -1,0 +1,217 @@
+"""Every alarm the app creates: its name, where its threshold comes from, what it means, and the first response.
+
+The stacks take names and descriptions from here, and ``docs/monitoring.md`` is rendered from here
+(``python -m stacks.alarm_catalog > docs/monitoring.md``; a test fails when the committed file differs, and another
+when a synthesized alarm is missing from this catalog), so the runbook table cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from policies.slo import ServiceLevelObjectives, SloCatalog, load_slo
+
+# Fast burn of the error budget (Google SRE workbook): 14.4 times the budget rate for an hour spends 2 % of a
+# 30-day budget, which is worth waking someone for.
+BURN_RATE = 14.4
+BURN_WINDOW_MINUTES = 60
+
+Where = Literal["each region", "secondary region", "global (us-east-1)"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmSpec:
+    key: str  # suffix of the alarm name, after "<project>-<env>-<region>-"
+    stack: str
+    where: Where
+    source: str  # which SLO field (or config key) sets the threshold
+    rule: Callable[[ServiceLevelObjectives], str]  # the alarm condition, with the environment's numbers
+    meaning: str
+    first_response: str
+
+    def description(self, slo: ServiceLevelObjectives) -> str:
+        """The alarm's own description: the condition, then the meaning (CloudWatch shows it in notifications)."""
+        return f"{self.rule(slo)}. {self.meaning}"[:1024]
+
+
+def majority(periods: int) -> int:
+    """Datapoints to alarm: a majority of the window, so a canary bake sees a sustained breach before it ends."""
+    return periods // 2 + 1
+
+
+def burn_threshold_percent(slo: ServiceLevelObjectives) -> float:
+    return round(BURN_RATE * slo.error_budget_percent, 4)
+
+
+ERROR_RATE = AlarmSpec(
+    key="5xx-rate",
+    stack="Service",
+    where="each region",
+    source="error_rate_5xx_percent, evaluation_window_minutes, min_requests_per_window",
+    rule=lambda s: (
+        f"5xx share of load balancer requests > {s.error_rate_5xx_percent:g} % in {majority(s.evaluation_window_minutes)}"
+        f" of {s.evaluation_window_minutes} minutes (minutes under {s.min_requests_per_window / s.evaluation_window_minutes:g}"
+        " requests not judged)"
+    ),
+    meaning="Callers are getting server errors; during a rollout ECS rolls the deployment back on this alarm.",
+    first_response=(
+        "If a deployment is in progress, confirm ECS rolled it back (`python -m ops status`). Otherwise check "
+        "`/ready` of the targets and the database and cache dashboards; fail over per docs/runbooks if the "
+        "region's database is lost."
+    ),
+)
+LATENCY_P99 = AlarmSpec(
+    key="latency-p99",
+    stack="Service",
+    where="each region",
+    source="latency_p99_ms",
+    rule=lambda s: f"target response time p99 > {s.latency_p99_ms:g} ms in a majority of {s.evaluation_window_minutes} minutes",
+    meaning="The slowest 1 % of requests are slower than the objective; rollouts roll back on it.",
+    first_response=(
+        "Compare with the deployment events widget; check RDS CPU/connections and the cache hit rate; look for "
+        "slow queries in the database log group (statements over 1 s are logged)."
+    ),
+)
+UNHEALTHY_HOSTS = AlarmSpec(
+    key="unhealthy-hosts",
+    stack="Service",
+    where="each region",
+    source="unhealthy_hosts_max",
+    rule=lambda s: f"unhealthy targets in either target group > {s.unhealthy_hosts_max} in a majority of {s.evaluation_window_minutes} minutes",
+    meaning="Tasks fail their readiness check (`/ready`: database unreachable or the app not started).",
+    first_response=(
+        "Read the failing tasks' logs (stopped reason, `/ready` body); check the database security group and the "
+        "secret's last rotation; ECS replaces failing tasks and rolls back a rollout on this alarm."
+    ),
+)
+LATENCY_P95 = AlarmSpec(
+    key="latency-p95",
+    stack="Observability",
+    where="each region",
+    source="latency_p95_ms",
+    rule=lambda s: f"target response time p95 > {s.latency_p95_ms:g} ms in a majority of {s.evaluation_window_minutes} minutes",
+    meaning="Typical requests are slower than the objective; capacity or a dependency is degraded.",
+    first_response=(
+        "Check ECS CPU/memory and scaling activity, RDS CPU and connections, cache hit rate; scale out the service "
+        "(max_count) if CPU-bound."
+    ),
+)
+AVAILABILITY_BURN = AlarmSpec(
+    key="availability-burn",
+    stack="Observability",
+    where="each region",
+    source="availability_percent (error budget = 100 - availability)",
+    rule=lambda s: (
+        f"5xx share over {BURN_WINDOW_MINUTES} minutes > {burn_threshold_percent(s):g} % "
+        f"({BURN_RATE:g} x the {s.error_budget_percent:g} % error budget)"
+    ),
+    meaning=(
+        "The availability objective's error budget burns fast enough to spend 2 % of a 30-day budget in an hour."
+    ),
+    first_response=(
+        "Treat as an incident: find the failing dependency (database, cache, secrets) from the dashboard; if the "
+        "region cannot recover within the RTO, start the failover runbook."
+    ),
+)
+REPLICA_LAG = AlarmSpec(
+    key="replica-lag",
+    stack="Observability",
+    where="secondary region",
+    source="replica_lag_seconds (validated <= rpo_minutes)",
+    rule=lambda s: f"RDS ReplicaLag of the cross-region replica > {s.replica_lag_seconds:g} s for {s.evaluation_window_minutes} minutes, or no data",
+    meaning=(
+        f"A failover now could lose more writes than the lag objective allows (RPO is the hard limit); no data "
+        "means replication stopped."
+    ),
+    first_response=(
+        "Check the replica's events (EventBridge rule to the topic) and the primary's write load; if replication "
+        "stopped, open a ticket with AWS and re-create the replica from the primary after the incident."
+    ),
+)
+SERVICE_UNHEALTHY = AlarmSpec(
+    key="service-unhealthy",
+    stack="Observability",
+    where="each region",
+    source="composite of 5xx-rate, latency-p99, unhealthy-hosts, availability-burn",
+    rule=lambda s: "ALARM when any of 5xx-rate, latency-p99, unhealthy-hosts or availability-burn is in ALARM",
+    meaning="The one alarm to page on: the region's service is not meeting its objectives.",
+    first_response="Follow the first response of the member alarm(s) in ALARM; declare an incident.",
+)
+ROUTE53_HEALTH = AlarmSpec(
+    key="route53-health",
+    stack="Edge",
+    where="global (us-east-1)",
+    source="dns.health_check_* (cdk.json)",
+    rule=lambda s: "Route 53 HealthCheckStatus < 1 for one minute, or no data",
+    meaning=(
+        "Route 53 health checkers cannot reach `<region>.<domain>/health`; when it is the primary, traffic is "
+        "failing over to the secondary."
+    ),
+    first_response=(
+        "Confirm where `origin.<domain>` resolves; if the primary is down, follow the failover runbook (promote "
+        "the replica so writes resume) and watch the secondary's service-unhealthy alarm."
+    ),
+)
+
+CATALOG: tuple[AlarmSpec, ...] = (
+    ERROR_RATE, LATENCY_P99, UNHEALTHY_HOSTS, LATENCY_P95, AVAILABILITY_BURN, REPLICA_LAG, SERVICE_UNHEALTHY,
+    ROUTE53_HEALTH,
+)
+
+EVENT_RULES: Mapping[str, str] = {
+    "ECS deployment failed or rolled back": (
+        "`aws.ecs` *ECS Deployment State Change* `SERVICE_DEPLOYMENT_FAILED` for this region's service -> alerts topic"
+    ),
+    "RDS failover, failure or replication event": (
+        "`aws.rds` *RDS DB Instance Event* in categories failover, failure, read replica, for this region's "
+        "instance -> alerts topic"
+    ),
+    "ECS deployment events (all)": "every *ECS Deployment State Change* -> a log group shown on the dashboard",
+}
+
+
+def render(catalog: SloCatalog) -> str:
+    """docs/monitoring.md: the alarm table with each environment's thresholds."""
+    envs = sorted(catalog.environments) if catalog.environments else []
+    names = ["defaults", *envs]
+    objectives = {"defaults": catalog.for_env("__defaults__"), **{e: catalog.for_env(e) for e in envs}}
+    lines = [
+        "# Monitoring: alarms and first response",
+        "",
+        "<!-- Generated by `python -m stacks.alarm_catalog > docs/monitoring.md`; tests fail when it drifts. -->",
+        "",
+        "Every alarm notifies the region's KMS-encrypted alerts topic (`<project>-<env>-<region>-alerts`) on ALARM",
+        "and OK. Thresholds come from `policies/slo.yaml` (defaults, overridden per environment). Names are",
+        "`<project>-<env>-<region>-<key>`; each region's dashboard is `<project>-<env>-<region>`.",
+        "",
+    ]
+    for spec in CATALOG:
+        lines += [
+            f"## `{spec.key}` ({spec.where}, `{spec.stack}` stack)",
+            "",
+            f"- Meaning: {spec.meaning}",
+            f"- Threshold source: `{spec.source}`",
+        ]
+        lines += [f"- {name}: {spec.rule(objectives[name])}" for name in names]
+        lines += [f"- First response: {spec.first_response}", ""]
+    lines += ["## Events routed to the alerts topic", ""]
+    lines += [f"- {name}: {route}" for name, route in EVENT_RULES.items()]
+    lines += [
+        "",
+        "Error budgets: "
+        + ", ".join(
+            f"{name} {objectives[name].error_budget_percent:g} % ({objectives[name].error_budget_minutes_per_30_days:g}"
+            " min per 30 days)"
+            for name in names
+        )
+        + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through the drift test's render()
+    sys.stdout.write(render(load_slo()))

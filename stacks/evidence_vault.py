@@ -1,0 +1,45 @@
+"""The evidence vault: where CI uploads compliance evidence bundles. Object Lock in compliance mode keeps every
+version for the configured retention; nobody, the root user included, can delete or shorten it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceVaultProps:
+    retention_days: int
+    access_log_bucket: s3.IBucket
+
+
+class EvidenceVault(Construct):
+    def __init__(self, scope: Construct, id_: str, *, props: EvidenceVaultProps) -> None:
+        super().__init__(scope, id_)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts compliance evidence bundles",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            versioned=True,  # Object Lock requires it
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(Duration.days(props.retention_days)),
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=props.access_log_bucket,
+            server_access_logs_prefix="evidence/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
