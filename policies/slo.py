@@ -67,6 +67,8 @@ class SloCatalog(BaseModel):
         except ValidationError as error:
             first = error.errors()[0]
             key = ".".join(str(p) for p in first["loc"])
+            if not key:  # a rule across fields: the message names them
+                raise SloError(f"slo.yaml: for '{env}': {first['msg']}") from None
             raise SloError(
                 f"slo.yaml: {key} for '{env}' is {first.get('input')!r}; {first['msg']}"
             ) from None

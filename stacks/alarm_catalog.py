@@ -42,6 +42,10 @@ def majority(periods: int) -> int:
     return periods // 2 + 1
 
 
+def _majority_of_window(slo: ServiceLevelObjectives) -> str:
+    return f"{majority(slo.evaluation_window_minutes)} of {slo.evaluation_window_minutes} minutes"
+
+
 def burn_threshold_percent(slo: ServiceLevelObjectives) -> float:
     return round(BURN_RATE * slo.error_budget_percent, 4)
 
@@ -52,15 +56,15 @@ ERROR_RATE = AlarmSpec(
     where="each region",
     source="error_rate_5xx_percent, evaluation_window_minutes, min_requests_per_window",
     rule=lambda s: (
-        f"5xx share of load balancer requests > {s.error_rate_5xx_percent:g} % in {majority(s.evaluation_window_minutes)}"
-        f" of {s.evaluation_window_minutes} minutes (minutes under {s.min_requests_per_window / s.evaluation_window_minutes:g}"
-        " requests not judged)"
+        f"5xx share of load balancer requests > {s.error_rate_5xx_percent:g} % in "
+        f"{majority(s.evaluation_window_minutes)} of {s.evaluation_window_minutes} minutes (minutes under "
+        f"{s.min_requests_per_window / s.evaluation_window_minutes:g} requests not judged)"
     ),
     meaning="Callers are getting server errors; during a rollout ECS rolls the deployment back on this alarm.",
     first_response=(
-        "If a deployment is in progress, confirm ECS rolled it back (`python -m ops status`). Otherwise check "
-        "`/ready` of the targets and the database and cache dashboards; fail over per docs/runbooks if the "
-        "region's database is lost."
+        "If a deployment is in progress, confirm ECS rolled it back (`aws ecs describe-services`, deployments). "
+        "Otherwise check `/ready` of the targets and the database and cache graphs; if the region's database is "
+        "lost, fail over (promote the replica in the other region)."
     ),
 )
 LATENCY_P99 = AlarmSpec(
@@ -68,7 +72,7 @@ LATENCY_P99 = AlarmSpec(
     stack="Service",
     where="each region",
     source="latency_p99_ms",
-    rule=lambda s: f"target response time p99 > {s.latency_p99_ms:g} ms in a majority of {s.evaluation_window_minutes} minutes",
+    rule=lambda s: f"target response time p99 > {s.latency_p99_ms:g} ms in {_majority_of_window(s)}",
     meaning="The slowest 1 % of requests are slower than the objective; rollouts roll back on it.",
     first_response=(
         "Compare with the deployment events widget; check RDS CPU/connections and the cache hit rate; look for "
@@ -80,7 +84,7 @@ UNHEALTHY_HOSTS = AlarmSpec(
     stack="Service",
     where="each region",
     source="unhealthy_hosts_max",
-    rule=lambda s: f"unhealthy targets in either target group > {s.unhealthy_hosts_max} in a majority of {s.evaluation_window_minutes} minutes",
+    rule=lambda s: f"unhealthy targets in either target group > {s.unhealthy_hosts_max} in {_majority_of_window(s)}",
     meaning="Tasks fail their readiness check (`/ready`: database unreachable or the app not started).",
     first_response=(
         "Read the failing tasks' logs (stopped reason, `/ready` body); check the database security group and the "
@@ -92,7 +96,7 @@ LATENCY_P95 = AlarmSpec(
     stack="Observability",
     where="each region",
     source="latency_p95_ms",
-    rule=lambda s: f"target response time p95 > {s.latency_p95_ms:g} ms in a majority of {s.evaluation_window_minutes} minutes",
+    rule=lambda s: f"target response time p95 > {s.latency_p95_ms:g} ms in {_majority_of_window(s)}",
     meaning="Typical requests are slower than the objective; capacity or a dependency is degraded.",
     first_response=(
         "Check ECS CPU/memory and scaling activity, RDS CPU and connections, cache hit rate; scale out the service "
@@ -121,9 +125,12 @@ REPLICA_LAG = AlarmSpec(
     stack="Observability",
     where="secondary region",
     source="replica_lag_seconds (validated <= rpo_minutes)",
-    rule=lambda s: f"RDS ReplicaLag of the cross-region replica > {s.replica_lag_seconds:g} s for {s.evaluation_window_minutes} minutes, or no data",
+    rule=lambda s: (
+        f"RDS ReplicaLag of the cross-region replica > {s.replica_lag_seconds:g} s for "
+        f"{s.evaluation_window_minutes} minutes, or no data"
+    ),
     meaning=(
-        f"A failover now could lose more writes than the lag objective allows (RPO is the hard limit); no data "
+        "A failover now could lose more writes than the lag objective allows (RPO is the hard limit); no data "
         "means replication stopped."
     ),
     first_response=(
@@ -151,8 +158,9 @@ ROUTE53_HEALTH = AlarmSpec(
         "failing over to the secondary."
     ),
     first_response=(
-        "Confirm where `origin.<domain>` resolves; if the primary is down, follow the failover runbook (promote "
-        "the replica so writes resume) and watch the secondary's service-unhealthy alarm."
+        "Confirm where `origin.<domain>` resolves; if the primary is down, promote the replica in the secondary "
+        "(`aws rds promote-read-replica --db-instance-identifier <project>-<env>-use2`) so writes resume, and "
+        "watch the secondary's service-unhealthy alarm."
     ),
 )
 

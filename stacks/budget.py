@@ -43,6 +43,9 @@ class CostBudget(Construct):
                     ),
                     subscribers=[subscriber],
                 )
-                for kind, percent in (("ACTUAL", props.actual_alert_percent), ("FORECASTED", props.forecast_alert_percent))
+                for kind, percent in (
+                    ("ACTUAL", props.actual_alert_percent),
+                    ("FORECASTED", props.forecast_alert_percent),
+                )
             ],
         )

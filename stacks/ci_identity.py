@@ -108,7 +108,9 @@ def _statements(props: CiIdentityProps) -> list[iam.PolicyStatement]:
         iam.PolicyStatement(sid="ReadImageScans", actions=list(IMAGE_SCAN_ACTIONS), resources=repositories),
         iam.PolicyStatement(sid="UploadEvidence", actions=["s3:PutObject"], resources=[evidence_objects]),
         iam.PolicyStatement(
-            sid="EncryptEvidence", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[props.evidence_key.key_arn]
+            sid="EncryptEvidence",
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            resources=[props.evidence_key.key_arn],
         ),
         iam.PolicyStatement(
             sid="NeverDeleteEvidence",

@@ -99,7 +99,18 @@ class ServiceDashboard(Construct):
                 [
                     _graph(
                         "Healthy targets",
-                        [tg.metrics.healthy_host_count(period=PERIOD) for tg in props.target_groups],
+                        [
+                            # Dimensions from the full-name attributes: the L2 helper derives the load balancer
+                            # from the listener ARN with Fn::Split, which a cross-stack value cannot go through.
+                            _metric(
+                                "AWS/ApplicationELB",
+                                "HealthyHostCount",
+                                {"TargetGroup": tg.target_group_full_name,
+                                 "LoadBalancer": props.load_balancer.load_balancer_full_name},
+                                "Minimum",
+                            )
+                            for tg in props.target_groups
+                        ],
                     ),
                     _graph(
                         "ECS CPU and memory (%)",

@@ -13,7 +13,6 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from policies.slo import ServiceLevelObjectives
-
 from stacks.access_logs import AccessLogBuckets, AccessLogProps
 from stacks.app_secrets import GeneratedSecret
 from stacks.cdn import Cdn, CdnProps

@@ -28,8 +28,8 @@ from stacks.keys import KeyArns, KeyRefs
 from stacks.logging import encrypted_log_group
 from stacks.network import APP_TIER, PUBLIC_TIER
 from stacks.origin_verify import OriginVerify
-from stacks.tracing_sidecar import TracingProps, add_collector, service_environment, xray_write_statement
 from stacks.roles import ManagedRole
+from stacks.tracing_sidecar import TracingProps, add_collector, service_environment, xray_write_statement
 from stacks.waf import WafProps, WebAcl
 
 CONTAINER_NAME = "web"

@@ -15,8 +15,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from policies.slo import ServiceLevelObjectives
-from stacks.app_secrets import AppSecretsProps, AppSecretsStack, GeneratedSecret
 from stacks.alerts import AlertsProps, AlertsStack
+from stacks.app_secrets import AppSecretsProps, AppSecretsStack, GeneratedSecret
 from stacks.backup import BackupVaultProps, BackupVaultStack, vault_arn
 from stacks.backup_plan import BackupPlanProps
 from stacks.cache import CacheProps, CacheStack

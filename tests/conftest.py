@@ -26,8 +26,10 @@ from stacks.stage import EnvironmentStage, RegionalStacks  # noqa: E402
 INSPECT_CONTEXT = {"@aws-cdk/core:failSynthOnValidationErrors": False}
 TODAY = dt.date(2026, 11, 23)
 
-Unit = Literal["keys", "network", "registry", "backup", "data", "cache", "certificate", "service"]
-GlobalUnit = Literal["zone_stack", "edge", "peering", "peer_routes", "app_secrets"]
+Unit = Literal[
+    "keys", "network", "alerts", "registry", "backup", "data", "cache", "certificate", "service", "observability"
+]
+GlobalUnit = Literal["zone_stack", "edge", "operations", "peering", "peer_routes", "app_secrets"]
 Role = Literal["primary", "secondary"]
 
 
@@ -62,7 +64,7 @@ class Synthesized:
         return Template.from_stack(getattr(self.stacks(env, role), unit))
 
     def stage_template(self, env: str, unit: GlobalUnit) -> Template:
-        """Stacks that exist once per environment: zone and edge (global), peering, its routes, app secrets."""
+        """Stacks that exist once per environment: zone, edge, operations (global), peering, routes, secrets."""
         return Template.from_stack(getattr(self.stages[env], unit))
 
 

@@ -60,3 +60,16 @@ def test_missing_or_broken_file(tmp_path):
         load_slo(_write(tmp_path, "- a\n"))
     with pytest.raises(SloError, match="defaults"):
         load_slo(_write(tmp_path, "service: x\n"))
+
+
+def test_replica_lag_objective_above_the_rpo_is_an_error(tmp_path):
+    path = _write(tmp_path, BASE + "environments: {prod: {replica_lag_seconds: 301}}\n")
+    with pytest.raises(SloError, match="for 'prod': Value error, replica_lag_seconds 301 exceeds the RPO of 5 minutes"):
+        load_slo(path)
+
+
+def test_error_budget_is_what_availability_leaves():
+    prod = load_slo().for_env("prod")
+    assert prod.availability_percent == 99.95
+    assert prod.error_budget_percent == pytest.approx(0.05)
+    assert prod.error_budget_minutes_per_30_days == 21.6

@@ -56,18 +56,19 @@ def test_each_health_check_has_an_alarm_that_notifies_the_encrypted_topic(synthe
     template = synthesized.stage_template("staging", "edge")
     checks = set(_of_type(template, "AWS::Route53::HealthCheck"))
     alarms = _of_type(template, "AWS::CloudWatch::Alarm").values()
-    (topic_id,) = _of_type(template, "AWS::SNS::Topic")
+    topic = "arn:aws:sns:us-east-1:222222222222:records-staging-use1-alerts"  # Route 53 metrics live in us-east-1
     watched = set()
     for alarm in alarms:
         assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
             "AWS/Route53", "HealthCheckStatus", "Minimum")
         assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
         assert alarm["TreatMissingData"] == "breaching"
-        assert alarm["AlarmActions"] == [{"Ref": topic_id}] and alarm["OKActions"] == [{"Ref": topic_id}]
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic]
         (dimension,) = alarm["Dimensions"]
         watched.add(dimension["Value"]["Ref"])
     assert watched == checks
-    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    assert {a["AlarmName"] for a in alarms} == {"records-staging-use1-route53-health",
+                                                "records-staging-use2-route53-health"}
 
 
 def test_cloudfront_origin_is_the_failover_name_over_tls12(synthesized):
@@ -160,9 +161,11 @@ def test_failover_needs_one_primary_and_one_secondary():
         FailoverProps(
             zone=None,  # type: ignore[arg-type]
             domain_name="x.example.com",
-            origins=[RegionalOrigin(region="us-east-1", role="PRIMARY", load_balancer=None)] * 2,  # type: ignore[arg-type]
+            origins=[RegionalOrigin(region="us-east-1", role="PRIMARY", load_balancer=None,  # type: ignore[arg-type]
+                                    alarm_prefix="x")] * 2,
             health=HealthCheckSettings(path="/health", interval_seconds=30, failure_threshold=3),
             alarm_topic=None,  # type: ignore[arg-type]
+            slo=None,  # type: ignore[arg-type]
         )
 
 

@@ -1,0 +1,170 @@
+"""Account-level operations per environment: budget, audit trail, GitHub OIDC deploy role, evidence vault."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+import pytest
+
+ISSUER = "token.actions.githubusercontent.com"
+
+
+def _template(synthesized, env):
+    return synthesized.stage_template(env, "operations")
+
+
+def _one(template, kind) -> dict:
+    (resource,) = template.find_resources(kind).values()
+    return resource["Properties"]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_one_budget_per_environment_with_actual_and_forecast_alerts(synthesized, config, env):
+    ops = config.environments[env].operations
+    budget = _one(_template(synthesized, env), "AWS::Budgets::Budget")
+    data = budget["Budget"]
+    assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
+    assert data["BudgetLimit"] == {"Amount": ops.budget_monthly_usd, "Unit": "USD"}
+    assert data["CostFilters"] == {"TagKeyValue": ["user:Project$records"]}
+    alerts = {n["Notification"]["NotificationType"]: n for n in budget["NotificationsWithSubscribers"]}
+    assert alerts["ACTUAL"]["Notification"]["Threshold"] == ops.budget_actual_alert_percent
+    assert alerts["FORECASTED"]["Notification"]["Threshold"] == ops.budget_forecast_alert_percent
+    account = config.environments[env].account
+    for alert in alerts.values():
+        assert alert["Subscribers"] == [
+            {"SubscriptionType": "SNS", "Address": f"arn:aws:sns:us-east-1:{account}:records-{env}-use1-alerts"}]
+
+
+def test_trail_is_multi_region_validated_encrypted_and_delivered_to_logs(synthesized, config):
+    template = _template(synthesized, "prod")
+    trail = _one(template, "AWS::CloudTrail::Trail")
+    assert trail["TrailName"] == "records-prod"
+    assert trail["IsMultiRegionTrail"] is True and trail["IncludeGlobalServiceEvents"] is True
+    assert trail["EnableLogFileValidation"] is True and trail["IsLogging"] is True
+    assert "KMSKeyId" in trail and "CloudWatchLogsLogGroupArn" in trail and "CloudWatchLogsRoleArn" in trail
+    (selector,) = trail["EventSelectors"]
+    assert selector["IncludeManagementEvents"] is True and selector["ReadWriteType"] == "All"
+    assert selector["DataResources"][0]["Type"] == "AWS::S3::Object"
+    assert "EvidenceVaultBucket" in str(selector["DataResources"][0]["Values"])
+    buckets = template.find_resources("AWS::S3::Bucket")
+    (trail_bucket,) = [b["Properties"] for k, b in buckets.items() if k.startswith("AuditBucket")]
+    assert trail_bucket["LoggingConfiguration"]["LogFilePrefix"] == "trail/"
+    rule = trail_bucket["LifecycleConfiguration"]["Rules"][0]
+    assert rule["ExpirationInDays"] == config.environments["prod"].operations.audit_retention_days
+    assert "KMSMasterKeyID" in str(trail_bucket["BucketEncryption"])
+
+
+def test_cloudtrail_may_write_only_for_this_trail(synthesized):
+    template = _template(synthesized, "dev")
+    policies = [p["Properties"]["PolicyDocument"]["Statement"] for p in template.find_resources(
+        "AWS::S3::BucketPolicy").values()]
+    trail_statements = [s for statements in policies for s in statements
+                        if s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}]
+    assert len(trail_statements) == 2
+    for statement in trail_statements:
+        assert statement["Condition"]["StringEquals"] == {
+            "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/records-dev"}
+
+
+def _trust(synthesized, env) -> dict:
+    template = _template(synthesized, env)
+    roles = template.find_resources("AWS::IAM::Role")
+    (role,) = [r["Properties"] for r in roles.values()
+               if "Federated" in str(r["Properties"]["AssumeRolePolicyDocument"])]
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    return statement
+
+
+def _admits(statement: dict, claims: dict[str, str]) -> bool:
+    """A small evaluator of the trust policy's condition operators (StringEquals / StringLike) for given claims."""
+    for operator, conditions in statement["Condition"].items():
+        for key, expected in conditions.items():
+            values = expected if isinstance(expected, list) else [expected]
+            claim = claims.get(key)
+            if claim is None:
+                return False
+            if operator == "StringEquals" and claim not in values:
+                return False
+            if operator == "StringLike" and not any(fnmatchcase(claim, v) for v in values):
+                return False
+            if operator not in ("StringEquals", "StringLike"):
+                raise AssertionError(f"unexpected operator {operator}")
+    return True
+
+
+def _claims(environment: str, repository: str = "example-health/records-platform") -> dict[str, str]:
+    return {f"{ISSUER}:aud": "sts.amazonaws.com", f"{ISSUER}:sub": f"repo:{repository}:environment:{environment}"}
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_deploy_role_trusts_only_its_own_github_environment(synthesized, env):
+    statement = _trust(synthesized, env)
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert "CiGithubOidc" in str(statement["Principal"]["Federated"])  # the provider of this template
+    assert _admits(statement, _claims(env))
+    for other in {"dev", "staging", "prod"} - {env}:
+        assert not _admits(statement, _claims(other)), f"{env} role admits the {other} environment claim"
+    assert not _admits(statement, _claims(env, repository="attacker/records-platform"))
+    assert not _admits(statement, {f"{ISSUER}:sub": "repo:example-health/records-platform:ref:refs/heads/main",
+                                   f"{ISSUER}:aud": "sts.amazonaws.com"})
+    assert not _admits(statement, {**_claims(env), f"{ISSUER}:aud": "other"})
+
+
+def test_staging_role_cannot_be_assumed_with_the_prod_claim(synthesized):
+    assert not _admits(_trust(synthesized, "staging"), _claims("prod"))
+
+
+def test_the_native_oidc_provider_trusts_github_for_sts(synthesized):
+    provider = _one(_template(synthesized, "dev"), "AWS::IAM::OIDCProvider")
+    assert provider["Url"] == f"https://{ISSUER}" and provider["ClientIdList"] == ["sts.amazonaws.com"]
+    template = _template(synthesized, "dev")
+    assert not template.find_resources("AWS::IAM::User") and not template.find_resources("AWS::IAM::AccessKey")
+
+
+def _deploy_statements(synthesized, env) -> list[dict]:
+    template = _template(synthesized, env)
+    policies = template.find_resources("AWS::IAM::ManagedPolicy")
+    (policy,) = [p for k, p in policies.items() if k.startswith("CiDeployRole")]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_deploy_role_may_write_evidence_but_never_delete_it(synthesized):
+    statements = _deploy_statements(synthesized, "prod")
+    allowed = [a for s in statements if s["Effect"] == "Allow"
+               for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    assert "s3:PutObject" in allowed
+    assert not [a for a in allowed if a.startswith(("s3:Delete", "s3:PutObjectRetention", "s3:Bypass"))
+                or a in ("s3:*", "*")]
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention",
+            "s3:PutObjectRetention"} <= set(deny["Action"])
+    assert "EvidenceVaultBucket" in str(deny["Resource"])
+
+
+def test_deploy_role_assumes_only_the_cdk_bootstrap_roles_of_both_regions(synthesized):
+    statements = {s.get("Sid"): s for s in _deploy_statements(synthesized, "staging")}
+    assumed = statements["AssumeCdkBootstrapRoles"]["Resource"]
+    assert len(assumed) == 8
+    assert all(r.startswith("arn:aws:iam::222222222222:role/cdk-hnb659fds-") for r in assumed)
+    assert {r[-9:] for r in assumed} == {"us-east-1", "us-east-2"}
+    assert statements["PushServiceImage"]["Resource"] == (
+        "arn:aws:ecr:us-east-1:222222222222:repository/records-service")
+
+
+def test_evidence_vault_is_object_locked_in_compliance_mode_versioned_encrypted_tls_only(synthesized, config):
+    template = _template(synthesized, "prod")
+    buckets = template.find_resources("AWS::S3::Bucket")
+    (vault_id, vault), = [(k, b["Properties"]) for k, b in buckets.items() if k.startswith("EvidenceVault")]
+    days = config.environments["prod"].operations.evidence_retention_days
+    assert vault["ObjectLockEnabled"] is True
+    assert vault["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": days}}}
+    assert vault["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "KMSMasterKeyID" in str(vault["BucketEncryption"])
+    assert vault["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    assert buckets[vault_id]["DeletionPolicy"] == "Retain"
+    policies = [p["Properties"] for p in template.find_resources("AWS::S3::BucketPolicy").values()
+                if p["Properties"]["Bucket"] == {"Ref": vault_id}]
+    (policy,) = policies
+    tls = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert tls and tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
