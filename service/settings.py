@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=MAX_REQUEST_BYTES, ge=MAX_REQUEST_BYTES)
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "records"  # what X-Ray's sampling rule and group select (set by the task)
 
     @model_validator(mode="after")
     def _one_database_source(self) -> Settings:

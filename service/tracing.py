@@ -28,7 +28,7 @@ def enable_tracing(app: Flask, engine: Engine, settings: Settings, exporter: Any
 
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):  # the global provider can be set only once per process
-        provider = TracerProvider(resource=Resource.create({"service.name": "records",
+        provider = TracerProvider(resource=Resource.create({"service.name": settings.otel_service_name,
                                                             "deployment.environment": settings.app_env}))
         trace.set_tracer_provider(provider)
     if exporter is None:

@@ -46,6 +46,11 @@ def _majority_of_window(slo: ServiceLevelObjectives) -> str:
     return f"{majority(slo.evaluation_window_minutes)} of {slo.evaluation_window_minutes} minutes"
 
 
+def burn_min_requests(slo: ServiceLevelObjectives) -> float:
+    """The SLO's sample floor scaled to the burn window: fewer requests than that are not judged."""
+    return slo.min_requests_per_window * BURN_WINDOW_MINUTES / slo.evaluation_window_minutes
+
+
 def burn_threshold_percent(slo: ServiceLevelObjectives) -> float:
     return round(BURN_RATE * slo.error_budget_percent, 4)
 
@@ -110,7 +115,8 @@ AVAILABILITY_BURN = AlarmSpec(
     source="availability_percent (error budget = 100 - availability)",
     rule=lambda s: (
         f"5xx share over {BURN_WINDOW_MINUTES} minutes > {burn_threshold_percent(s):g} % "
-        f"({BURN_RATE:g} x the {s.error_budget_percent:g} % error budget)"
+        f"({BURN_RATE:g} x the {s.error_budget_percent:g} % error budget), judged only with at least "
+        f"{burn_min_requests(s):g} requests in the hour"
     ),
     meaning=(
         "The availability objective's error budget burns fast enough to spend 2 % of a 30-day budget in an hour."
@@ -138,12 +144,14 @@ REPLICA_LAG = AlarmSpec(
         "stopped, open a ticket with AWS and re-create the replica from the primary after the incident."
     ),
 )
+COMPOSITE_MEMBERS = (ERROR_RATE, LATENCY_P99, UNHEALTHY_HOSTS, AVAILABILITY_BURN)
+_MEMBER_KEYS = ", ".join(spec.key for spec in COMPOSITE_MEMBERS)
 SERVICE_UNHEALTHY = AlarmSpec(
     key="service-unhealthy",
     stack="Observability",
     where="each region",
-    source="composite of 5xx-rate, latency-p99, unhealthy-hosts, availability-burn",
-    rule=lambda s: "ALARM when any of 5xx-rate, latency-p99, unhealthy-hosts or availability-burn is in ALARM",
+    source=f"composite of {_MEMBER_KEYS}",
+    rule=lambda s: f"ALARM when any of {_MEMBER_KEYS} is in ALARM",
     meaning="The one alarm to page on: the region's service is not meeting its objectives.",
     first_response="Follow the first response of the member alarm(s) in ALARM; declare an incident.",
 )
@@ -169,13 +177,16 @@ CATALOG: tuple[AlarmSpec, ...] = (
     ROUTE53_HEALTH,
 )
 
+RDS_EVENT_CATEGORIES = ("failover", "failure", "read replica", "recovery")
+ROLLBACK_REASONS = ("*rolling back*", "*rollback*")
 EVENT_RULES: Mapping[str, str] = {
     "ECS deployment failed or rolled back": (
-        "`aws.ecs` *ECS Deployment State Change* `SERVICE_DEPLOYMENT_FAILED` for this region's service -> alerts topic"
+        "`aws.ecs` *ECS Deployment State Change* for this region's service: `SERVICE_DEPLOYMENT_FAILED`, or "
+        f"`SERVICE_DEPLOYMENT_IN_PROGRESS` whose reason matches {' or '.join(ROLLBACK_REASONS)} -> alerts topic"
     ),
-    "RDS failover, failure or replication event": (
-        "`aws.rds` *RDS DB Instance Event* in categories failover, failure, read replica, for this region's "
-        "instance -> alerts topic"
+    "RDS failover, failure, replication or recovery event": (
+        f"`aws.rds` *RDS DB Instance Event* in categories {', '.join(RDS_EVENT_CATEGORIES)}, for this region's "
+        "instance (by ARN) -> alerts topic"
     ),
     "ECS deployment events (all)": "every *ECS Deployment State Change* -> a log group shown on the dashboard",
 }

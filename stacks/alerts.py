@@ -8,11 +8,13 @@ reference: event rules need a resolvable region and account, and a reference wou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.keys import TOPIC_PUBLISHERS, imported_key
@@ -22,6 +24,7 @@ from stacks.keys import TOPIC_PUBLISHERS, imported_key
 class AlertsProps:
     topic_name: str
     telemetry_key_arn: str
+    emails: Sequence[str] = ()
 
 
 class AlertsStack(Stack):
@@ -45,3 +48,5 @@ class AlertsStack(Stack):
                 conditions={"StringEquals": {"aws:SourceAccount": self.account}},
             )
         )
+        for email in props.emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))

@@ -48,8 +48,23 @@ class AuditTrail(Construct):
         )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
+                sid="CloudTrailEncryptsThisTrail",
                 principals=[CLOUDTRAIL],
-                actions=["kms:GenerateDataKey*", "kms:DescribeKey"],
+                actions=["kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    **only_this_trail,
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{stack.account}:trail/*"
+                    },
+                },
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudTrailDescribesKey",
+                principals=[CLOUDTRAIL],
+                actions=["kms:DescribeKey"],
                 resources=["*"],
                 conditions=only_this_trail,
             )

@@ -1,4 +1,8 @@
-"""The environment's monthly cost budget, alerting the alerts topic on actual and forecast spend."""
+"""The environment's monthly cost budget, alerting the alerts topic on actual and forecast spend.
+
+The tagging aspect's cost-allocation tags (Project, Environment, CostCenter) break the spend down in Cost Explorer
+once activated in the billing console; the budget itself needs none of them.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,6 @@ class BudgetProps:
     actual_alert_percent: int
     forecast_alert_percent: int
     topic_arn: str
-    # Cost-allocation tag set by the tagging aspect (activate it once in the billing console of the account).
-    project_tag: str
 
 
 class CostBudget(Construct):
@@ -30,8 +32,9 @@ class CostBudget(Construct):
                 budget_name=props.name,
                 budget_type="COST",
                 time_unit="MONTHLY",
+                # No tag filter: each environment is its own account, so the account's whole spend is the
+                # environment's (a tag filter would miss untagged spend and count nothing until activated).
                 budget_limit=budgets.CfnBudget.SpendProperty(amount=props.monthly_usd, unit="USD"),
-                cost_filters={"TagKeyValue": [f"user:Project${props.project_tag}"]},
             ),
             notifications_with_subscribers=[
                 budgets.CfnBudget.NotificationWithSubscribersProperty(

@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.evidence_vault import EVIDENCE_PROTECTED_ACTIONS
 from stacks.roles import ManagedRole
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
@@ -31,18 +32,10 @@ IMAGE_PUSH_ACTIONS = (
     "ecr:BatchGetImage",
 )
 IMAGE_SCAN_ACTIONS = ("ecr:DescribeImages", "ecr:DescribeImageScanFindings")
-# What "write but not delete" must rule out, even if a later policy allowed it.
+# What "write but not delete" must rule out, even if a later policy allowed it: the vault's protected actions
+# and the bucket-level ones that would undo the protection.
 EVIDENCE_DENIED_ACTIONS = (
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:PutObjectRetention",
-    "s3:PutObjectLegalHold",
-    "s3:BypassGovernanceRetention",
-    "s3:PutBucketObjectLockConfiguration",
-    "s3:PutLifecycleConfiguration",
-    "s3:PutBucketPolicy",
-    "s3:DeleteBucket",
-    "s3:DeleteBucketPolicy",
+    *EVIDENCE_PROTECTED_ACTIONS, "s3:PutBucketPolicy", "s3:DeleteBucket", "s3:DeleteBucketPolicy"
 )
 
 

@@ -176,6 +176,16 @@ class OperationsConfig(_Frozen):
     trace_sampling_percent: float = Field(ge=0, le=100)  # X-Ray sampling rule, after one request per second
     audit_retention_days: int = Field(ge=90)  # CloudTrail logs in S3
     evidence_retention_days: int = Field(ge=1)  # Object Lock compliance retention of evidence bundles
+    # Who the alerts topics notify (each address confirms its subscription once); a pager's email ingest works.
+    alert_emails: tuple[str, ...] = ()
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [e for e in emails if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", e)]
+        if bad:
+            raise ValueError(f"alert_emails {bad} are not email addresses")
+        return emails
 
 
 class GithubConfig(_Frozen):
@@ -232,6 +242,8 @@ class EnvironmentConfig(_Frozen):
             raise ValueError(f"production needs cache.nodes >= 2 for Multi-AZ failover, got {self.cache.nodes}")
         if not self.backup.vault_lock:
             raise ValueError("production needs backup.vault_lock: true")
+        if not self.operations.alert_emails:
+            raise ValueError("production needs operations.alert_emails: alarms nobody receives protect nothing")
         if self.operations.audit_retention_days < 365:
             raise ValueError("production keeps audit logs at least 365 days (operations.audit_retention_days)")
         return self
@@ -265,6 +277,15 @@ class ProjectConfig(_Frozen):
 class AppConfig(_Frozen):
     project: ProjectConfig
     environments: Mapping[str, EnvironmentConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_account_per_environment(self) -> AppConfig:
+        # Account-wide singletons (GitHub OIDC provider, trail, budget) are created once per environment.
+        accounts = [env.account for env in self.environments.values()]
+        shared = sorted({a for a in accounts if accounts.count(a) > 1})
+        if shared:
+            raise ValueError(f"environments share accounts {shared}; each environment needs its own account")
+        return self
 
     @model_validator(mode="after")
     def _regions_consistent(self) -> AppConfig:
@@ -332,6 +353,8 @@ def _describe(error: ValidationError) -> str:
     where = ".".join(str(p) for p in first["loc"])
     value = first.get("input")
     shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
+    if not where:  # a rule across the whole document: the message names what it compared
+        return f"cdk.json: {first['msg']}"
     return f"cdk.json: {where}: {first['msg']}{shown}"
 
 

@@ -109,6 +109,11 @@ class DeploymentAlarms(Construct):
             thresholds,
         )
         self.alarms = (self.error_rate, self.latency, self.unhealthy_hosts)
+        self.by_key = {
+            catalog.ERROR_RATE.key: self.error_rate,
+            catalog.LATENCY_P99.key: self.latency,
+            catalog.UNHEALTHY_HOSTS.key: self.unhealthy_hosts,
+        }
         for alarm in self.alarms:
             alarm.add_alarm_action(cw_actions.SnsAction(topic))
             alarm.add_ok_action(cw_actions.SnsAction(topic))

@@ -6,9 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+EVIDENCE_PROTECTED_ACTIONS = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutLifecycleConfiguration",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,4 +53,16 @@ class EvidenceVault(Construct):
             server_access_logs_bucket=props.access_log_bucket,
             server_access_logs_prefix="evidence/",
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        # For every principal, not only the CI role: a delete marker would hide a locked version from readers,
+        # and nobody has a reason to shorten retention. (Who can rewrite this policy, e.g. CloudFormation's
+        # execution role, is limited by the bootstrap execution policy: docs/architecture.md.)
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="NobodyDeletesOrShortensEvidence",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(EVIDENCE_PROTECTED_ACTIONS),
+                resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
+            )
         )

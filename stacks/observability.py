@@ -7,7 +7,7 @@ Every threshold comes from the region's ``ServiceLevelObjectives``; names and de
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import jsii
@@ -31,7 +31,6 @@ from stacks.keys import imported_key
 from stacks.logging import encrypted_log_group
 
 PERIOD = Duration.minutes(1)
-RDS_EVENT_CATEGORIES = ("failover", "failure", "read replica", "recovery")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,8 +45,9 @@ class ObservabilityProps:
     target_groups: Sequence[elbv2.IApplicationTargetGroup]
     service: ecs.IBaseService
     cluster_name: str
-    deployment_alarms: Sequence[cloudwatch.IAlarm]  # the service's 5xx, p99 and unhealthy-hosts alarms
+    deployment_alarms: Mapping[str, cloudwatch.IAlarm]  # the service's 5xx, p99, unhealthy-hosts, by catalog key
     database_instance_id: str
+    database_arn: str  # RDS events name the instance by ARN in `resources`
     replica: bool  # this region's database is the cross-region read replica
     cache_node_ids: Sequence[str]
     web_acl_name: str
@@ -108,10 +108,11 @@ class ObservabilityStack(Stack):
             if props.replica
             else None
         )
-        self.service_unhealthy = self._composite([*props.deployment_alarms, self.availability_burn])
+        by_key = {catalog.AVAILABILITY_BURN.key: self.availability_burn, **props.deployment_alarms}
+        self.service_unhealthy = self._composite([by_key[spec.key] for spec in catalog.COMPOSITE_MEMBERS])
         events_log = self._event_rules()
         alarms: list[cloudwatch.IAlarm] = [
-            self.service_unhealthy, *props.deployment_alarms, self.latency_p95, self.availability_burn
+            self.service_unhealthy, *props.deployment_alarms.values(), self.latency_p95, self.availability_burn
         ]
         if self.replica_lag is not None:
             alarms.append(self.replica_lag)
@@ -139,10 +140,13 @@ class ObservabilityStack(Stack):
     def _burn_rate_metric(self) -> cloudwatch.MathExpression:
         lb = self.props.load_balancer.metrics
         window = Duration.minutes(catalog.BURN_WINDOW_MINUTES)
-        # Missing 5xx series mean none happened (the load balancer publishes only non-zero counts); a window
-        # without requests has no rate and is not judged.
+        # Missing 5xx series mean none happened (the load balancer publishes only non-zero counts); an hour with
+        # fewer requests than the SLO's sample floor (scaled to the hour) is not judged.
         return cloudwatch.MathExpression(
-            expression="IF(FILL(requests, 0) > 0, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)",
+            expression=(
+                f"IF(FILL(requests, 0) >= {catalog.burn_min_requests(self.props.slo):g}, "
+                "100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)"
+            ),
             using_metrics={
                 "target5xx": lb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=window),
                 "elb5xx": lb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=window),
@@ -207,7 +211,17 @@ class ObservabilityStack(Stack):
                 source=["aws.ecs"],
                 detail_type=["ECS Deployment State Change"],
                 resources=[props.service.service_arn],
-                detail={"eventName": ["SERVICE_DEPLOYMENT_FAILED"]},
+                # Alarm-based rollbacks may surface as a deployment back in progress with a rollback reason rather
+                # than as FAILED (that one is documented for the circuit breaker), so both are matched.
+                detail={
+                    "$or": [
+                        {"eventName": ["SERVICE_DEPLOYMENT_FAILED"]},
+                        {
+                            "eventName": ["SERVICE_DEPLOYMENT_IN_PROGRESS"],
+                            "reason": [{"wildcard": pattern} for pattern in catalog.ROLLBACK_REASONS],
+                        },
+                    ]
+                },
             ),
             targets=[targets.SnsTopic(self.topic)],
         )
@@ -218,10 +232,8 @@ class ObservabilityStack(Stack):
             event_pattern=events.EventPattern(
                 source=["aws.rds"],
                 detail_type=["RDS DB Instance Event"],
-                detail={
-                    "SourceIdentifier": [props.database_instance_id],
-                    "EventCategories": list(RDS_EVENT_CATEGORIES),
-                },
+                resources=[props.database_arn],
+                detail={"EventCategories": list(catalog.RDS_EVENT_CATEGORIES)},
             ),
             targets=[targets.SnsTopic(self.topic)],
         )
@@ -274,7 +286,9 @@ class ObservabilityStack(Stack):
             sampling_rule=xray.CfnSamplingRule.SamplingRuleProperty(
                 rule_name=props.name_prefix,
                 priority=100,
-                reservoir_size=1,  # always one trace per second, so a quiet region still shows its paths
+                # For X-Ray-aware samplers; the service's OpenTelemetry SDK applies the same configured rate through
+                # OTEL_TRACES_SAMPLER (stacks.tracing_sidecar), so both say the same thing.
+                reservoir_size=1,
                 fixed_rate=props.trace_sampling_percent / 100,
                 service_name=props.service_name,
                 service_type="*",

@@ -25,7 +25,6 @@ class OperationsProps:
     name_prefix: str  # "<project>-<env>"
     env: EnvironmentConfig
     github: GithubConfig
-    project_tag: str
     regions: Sequence[str]  # primary first
     repository_name: str
     alerts_topic_arn: str  # this region's
@@ -63,7 +62,6 @@ class OperationsStack(Stack):
                 actual_alert_percent=ops.budget_actual_alert_percent,
                 forecast_alert_percent=ops.budget_forecast_alert_percent,
                 topic_arn=props.alerts_topic_arn,
-                project_tag=props.project_tag,
             ),
         )
         self.ci = CiIdentity(

@@ -185,7 +185,9 @@ class EnvironmentStage(cdk.Stage):
             self,
             f"Alerts-{short}",
             props=AlertsProps(
-                topic_name=naming.alerts_topic_name(region), telemetry_key_arn=keys.telemetry_key.key_arn
+                topic_name=naming.alerts_topic_name(region),
+                telemetry_key_arn=keys.telemetry_key.key_arn,
+                emails=env.operations.alert_emails,
             ),
             **self._stack_args("Alerts", region),
         )
@@ -372,7 +374,6 @@ class EnvironmentStage(cdk.Stage):
                 name_prefix=f"{self.naming.project}-{self.naming.env}",
                 env=self.env_config,
                 github=self.config.project.github,
-                project_tag=self.config.project.tags["Project"],
                 regions=[primary.name, secondary.name],
                 repository_name=self.config.project.repository_name,
                 alerts_topic_arn=self.primary.alerts.topic_arn,
@@ -404,11 +405,12 @@ class EnvironmentStage(cdk.Stage):
             target_groups=[service.blue, service.green],
             service=service.service,
             cluster_name=service.cluster.cluster_name,
-            deployment_alarms=list(service.deployment_alarms.alarms),
+            deployment_alarms=service.deployment_alarms.by_key,
             database_instance_id=self.naming.prefix(region),
+            database_arn=self.naming.db_instance_arn(region, env.account),
             replica=not is_primary,
             cache_node_ids=[f"{cache.replication_group_id}-{n:03d}" for n in range(1, env.cache.nodes + 1)],
-            web_acl_name=self.naming.prefix(region),
+            web_acl_name=service.waf.name,
             trace_sampling_percent=env.operations.trace_sampling_percent,
         )
 
@@ -513,7 +515,9 @@ class EnvironmentStage(cdk.Stage):
             waf_rate_limit_per_5_minutes=service.waf_rate_limit_per_5_minutes,
             origin_verify=OriginVerify(accepted=self.naming.origin_secrets, exempt_path=env.dns.health_check_path),
             tracing=TracingProps(
-                image=self.config.project.adot_image, sampling_percent=env.operations.trace_sampling_percent
+                image=self.config.project.adot_image,
+                sampling_percent=env.operations.trace_sampling_percent,
+                service_name=self.config.project.name,
             ),
             alerts_topic_arn=alerts.topic_arn,
             log_retention_days=env.log_retention_days,

@@ -24,6 +24,7 @@ XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 class TracingProps:
     image: str
     sampling_percent: float  # the same number as the region's X-Ray sampling rule
+    service_name: str  # OTel service.name: what the X-Ray sampling rule and group select
 
 
 def collector_config() -> dict[str, object]:
@@ -47,6 +48,7 @@ def service_environment(props: TracingProps) -> dict[str, str]:
     """
     return {
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{OTLP_HTTP_PORT}",
+        "OTEL_SERVICE_NAME": props.service_name,
         "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
         "OTEL_TRACES_SAMPLER_ARG": f"{props.sampling_percent / 100:g}",
     }

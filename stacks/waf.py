@@ -104,6 +104,7 @@ class WebAcl(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: WafProps, resource_arn: str | None = None) -> None:
         super().__init__(scope, id_)
+        self.name = props.name  # what WAF's CloudWatch metrics name the ACL by
         # In evaluation order; the position is the priority.
         rules: list[Callable[[int], wafv2.CfnWebACL.RuleProperty]] = [
             partial(_rate_rule, props),

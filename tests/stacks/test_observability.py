@@ -78,17 +78,38 @@ def test_changing_the_slo_file_changes_the_alarms(tmp_path):
     assert "456 ms" in primary["records-dev-use1-latency-p99"]["AlarmDescription"]
 
 
-def test_composite_service_unhealthy_watches_the_slo_alarms(synthesized):
-    template = synthesized.template("staging", "secondary", "observability")
+def _referenced_alarms(rule: object, service_outputs: dict) -> set[str]:
+    """Logical ids of the alarms a composite rule names: local GetAtts, or service-stack outputs resolved."""
+    found: set[str] = set()
+    if isinstance(rule, dict):
+        if "Fn::GetAtt" in rule:
+            found.add(rule["Fn::GetAtt"][0])
+        elif "Fn::GetStackOutput" in rule:
+            found.add("service:" + service_outputs[rule["Fn::GetStackOutput"]["OutputName"]]["Value"]["Fn::GetAtt"][0])
+        else:
+            for value in rule.values():
+                found |= _referenced_alarms(value, service_outputs)
+    elif isinstance(rule, list):
+        for item in rule:
+            found |= _referenced_alarms(item, service_outputs)
+    return found
+
+
+def test_composite_service_unhealthy_watches_exactly_the_catalogued_members(synthesized):
+    stacks = synthesized.stacks("staging", "secondary")
+    template = Template.from_stack(stacks.observability)
     (composite,) = template.find_resources("AWS::CloudWatch::CompositeAlarm").values()
     properties = composite["Properties"]
     assert properties["AlarmName"] == "records-staging-use2-service-unhealthy"
+    service = Template.from_stack(stacks.service)
+    members = _referenced_alarms(properties["AlarmRule"], service.to_json()["Outputs"])
+    names = {logical_id: a["Properties"]["AlarmName"] for logical_id, a in
+             (service.find_resources("AWS::CloudWatch::Alarm") | template.find_resources(
+                 "AWS::CloudWatch::Alarm")).items() if "AlarmName" in a["Properties"]}
+    member_names = {names[m.removeprefix("service:")] for m in members}
+    assert member_names == {f"records-staging-use2-{spec.key}" for spec in catalog.COMPOSITE_MEMBERS}
     rule = str(properties["AlarmRule"])
-    for member in ("5xx-rate", "latency-p99", "unhealthy-hosts"):
-        assert f"records-staging-use2-{member}" in rule or "GetStackOutput" in rule
-    members = re.findall(r"ALARM\(", rule)
-    assert len(members) == 4  # the three deployment alarms and the burn-rate alarm
-    assert " OR " in rule and " AND " not in rule
+    assert rule.count("ALARM(") == 4 and " OR " in rule and " AND " not in rule
     assert properties["AlarmActions"] == ["arn:aws:sns:us-east-2:222222222222:records-staging-use2-alerts"]
 
 
@@ -124,10 +145,14 @@ def test_deployment_failures_and_database_failovers_reach_the_topic(synthesized)
     topic = "arn:aws:sns:us-east-2:333333333333:records-prod-use2-alerts"
     failed = rules["ECS deployment of this region's service failed or was rolled back"]
     assert failed["EventPattern"]["source"] == ["aws.ecs"]
-    assert failed["EventPattern"]["detail"] == {"eventName": ["SERVICE_DEPLOYMENT_FAILED"]}
+    assert "records-prod-use2" not in str(failed["EventPattern"]["resources"])  # the service ARN, a reference
+    failed_or_rolling_back = failed["EventPattern"]["detail"]["$or"]
+    assert {"eventName": ["SERVICE_DEPLOYMENT_FAILED"]} in failed_or_rolling_back
+    (rollback,) = [p for p in failed_or_rolling_back if p["eventName"] == ["SERVICE_DEPLOYMENT_IN_PROGRESS"]]
+    assert {"wildcard": "*rolling back*"} in rollback["reason"]
     assert [t["Arn"] for t in failed["Targets"]] == [topic]
     database = rules["Failover, failure, replication and recovery events of this region's database"]
-    assert database["EventPattern"]["detail"]["SourceIdentifier"] == ["records-prod-use2"]
+    assert database["EventPattern"]["resources"] == ["arn:aws:rds:us-east-2:333333333333:db:records-prod-use2"]
     assert "failover" in database["EventPattern"]["detail"]["EventCategories"]
     assert [t["Arn"] for t in database["Targets"]] == [topic]
 
@@ -192,3 +217,11 @@ def test_every_synthesized_alarm_is_in_the_catalog_and_every_entry_exists(synthe
             assert match.group(1) in keys, f"alarm {name} is missing from stacks/alarm_catalog.py"
             found.add(match.group(1))
     assert found == keys
+
+
+def test_alerts_reach_the_configured_people(synthesized, config):
+    emails = config.environments["prod"].operations.alert_emails
+    for role in ("primary", "secondary"):
+        subscriptions = synthesized.template("prod", role, "alerts").find_resources("AWS::SNS::Subscription")
+        assert sorted(s["Properties"]["Endpoint"] for s in subscriptions.values()) == sorted(emails)
+        assert {s["Properties"]["Protocol"] for s in subscriptions.values()} == {"email"}

@@ -25,7 +25,7 @@ def test_one_budget_per_environment_with_actual_and_forecast_alerts(synthesized,
     data = budget["Budget"]
     assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
     assert data["BudgetLimit"] == {"Amount": ops.budget_monthly_usd, "Unit": "USD"}
-    assert data["CostFilters"] == {"TagKeyValue": ["user:Project$records"]}
+    assert "CostFilters" not in data  # the account is the environment: all of its spend counts
     alerts = {n["Notification"]["NotificationType"]: n for n in budget["NotificationsWithSubscribers"]}
     assert alerts["ACTUAL"]["Notification"]["Threshold"] == ops.budget_actual_alert_percent
     assert alerts["FORECASTED"]["Notification"]["Threshold"] == ops.budget_forecast_alert_percent
@@ -54,8 +54,29 @@ def test_trail_is_multi_region_validated_encrypted_and_delivered_to_logs(synthes
     assert "KMSMasterKeyID" in str(trail_bucket["BucketEncryption"])
 
 
-def test_cloudtrail_may_write_only_for_this_trail(synthesized):
+def test_cloudtrail_may_encrypt_and_deliver_for_this_trail_only(synthesized):
     template = _template(synthesized, "dev")
+    trail_arn = "arn:aws:cloudtrail:us-east-1:111111111111:trail/records-dev"
+    keys = [k["Properties"]["KeyPolicy"]["Statement"] for k in template.find_resources("AWS::KMS::Key").values()
+            if "CloudTrail" in k["Properties"]["Description"]]
+    (statements,) = keys
+    by_sid = {s.get("Sid"): s for s in statements}
+    encrypt = by_sid["CloudTrailEncryptsThisTrail"]
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert encrypt["Condition"]["StringEquals"] == {"aws:SourceArn": trail_arn}
+    assert encrypt["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111111111111:trail/*"}
+    assert by_sid["CloudTrailDescribesKey"]["Action"] == "kms:DescribeKey"
+    writes = [s for p in template.find_resources("AWS::S3::BucketPolicy").values()
+              for s in p["Properties"]["PolicyDocument"]["Statement"] if s.get("Action") == "s3:PutObject"
+              and s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}]
+    (write,) = writes
+    assert write["Resource"]["Fn::Join"][1][-1] == "/AWSLogs/111111111111/*"
+    delivery = [p["Properties"]["PolicyDocument"]["Statement"] for k, p in template.find_resources(
+        "AWS::IAM::ManagedPolicy").items() if k.startswith("AuditLogsRole")]
+    ((statement,),) = delivery
+    assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"]["Fn::GetAtt"][0].startswith("AuditLogs")
     policies = [p["Properties"]["PolicyDocument"]["Statement"] for p in template.find_resources(
         "AWS::S3::BucketPolicy").values()]
     trail_statements = [s for statements in policies for s in statements
@@ -166,5 +187,10 @@ def test_evidence_vault_is_object_locked_in_compliance_mode_versioned_encrypted_
     policies = [p["Properties"] for p in template.find_resources("AWS::S3::BucketPolicy").values()
                 if p["Properties"]["Bucket"] == {"Ref": vault_id}]
     (policy,) = policies
-    tls = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
-    assert tls and tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    denies = {s.get("Sid"): s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"}
+    tls = [s for s in denies.values() if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
+    assert tls and tls[0]["Action"] == "s3:*"
+    nobody = denies["NobodyDeletesOrShortensEvidence"]
+    assert nobody["Principal"] == {"AWS": "*"} and "Condition" not in nobody
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention",
+            "s3:BypassGovernanceRetention"} <= set(nobody["Action"])
