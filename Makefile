@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 # The CDK CLI would otherwise try to reach the network for notices and telemetry.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: all setup synth lint check test serve bench-synth bench-service clean
+.PHONY: all setup synth lint check test serve load bench-synth bench-service clean
 
 all: check
 
@@ -45,6 +45,13 @@ test: setup
 # The service on http://127.0.0.1:8080 with a local PostgreSQL in .pg/ (Ctrl-C stops both).
 serve: setup
 	$(PY) -m ops.serve
+
+# make load                          the local service (PostgreSQL + gunicorn started and stopped here)
+# make load HOST=https://... PROFILE=staging WORKERS=2
+PROFILE ?= local
+WORKERS ?= 0
+load: setup
+	$(PY) -m load --profile $(PROFILE) --workers $(WORKERS) $(if $(HOST),--host $(HOST))
 
 bench-synth: setup
 	$(PY) tests/bench/bench_synth.py

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from tests.service.gunicorn_server import Gunicorn
+from ops.gunicorn import Gunicorn
 
 FUZZ_EXAMPLES = 40
 

@@ -11,7 +11,7 @@ import sys
 import requests
 
 from ops.postgres import free_port, server_dir
-from tests.service.gunicorn_server import ROOT, wait_until_ok
+from ops.gunicorn import ROOT, wait_until_ok
 
 
 def test_serve_starts_database_and_service_and_stops_both(tmp_path):

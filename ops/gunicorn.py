@@ -1,4 +1,4 @@
-"""Run the service under real gunicorn on 127.0.0.1 for tests and benchmarks."""
+"""Run the service under real gunicorn on 127.0.0.1: for tests, benchmarks and the local load gate."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import requests
 
 from ops.postgres import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def wait_until_ok(url: str, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:

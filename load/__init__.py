@@ -1,0 +1,1 @@
+"""Load gates: Locust runs judged against policies/slo.yaml (``python -m load``)."""

@@ -1,0 +1,82 @@
+"""The user mix of the load gate: reads, lists, writes and health checks, weighted by the profile.
+
+Requests are named by endpoint class (read, list, write, health), which is what the gate judges. Run through
+``python -m load`` (it sets LOAD_PROFILE and LOAD_OUT); Locust alone works too, with LOAD_PROFILE set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import uuid
+from pathlib import Path
+
+import gevent
+from locust import HttpUser, between, events
+from locust.env import Environment
+from locust.runners import WorkerRunner
+
+from load.profile import ABORT_MARKER, load_profile
+
+PROFILE = load_profile(os.environ.get("LOAD_PROFILE", "local"))
+_known_ids: list[int] = []  # per process: records this process created, so reads hit real rows
+
+
+class RecordsUser(HttpUser):
+    wait_time = between(PROFILE.wait_min_s, PROFILE.wait_max_s)
+
+    def on_start(self) -> None:
+        self.write()
+
+    def read(self) -> None:
+        if not _known_ids:
+            self.list()
+            return
+        self.client.get(f"/api/records/{random.choice(_known_ids)}", name="read")  # nosec B311 - load mix
+
+    def list(self) -> None:
+        self.client.get("/api/records?limit=20", name="list")
+
+    def write(self) -> None:
+        body = {"subject": f"load-{uuid.uuid4().hex[:8]}", "kind": "note", "body": "load gate",
+                "client_ref": uuid.uuid4().hex}
+        response = self.client.post("/api/records", json=body, name="write")
+        if response.status_code == 201:
+            _known_ids.append(response.json()["id"])
+            del _known_ids[:-1000]  # bounded: the newest thousand are enough to read from
+
+    def health(self) -> None:
+        self.client.get("/health", name="health")
+
+    tasks = {
+        method: PROFILE.weights[name]
+        for name, method in (("read", read), ("list", list), ("write", write), ("health", health))
+        if PROFILE.weights.get(name, 0) > 0
+    }
+
+
+@events.init.add_listener
+def _abort_when_clearly_failing(environment: Environment, **_: object) -> None:
+    """Stop the run as soon as the failure ratio is breached over enough requests (master or local runner only:
+    it sees every worker's numbers)."""
+    if isinstance(environment.runner, WorkerRunner) or environment.runner is None:
+        return
+    runner = environment.runner
+    out = Path(os.environ.get("LOAD_OUT", "."))
+
+    def watch() -> None:
+        while True:
+            gevent.sleep(0.5)
+            total = runner.stats.total
+            if total.num_requests >= PROFILE.abort_after_requests and \
+                    100 * total.fail_ratio > PROFILE.abort_failure_percent:
+                (out / ABORT_MARKER).write_text(json.dumps({
+                    "requests": total.num_requests, "failure_percent": round(100 * total.fail_ratio, 2),
+                    "threshold_percent": PROFILE.abort_failure_percent}))
+                # Locust rewrites its stats CSV once a second and not again on quit: let it record this state.
+                gevent.sleep(1.5)
+                runner.quit()
+                return
+
+    gevent.spawn(watch)
