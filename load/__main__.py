@@ -20,6 +20,7 @@ from load.target import local_service
 from policies.slo import SloError, load_slo
 
 EXIT = {"pass": 0, "fail": 1, "inconclusive": 2}
+LOCAL_ENVIRONMENTS = ("dev",)
 OUT = Path(__file__).resolve().parent / "out"
 
 
@@ -57,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load-gate: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2
     host = args.host or profile.host
+    if not host and profile.environment not in LOCAL_ENVIRONMENTS and not args.judge_only:
+        print(f"load-gate: INCONCLUSIVE: profile '{args.profile}' judges {profile.environment}; give its --host "
+              "(only a dev profile may start the local service)", file=sys.stderr)
+        return 2
+    profile_ref = str(Path(args.profile).resolve()) if Path(args.profile).suffix else args.profile
+    args.out = args.out.resolve()  # Locust runs from the repository root
     try:
         if args.judge_only:
             run = Run(host=host or "(external run)", out=args.judge_only, workers=args.workers, started=0, ended=0)
@@ -64,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             target = nullcontext(host) if host else local_service(args.out, flags_file=args.flags_file)
             args.out.mkdir(parents=True, exist_ok=True)
             with target as url:
-                run = run_locust(profile, url, args.out, workers=args.workers, profile_ref=args.profile)
+                run = run_locust(profile, url, args.out, workers=args.workers, profile_ref=profile_ref)
         verdict = evaluate(run, profile, slo, environment=profile.environment)
     except GateError as error:
         print(f"load-gate: INCONCLUSIVE: {error}", file=sys.stderr)

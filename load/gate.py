@@ -18,7 +18,7 @@ from load.chart import latency_chart
 from load.judge import StatsError, Verdict, judge, read_stats
 
 # Not imported from the locustfile: importing Locust monkey-patches the whole process for gevent.
-from load.profile import ABORT_MARKER, Profile
+from load.profile import ABORT_MARKER, FINAL_STATS, Profile
 from ops.gunicorn import ROOT
 from ops.postgres import free_port
 from policies.slo import ServiceLevelObjectives
@@ -50,38 +50,43 @@ def run_locust(profile: Profile, host: str, out: Path, *, workers: int = 0, prof
     :raise GateError: Locust exited abnormally or timed out.
     """
     out.mkdir(parents=True, exist_ok=True)
-    (out / ABORT_MARKER).unlink(missing_ok=True)
+    for stale in (ABORT_MARKER, FINAL_STATS, "gate.json", "latency.png"):  # a failed run must not leave a verdict
+        (out / stale).unlink(missing_ok=True)
     env = {**os.environ, "LOAD_PROFILE": profile_ref, "LOAD_OUT": str(out), "PYTHONPATH": str(ROOT)}
     command = LOCUST + [
         "--headless", "--host", host, "--users", str(profile.users), "--spawn-rate", str(profile.spawn_rate),
         "--run-time", f"{profile.duration_s}s", "--stop-timeout", "5", "--exit-code-on-error", "0",
-        "--csv", str(out / PREFIX), "--html", str(out / "locust.html"),
+        # Full history: the chart's percentiles are then over recent seconds, not running totals.
+        "--csv", str(out / PREFIX), "--csv-full-history", "--html", str(out / "locust.html"),
     ]
-    worker_processes: list[subprocess.Popen[bytes]] = []
+    processes: list[subprocess.Popen[bytes]] = []
     if workers:
         port = free_port()
-        command += ["--master", "--expect-workers", str(workers), "--master-bind-host", "127.0.0.1",
-                    "--master-bind-port", str(port)]
+        command += ["--master", "--expect-workers", str(workers), "--expect-workers-max-wait", "30",
+                    "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
         worker_command = LOCUST + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
     started = time.time()
     log = (out / "locust.log").open("wb")
     try:
         master = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        processes.append(master)
         for _ in range(workers):
-            worker_processes.append(
+            processes.append(
                 subprocess.Popen(worker_command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             )
         try:
             code = master.wait(timeout=profile.duration_s + GRACE_S)
         except subprocess.TimeoutExpired:
-            master.kill()
             raise GateError(f"locust did not finish within {profile.duration_s + GRACE_S} s") from None
     finally:
-        for worker in worker_processes:
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        for process in processes:  # also on an interrupt: nothing outlives the gate
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         log.close()
     if code != 0:
         tail = (out / "locust.log").read_text(errors="replace")[-1500:]
@@ -95,7 +100,7 @@ def evaluate(run: Run, profile: Profile, slo: ServiceLevelObjectives, *, environ
     :raise GateError: Locust wrote no statistics.
     """
     try:
-        stats = read_stats(run.out / f"{PREFIX}_stats.csv")
+        stats = read_stats(run.out / FINAL_STATS)
     except StatsError as error:
         raise GateError(str(error)) from None
     aborted = (run.out / ABORT_MARKER).exists()

@@ -6,7 +6,7 @@ the failure ratio; this judges percentiles, and too little data is inconclusive,
 
 from __future__ import annotations
 
-import csv
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,33 +64,36 @@ class StatsError(ValueError):
 
 
 def read_stats(path: Path) -> dict[str, EndpointStats]:
-    """Locust's ``<prefix>_stats.csv``, by request name (``Aggregated`` is the total).
+    """The run's final statistics (``final_stats.json``, written by the locustfile), by request name
+    (``Aggregated`` is the total).
 
-    :raise StatsError: the file is missing or lacks Locust's columns.
+    :raise StatsError: the file is missing or not that document.
     """
     try:
-        rows = list(csv.DictReader(path.open(newline="")))
+        document = json.loads(path.read_text())
     except FileNotFoundError:
         raise StatsError(f"{path}: no stats; Locust did not finish a run") from None
+    except json.JSONDecodeError as error:
+        raise StatsError(f"{path}: not JSON ({error})") from None
     try:
         return {
-            row["Name"]: EndpointStats(
-                name=row["Name"],
-                requests=int(row["Request Count"]),
-                failures=int(row["Failure Count"]),
-                rps=float(row["Requests/s"]),
-                p50_ms=_number(row["50%"]),
-                p95_ms=_number(row["95%"]),
-                p99_ms=_number(row["99%"]),
+            name: EndpointStats(
+                name=name,
+                requests=int(row["requests"]),
+                failures=int(row["failures"]),
+                rps=float(row["rps"]),
+                p50_ms=_number(row["p50_ms"]),
+                p95_ms=_number(row["p95_ms"]),
+                p99_ms=_number(row["p99_ms"]),
             )
-            for row in rows
+            for name, row in document.items()
         }
-    except (KeyError, ValueError) as error:
-        raise StatsError(f"{path}: not Locust's stats CSV ({error})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise StatsError(f"{path}: not the gate's final statistics ({error!r})") from None
 
 
-def _number(text: str) -> float:
-    return float("nan") if text in ("", "N/A") else float(text)
+def _number(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def judge(
@@ -98,10 +101,12 @@ def judge(
 ) -> Verdict:
     total = stats.get(AGGREGATED) or EndpointStats(AGGREGATED, 0, 0, 0.0, *(float("nan"),) * 3)
     metrics: list[Metric] = []
-    if total.requests < slo.min_requests_per_window:
-        reason = f"{total.requests} requests < {slo.min_requests_per_window} (SLO min_requests_per_window)"
-        metrics.append(Metric("requests", AGGREGATED, ">=", slo.min_requests_per_window, total.requests,
-                              "inconclusive", reason))
+    enough = total.requests >= slo.min_requests_per_window
+    metrics.append(Metric(
+        "requests", AGGREGATED, ">=", slo.min_requests_per_window, total.requests,
+        "pass" if enough else "inconclusive",
+        "" if enough else f"{total.requests} requests < {slo.min_requests_per_window} (SLO min_requests_per_window)",
+    ))
     failure_percent = 100 * total.failures / total.requests if total.requests else None
     metrics.append(_at_most("failure_percent", AGGREGATED, slo.error_rate_5xx_percent, failure_percent))
     metrics.append(_at_least("rps", AGGREGATED, profile.min_rps, total.rps if total.requests else None))

@@ -17,9 +17,11 @@ from locust import HttpUser, between, events
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
-from load.profile import ABORT_MARKER, load_profile
+from load.profile import ABORT_MARKER, FINAL_STATS, load_profile
 
 PROFILE = load_profile(os.environ.get("LOAD_PROFILE", "local"))
+# A hung service must show up as failed requests, not as a quiet (inconclusive) run.
+REQUEST_TIMEOUT_S = 10
 _known_ids: list[int] = []  # per process: records this process created, so reads hit real rows
 
 
@@ -33,21 +35,23 @@ class RecordsUser(HttpUser):
         if not _known_ids:
             self.list()
             return
-        self.client.get(f"/api/records/{random.choice(_known_ids)}", name="read")  # nosec B311 - load mix
+        self.client.get(
+            f"/api/records/{random.choice(_known_ids)}", name="read", timeout=REQUEST_TIMEOUT_S
+        )  # nosec B311 - load mix
 
     def list(self) -> None:
-        self.client.get("/api/records?limit=20", name="list")
+        self.client.get("/api/records?limit=20", name="list", timeout=REQUEST_TIMEOUT_S)
 
     def write(self) -> None:
         body = {"subject": f"load-{uuid.uuid4().hex[:8]}", "kind": "note", "body": "load gate",
                 "client_ref": uuid.uuid4().hex}
-        response = self.client.post("/api/records", json=body, name="write")
+        response = self.client.post("/api/records", json=body, name="write", timeout=REQUEST_TIMEOUT_S)
         if response.status_code == 201:
             _known_ids.append(response.json()["id"])
             del _known_ids[:-1000]  # bounded: the newest thousand are enough to read from
 
     def health(self) -> None:
-        self.client.get("/health", name="health")
+        self.client.get("/health", name="health", timeout=REQUEST_TIMEOUT_S)
 
     tasks = {
         method: PROFILE.weights[name]
@@ -74,9 +78,29 @@ def _abort_when_clearly_failing(environment: Environment, **_: object) -> None:
                 (out / ABORT_MARKER).write_text(json.dumps({
                     "requests": total.num_requests, "failure_percent": round(100 * total.fail_ratio, 2),
                     "threshold_percent": PROFILE.abort_failure_percent}))
-                # Locust rewrites its stats CSV once a second and not again on quit: let it record this state.
-                gevent.sleep(1.5)
                 runner.quit()
                 return
 
     gevent.spawn(watch)
+
+
+@events.quitting.add_listener
+def _write_final_stats(environment: Environment, **_: object) -> None:
+    """The statistics the gate judges, written after the last worker report: Locust's CSV is rewritten only once
+    a second and not on shutdown, so it misses the end of a run."""
+    if isinstance(environment.runner, WorkerRunner) or environment.runner is None:
+        return
+    stats = environment.runner.stats
+    entries = {entry.name: entry for entry in stats.entries.values()} | {"Aggregated": stats.total}
+    document = {
+        name: {
+            "requests": entry.num_requests,
+            "failures": entry.num_failures,
+            "rps": entry.total_rps,
+            "p50_ms": entry.get_response_time_percentile(0.50) if entry.num_requests else None,
+            "p95_ms": entry.get_response_time_percentile(0.95) if entry.num_requests else None,
+            "p99_ms": entry.get_response_time_percentile(0.99) if entry.num_requests else None,
+        }
+        for name, entry in entries.items()
+    }
+    (Path(os.environ.get("LOAD_OUT", ".")) / FINAL_STATS).write_text(json.dumps(document, indent=2))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 PROFILES = Path(__file__).resolve().parent / "profiles"
 # Written by the locustfile's early-abort watcher into the output folder; read by the gate.
 ABORT_MARKER = "aborted.json"
+FINAL_STATS = "final_stats.json"  # written by the locustfile on the master when the run ends
 ENDPOINT_CLASSES = ("read", "list", "write", "health")
 
 

@@ -115,6 +115,25 @@ def test_one_master_and_two_workers_run_the_same_gate(tmp_path, service):
     assert again["total"] == gate["total"] and again["verdict"] == "pass"
 
 
+def test_a_non_dev_profile_without_a_host_does_not_judge_the_local_service(tmp_path, capsys):
+    assert main(["--profile", "staging", "--out", str(tmp_path)]) == 2
+    assert "give its --host" in capsys.readouterr().err
+    assert not (tmp_path / "gate.json").exists()
+
+
+def test_a_run_that_cannot_finish_leaves_no_old_verdict(tmp_path, service, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "gate.json").write_text('{"verdict": "pass"}')  # from an earlier run
+    (out / "final_stats.json").write_text("{}")
+    code = main(["--profile", _profile(tmp_path, duration_s=1, weights={"browse": 1}), "--host", service[0],
+                 "--out", str(out)])
+    assert code == 2  # the profile itself is refused
+    bad_run = main(["--profile", _profile(tmp_path), "--host", service[0], "--out", str(out), "--workers", "-1"])
+    assert bad_run == 2
+    assert not (out / "gate.json").exists()
+
+
 def test_judging_a_folder_without_stats_is_inconclusive(tmp_path, capsys):
     assert main(["--profile", _profile(tmp_path), "--judge-only", str(tmp_path)]) == 2
     assert "no stats" in capsys.readouterr().err

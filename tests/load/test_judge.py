@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -89,11 +90,38 @@ def test_an_aborted_run_fails_whatever_the_numbers():
 
 def test_stats_files_that_are_missing_or_foreign_are_errors(tmp_path):
     with pytest.raises(StatsError, match="no stats"):
-        read_stats(tmp_path / "none.csv")
-    foreign = tmp_path / "foreign.csv"
-    foreign.write_text("a,b\n1,2\n")
-    with pytest.raises(StatsError, match="not Locust's stats CSV"):
+        read_stats(tmp_path / "none.json")
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text('{"read": {"count": 3}}')
+    with pytest.raises(StatsError, match="not the gate's final statistics"):
         read_stats(foreign)
+    foreign.write_text("a,b")
+    with pytest.raises(StatsError, match="not JSON"):
+        read_stats(foreign)
+
+
+def test_each_percentile_is_judged_from_its_own_figure(tmp_path):
+    """p50 well under, p95 at the objective exactly (passes), p99 just over (fails): a judge that read the wrong
+    figure, or compared with < instead of <=, would decide differently."""
+    row = {"requests": 200, "failures": 0, "rps": 40.0, "p50_ms": 5,
+           "p95_ms": SLO.latency_p95_ms, "p99_ms": SLO.latency_p99_ms + 1}
+    document = {name: row for name in ("read", "list", "write", "health")}
+    document["Aggregated"] = row | {"requests": 800}
+    path = tmp_path / "final_stats.json"
+    path.write_text(json.dumps(document))
+    stats = read_stats(path)
+    assert (stats["read"].p50_ms, stats["read"].p95_ms, stats["read"].p99_ms) == (
+        5, SLO.latency_p95_ms, SLO.latency_p99_ms + 1)
+    verdict = judge(stats, PROFILE, SLO)
+    by_metric = {(m.metric, m.endpoint): m.status for m in verdict.metrics}
+    assert by_metric[("p95_ms", "read")] == "pass"
+    assert by_metric[("p99_ms", "read")] == "fail"
+    assert verdict.verdict == "fail"
+
+
+def test_every_metric_is_reported_even_when_it_passes():
+    metrics = {(m.metric, m.endpoint) for m in judge(_healthy(), PROFILE, SLO).metrics}
+    assert {("requests", "Aggregated"), ("failure_percent", "Aggregated"), ("rps", "Aggregated")} <= metrics
 
 
 @pytest.mark.parametrize(
