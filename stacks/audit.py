@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.buckets import record_bucket
 from stacks.logging import encrypted_log_group
 from stacks.roles import ManagedRole
 
@@ -69,25 +70,18 @@ class AuditTrail(Construct):
                 conditions=only_this_trail,
             )
         )
-        self.bucket = s3.Bucket(
+        self.bucket = record_bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            enforce_ssl=True,
-            versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=props.access_log_bucket,
-            server_access_logs_prefix="trail/",
+            key=self.key,
+            access_log_bucket=props.access_log_bucket,
+            log_prefix="trail/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     expiration=Duration.days(props.retention_days),
                     noncurrent_version_expiration=Duration.days(props.retention_days),
                 )
             ],
-            removal_policy=RemovalPolicy.RETAIN,
         )
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(

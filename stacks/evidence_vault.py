@@ -11,6 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.buckets import record_bucket
+
 EVIDENCE_PROTECTED_ACTIONS = (
     "s3:DeleteObject",
     "s3:DeleteObjectVersion",
@@ -38,21 +40,14 @@ class EvidenceVault(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.bucket = s3.Bucket(
+        self.bucket = record_bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            enforce_ssl=True,
-            versioned=True,  # Object Lock requires it
-            object_lock_enabled=True,
+            key=self.key,
+            access_log_bucket=props.access_log_bucket,
+            log_prefix="evidence/",
+            object_lock_enabled=True,  # on a versioned bucket, which record_bucket is
             object_lock_default_retention=s3.ObjectLockRetention.compliance(Duration.days(props.retention_days)),
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=props.access_log_bucket,
-            server_access_logs_prefix="evidence/",
-            removal_policy=RemovalPolicy.RETAIN,
         )
         # For every principal, not only the CI role: a delete marker would hide a locked version from readers,
         # and nobody has a reason to shorten retention. (Who can rewrite this policy, e.g. CloudFormation's
