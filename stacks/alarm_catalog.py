@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
 from policies.slo import ServiceLevelObjectives, SloCatalog, load_slo
 
 # Fast burn of the error budget (Google SRE workbook): 14.4 times the budget rate for an hour spends 2 % of a
@@ -35,6 +38,34 @@ class AlarmSpec:
     def description(self, slo: ServiceLevelObjectives) -> str:
         """The alarm's own description: the condition, then the meaning (CloudWatch shows it in notifications)."""
         return f"{self.rule(slo)}. {self.meaning}"[:1024]
+
+
+def threshold_alarm(
+    scope: Construct,
+    id_: str,
+    spec: AlarmSpec,
+    *,
+    name_prefix: str,
+    description: str,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    periods: int,
+    datapoints: int,
+    missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+) -> cloudwatch.Alarm:
+    """A catalogued "above the objective" alarm, named ``<name_prefix>-<key>``, as every SLO alarm is."""
+    return cloudwatch.Alarm(
+        scope,
+        id_,
+        alarm_name=f"{name_prefix}-{spec.key}",
+        alarm_description=description,
+        metric=metric,
+        threshold=threshold,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=periods,
+        datapoints_to_alarm=datapoints,
+        treat_missing_data=missing,
+    )
 
 
 def majority(periods: int) -> int:

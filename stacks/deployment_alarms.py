@@ -127,15 +127,14 @@ class DeploymentAlarms(Construct):
         threshold: float,
         thresholds: AlarmThresholds,
     ) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
+        return catalog.threshold_alarm(
             self,
             id_,
-            alarm_name=f"{name_prefix}-{spec.key}",
-            alarm_description=thresholds.descriptions[spec.key],
+            spec,
+            name_prefix=name_prefix,
+            description=thresholds.descriptions[spec.key],
             metric=metric,
             threshold=threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=thresholds.evaluation_periods,
-            datapoints_to_alarm=catalog.majority(thresholds.evaluation_periods),
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            periods=thresholds.evaluation_periods,
+            datapoints=catalog.majority(thresholds.evaluation_periods),
         )

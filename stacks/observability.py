@@ -166,17 +166,17 @@ class ObservabilityStack(Stack):
         datapoints: int,
         missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
+        alarm = catalog.threshold_alarm(
             self,
             spec.key,
-            alarm_name=f"{self.props.name_prefix}-{spec.key}",
-            alarm_description=spec.description(self.props.slo),
+            spec,
+            name_prefix=self.props.name_prefix,
+            description=spec.description(self.props.slo),
             metric=metric,
             threshold=threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=periods,
-            datapoints_to_alarm=datapoints,
-            treat_missing_data=missing,
+            periods=periods,
+            datapoints=datapoints,
+            missing=missing,
         )
         self._notify(alarm)
         return alarm
