@@ -92,9 +92,8 @@ ERROR_RATE = AlarmSpec(
     where="each region",
     source="error_rate_5xx_percent, evaluation_window_minutes, min_requests_per_window",
     rule=lambda s: (
-        f"5xx share of load balancer requests > {s.error_rate_5xx_percent:g} % in "
-        f"{majority(s.evaluation_window_minutes)} of {s.evaluation_window_minutes} minutes (minutes under "
-        f"{s.min_requests_per_window / s.evaluation_window_minutes:g} requests not judged)"
+        f"5xx share of load balancer requests > {s.error_rate_5xx_percent:g} % in {_majority_of_window(s)} "
+        f"(minutes under {s.min_requests_per_window / s.evaluation_window_minutes:g} requests not judged)"
     ),
     meaning="Callers are getting server errors; during a rollout ECS rolls the deployment back on this alarm.",
     first_response=(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from aws_cdk import aws_wafv2 as wafv2
 
 from stacks.app_secrets import GeneratedSecret
+from stacks.waf_match import byte_match, uri_path
 
 HEADER = "X-Origin-Verify"
 
@@ -47,21 +48,10 @@ def _not(statement: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.Statem
     return wafv2.CfnWebACL.StatementProperty(not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=statement))
 
 
-def _exact(field: wafv2.CfnWebACL.FieldToMatchProperty, value: str) -> wafv2.CfnWebACL.StatementProperty:
-    return wafv2.CfnWebACL.StatementProperty(
-        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-            field_to_match=field,
-            positional_constraint="EXACTLY",
-            search_string=value,
-            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
-        )
-    )
-
-
 def _header_equals(secret: GeneratedSecret) -> wafv2.CfnWebACL.StatementProperty:
     field = wafv2.CfnWebACL.FieldToMatchProperty(single_header={"Name": HEADER.lower()})
-    return _exact(field, secret.value().unsafe_unwrap())  # a dynamic reference, resolved at deploy
+    return byte_match(field, "EXACTLY", secret.value().unsafe_unwrap())  # a dynamic reference, resolved at deploy
 
 
 def _path_is(path: str) -> wafv2.CfnWebACL.StatementProperty:
-    return _exact(wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}), path)
+    return byte_match(uri_path(), "EXACTLY", path)

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from stacks.logging import encrypted_log_group
 from stacks.origin_verify import OriginVerify
+from stacks.waf_match import byte_match, uri_path
 
 # Served to the task's own scraper (sidecar on localhost), never to the internet.
 INTERNAL_PATH = "/metrics"
@@ -57,18 +58,8 @@ def _managed_rule(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
 
 
 def _path_starts_with(path: str) -> wafv2.CfnWebACL.StatementProperty:
-    return wafv2.CfnWebACL.StatementProperty(
-        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-            positional_constraint="STARTS_WITH",
-            search_string=path,
-            text_transformations=[
-                # Decode and lower-case first, so "/%6Detrics" or "/METRICS" cannot slip past.
-                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="URL_DECODE"),
-                wafv2.CfnWebACL.TextTransformationProperty(priority=1, type="LOWERCASE"),
-            ],
-        )
-    )
+    # Decode and lower-case first, so "/%6Detrics" or "/METRICS" cannot slip past.
+    return byte_match(uri_path(), "STARTS_WITH", path, ("URL_DECODE", "LOWERCASE"))
 
 
 def _block(name: str, statement: wafv2.CfnWebACL.StatementProperty, priority: int) -> wafv2.CfnWebACL.RuleProperty:
