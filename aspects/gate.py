@@ -74,7 +74,8 @@ def _suppressions(report: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     found = []
     for plugin in report.get("pluginReports", []):
         for item in plugin.get("suppressedViolations", []):
-            found.append((plugin.get("pluginName", "?"), item.get("acknowledgedId", ""), item.get("acknowledgedAt", "")))
+            plugin_name = plugin.get("pluginName", "?")
+            found.append((plugin_name, item.get("acknowledgedId", ""), item.get("acknowledgedAt", "")))
     return found
 
 
@@ -85,7 +86,7 @@ def judge_report(report: Mapping[str, Any], applied: Sequence[AppliedAcknowledgm
     for item in applied:
         # Per environment and per acknowledged construct: a suppression elsewhere does not keep an entry alive.
         where = set(item.construct_paths)
-        for rule in item.entry.rules:
+        for rule in item.entry.nag_rules:
             hit = any(ack_id == rule and path in where for _, ack_id, path in suppressions)
             if not hit:
                 unused.append(

@@ -8,8 +8,10 @@ The app and the tests call the same function.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aws_cdk as cdk
 
@@ -22,22 +24,35 @@ from aspects.retention import MinimumLogRetention
 from aspects.tags import RequiredTags, apply_tags
 from aspects.tls import ListenerTls
 from policies.acknowledgments import Registry
-from stacks.config import REQUIRED_TAG_KEYS, AppConfig
+from stacks.config import REGION_ROLE_TAG, REQUIRED_TAG_KEYS, AppConfig
 from stacks.stage import EnvironmentStage
 
 __all__ = ["GuardError", "GuardResult", "guard"]
+
+
+GUARDS_FILE = "guards.json"
 
 
 @dataclass(frozen=True)
 class GuardResult:
     acknowledgments: list[AppliedAcknowledgment]
     registry: Registry
+    # Environment -> the validating rules that ran there: the evidence generator reports each as a pass
+    # unless the validation report holds an error of that rule, since CDK lists failures only.
+    rules: dict[str, tuple[str, ...]]
+
+    def write(self, outdir: Path) -> None:
+        (outdir / GUARDS_FILE).write_text(json.dumps({"environments": self.rules}, indent=1))
 
 
-def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> None:
+def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> tuple[str, ...]:
     env = stage.env_config
     aspects = cdk.Aspects.of(stage)
     apply_tags(stage, {**config.project.tags, "Environment": env.name})
+    # On every resource, not as stack tags (those reach resources only at deploy time): policies that read one
+    # resource at a time, such as the checkov checks in policies/checkov, learn the region's part from it.
+    for stack, role in stage.region_roles.items():
+        apply_tags(stack, {REGION_ROLE_TAG: role})
     rules: list[ValidatingAspect] = [
         RequiredTags(REQUIRED_TAG_KEYS),
         EncryptionAtRest(),
@@ -49,6 +64,7 @@ def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> None:
         aspects.add(RetainStatefulResources(), priority=cdk.AspectPriority.MUTATING)
         rules.append(StatefulResourcesRetained())
     aspects.add(GuardRules(rules), priority=cdk.AspectPriority.READONLY)
+    return tuple(rule.rule_id for rule in rules)
 
 
 def guard(
@@ -63,10 +79,9 @@ def guard(
 
     :raise GuardError: the acknowledgment registry cannot be applied (expired or unmatched entries).
     """
-    for stage in stages:
-        _guard_stage(stage, config)
+    rules = {stage.node.id: _guard_stage(stage, config) for stage in stages}
     register_packs(app)
     applied = apply_acknowledgments(
         stages, registry, today or dt.date.today(), known_environments=frozenset(config.environments)
     )
-    return GuardResult(acknowledgments=applied, registry=registry)
+    return GuardResult(acknowledgments=applied, registry=registry, rules=rules)

@@ -1,13 +1,16 @@
 """cfn-lint over every synthesized template: errors fail, warnings are counted and shown.
 
     python -m aspects.lint [cdk.out]      exit 0 no errors; 1 errors; 2 no templates to lint
+
+The findings also go to ``cdk.out/cfn-lint.json`` for the evidence generator.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cfnlint.api import ManualArgs, lint_by_config
@@ -37,6 +40,9 @@ class LintResult:
         return [f for f in self.findings if f.is_error]
 
 
+RESULT_FILE = "cfn-lint.json"
+
+
 def templates_under(outdir: Path) -> list[Path]:
     return sorted(outdir.rglob("*.template.json"))
 
@@ -60,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     project = load_config(CDK_JSON).project
     result = lint_templates(templates, [project.primary_region, project.secondary_region])
+    findings = [{**asdict(f), "template": str(Path(f.template).resolve().relative_to(outdir.resolve()))}
+                for f in result.findings]
+    (outdir / RESULT_FILE).write_text(json.dumps({"templates": result.templates, "findings": findings}, indent=1))
     for finding in result.errors:
         print(f"cfn-lint: {finding.rule_id} {finding.template}:{finding.line} {finding.message}", file=sys.stderr)
     warnings = Counter(f.rule_id for f in result.findings if not f.is_error)

@@ -1,8 +1,9 @@
 """cdk-nag 3 packs on the app, and the acknowledgment registry applied to the constructs it names.
 
 Each registry entry is applied with its namespaced rule id, so CDK core suppresses the finding and records
-it in ``suppressedViolations`` (reason, construct path) for the evidence trail. An entry that has expired,
-or whose paths name no construct, stops the build: an exception nobody can locate is not an exception.
+it in ``suppressedViolations`` (reason, construct path) for the evidence trail. Its ``checkov::`` ids become
+``Metadata.checkov.skip`` on the same resources, the only skips the checkov gate accepts. An entry that has
+expired, or whose paths name no construct, stops the build: an exception nobody can locate is not an exception.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
 # cdk-nag's write_suppressions_to_cloud_formation only records its own (plain-id) suppressions; the namespaced
 # ones used here are suppressed by CDK core, so the registry writes its own record into each template.
 METADATA_KEY = "acknowledgments"
+CHECKOV_METADATA_KEY = "checkov"
 
 
 class GuardError(ValueError):
@@ -51,18 +53,33 @@ def _matching(nodes: Sequence[tuple[str, IConstruct]], patterns: Sequence[str]) 
     return [(path, n) for path, n in nodes if any(fnmatchcase(path, pattern) for pattern in patterns)]
 
 
-def _record_in_template(node: IConstruct, entry: AcknowledgmentEntry) -> None:
+def acknowledgment_marker(entry: AcknowledgmentEntry) -> str:
+    """The tail of every reason the registry writes; gates read the entry id back from it."""
+    return f"[ack {entry.id}; owner {entry.owner}; review by {entry.expires}]"
+
+
+def _resource(node: IConstruct) -> cdk.CfnResource | None:
     resource = node if isinstance(node, cdk.CfnResource) else node.node.default_child
-    if isinstance(resource, cdk.CfnResource):
-        existing = resource.get_metadata(METADATA_KEY) or []
-        record = {
-            "id": entry.id,
-            "rules": list(entry.rules),
-            "reason": entry.reason,
-            "owner": entry.owner,
-            "expires": entry.expires.isoformat(),
-        }
-        resource.add_metadata(METADATA_KEY, [*existing, record])
+    return resource if isinstance(resource, cdk.CfnResource) else None
+
+
+def _record_in_template(resource: cdk.CfnResource, entry: AcknowledgmentEntry) -> None:
+    existing = resource.get_metadata(METADATA_KEY) or []
+    record = {
+        "id": entry.id,
+        "rules": list(entry.rules),
+        "reason": entry.reason,
+        "owner": entry.owner,
+        "expires": entry.expires.isoformat(),
+    }
+    resource.add_metadata(METADATA_KEY, [*existing, record])
+
+
+def _skip_in_checkov(resource: cdk.CfnResource, entry: AcknowledgmentEntry) -> None:
+    existing = resource.get_metadata(CHECKOV_METADATA_KEY) or {"skip": []}
+    comment = f"{entry.reason} {acknowledgment_marker(entry)}"
+    skips = [*existing["skip"], *({"id": check, "comment": comment} for check in entry.checkov_checks)]
+    resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": skips})
 
 
 def apply_acknowledgments(
@@ -97,12 +114,23 @@ def apply_acknowledgments(
                 )
                 continue
             matched = _matching(nodes, entry.paths)
-            reason = f"{entry.reason} [ack {entry.id}; owner {entry.owner}; review by {entry.expires}]"
-            for _, node in matched:
-                cdk.Validations.of(node).acknowledge(
-                    *[cdk.Acknowledgment(id=rule, reason=reason) for rule in entry.rules]
-                )
-                _record_in_template(node, entry)
+            reason = f"{entry.reason} {acknowledgment_marker(entry)}"
+            for path, node in matched:
+                if entry.nag_rules:
+                    cdk.Validations.of(node).acknowledge(
+                        *[cdk.Acknowledgment(id=rule, reason=reason) for rule in entry.nag_rules]
+                    )
+                resource = _resource(node)
+                if resource is None:
+                    if entry.checkov_checks:
+                        problems.append(
+                            f"acknowledgment '{entry.id}' path {path!r} is no CloudFormation resource, so its "
+                            "checkov skips have nowhere to go; name the resource (…/Resource)"
+                        )
+                    continue
+                _record_in_template(resource, entry)
+                if entry.checkov_checks:
+                    _skip_in_checkov(resource, entry)
             applied.append(AppliedAcknowledgment(entry, environment, tuple(path for path, _ in matched)))
     if problems:
         raise GuardError(problems)

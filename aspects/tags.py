@@ -9,7 +9,6 @@ from constructs import IConstruct
 
 from aspects.base import ValidatingAspect
 
-
 # CDK's TagManager treats these as taggable, but their CloudFormation schema has no Tags property
 # (the CloudFormation validator rejects the template with F3002).
 UNTAGGABLE_TYPES = ("AWS::RDS::DBProxyTargetGroup",)

@@ -16,6 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 REGISTRY_FILE = Path(__file__).with_name("acknowledgments.yaml")
+NAG_SOURCES = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
+CHECKOV_SOURCE = "checkov"
 MAX_TERM_DAYS = 400
 _RULE_ID = re.compile(r"^(?P<source>[A-Za-z0-9.-]+)::(?P<rule>\S+)$")
 _VAGUE_REASONS = re.compile(r"\b(todo|tbd|fixme|false positive|not applicable|n/a)\b", re.IGNORECASE)
@@ -43,6 +45,13 @@ class AcknowledgmentEntry(BaseModel):
             match = _RULE_ID.match(rule)
             if not match:
                 raise ValueError(f"rule '{rule}' is not namespaced like 'AwsSolutions::AwsSolutions-S1'")
+            source = match["source"]
+            if source not in (*NAG_SOURCES, CHECKOV_SOURCE):
+                raise ValueError(
+                    f"rule '{rule}' names source '{source}'; expected one of {[*NAG_SOURCES, CHECKOV_SOURCE]}"
+                )
+            if source in NAG_SOURCES and not match["rule"].startswith(f"{source}-"):
+                raise ValueError(f"rule '{rule}' belongs to another pack than '{source}'")
         return rules
 
     @field_validator("reason")
@@ -51,6 +60,16 @@ class AcknowledgmentEntry(BaseModel):
         if _VAGUE_REASONS.search(reason):
             raise ValueError(f"reason '{reason}' is vague; say why the rule cannot be met here")
         return " ".join(reason.split())
+
+    @property
+    def nag_rules(self) -> tuple[str, ...]:
+        """Namespaced ids as CDK's validation report spells ``acknowledgedId``."""
+        return tuple(rule for rule in self.rules if rule.split("::", 1)[0] in NAG_SOURCES)
+
+    @property
+    def checkov_checks(self) -> tuple[str, ...]:
+        """Bare checkov check ids (``CKV_AWS_18``), as written into a resource's ``Metadata.checkov.skip``."""
+        return tuple(rule.split("::", 1)[1] for rule in self.rules if rule.startswith(f"{CHECKOV_SOURCE}::"))
 
     def applies_to(self, env: str) -> bool:
         return not self.environments or env in self.environments

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 REQUIRED_TAG_KEYS = ("Project", "Environment", "Owner", "DataClassification", "CostCenter")
+# primary | secondary | global: which part of the two-region design a resource belongs to.
+REGION_ROLE_TAG = "RegionRole"
 ENV_SELECTOR_KEY = "env"
 ALL_ENVIRONMENTS = "all"
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -259,8 +261,9 @@ class ProjectConfig(_Frozen):
     github: GithubConfig
     # Pinned: a moving tag would change every task on the next deploy without a diff in this repository.
     adot_image: str = Field(pattern=r"^[\w./-]+:v\d+\.\d+\.\d+$")
-    min_log_retention_days: int = Field(default=90, ge=1)
-    min_log_retention_days_production: int = Field(default=365, ge=1)
+    # Required in cdk.json: the checkov log policy (policies/checkov) reads the same two numbers from there.
+    min_log_retention_days: int = Field(ge=1)
+    min_log_retention_days_production: int = Field(ge=1)
 
     def log_retention_floor(self, env: EnvironmentConfig) -> int:
         """The shortest log retention the guards accept in ``env``."""

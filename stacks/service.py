@@ -238,7 +238,8 @@ class ServiceStack(Stack):
             default_action=elbv2.ListenerAction.fixed_response(404, content_type="application/json",
                                                                message_body='{"error": "not found"}'),
         )
-        load_balancer.add_redirect(source_port=80, target_port=443)
+        # No port-80 listener: viewers reach CloudFront (which redirects to HTTPS at the edge), and the only other
+        # clients, CloudFront's HTTPS-only origin and Route 53's HTTPS health checks, never speak plain HTTP.
         return load_balancer, https
 
     def _target_group(self, colour: str) -> elbv2.ApplicationTargetGroup:

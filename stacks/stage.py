@@ -128,6 +128,7 @@ class EnvironmentStage(cdk.Stage):
         self.slo = slo
         self.image_tag = image_tag or env.service.image_tag
         self.naming = Naming(project=config.project.name, env=env.name)
+        self._region_roles: dict[str, str] = {}
         primary = config.region(env, "primary")
         secondary = config.region(env, "secondary")
         self.zone_stack, self.zone = self._zone(primary)
@@ -140,6 +141,15 @@ class EnvironmentStage(cdk.Stage):
         self.peering, self.peer_routes = self._peering(primary, secondary)
         self.edge = self._edge(primary, secondary)
         self.operations = self._operations(primary, secondary)
+
+    @property
+    def region_roles(self) -> dict[cdk.Stack, str]:
+        """Each stack's part of the two-region design: primary, secondary or global."""
+        return {
+            child: self._region_roles[child.stack_name]
+            for child in self.node.children
+            if isinstance(child, cdk.Stack)
+        }
 
     def _order(self, primary: RegionalStacks, secondary: RegionalStacks) -> None:
         """Deployment order for links made by name, which CloudFormation cannot see."""
@@ -156,12 +166,17 @@ class EnvironmentStage(cdk.Stage):
 
     def _stack_args(self, unit: str, region: RegionConfig, *, global_: bool = False) -> dict[str, object]:
         where = f"global, in {region.name}" if global_ else region.name
+        stack_name = self.naming.stack_name(unit, None if global_ else region)
+        self._region_roles[stack_name] = GLOBAL if global_ else self.region_role(region)
         return {
             "env": cdk.Environment(account=self.env_config.account, region=region.name),
-            "stack_name": self.naming.stack_name(unit, None if global_ else region),
+            "stack_name": stack_name,
             "description": f"{self.config.project.name} {self.env_config.name} {unit} ({where})",
             "termination_protection": self.env_config.production,
         }
+
+    def region_role(self, region: RegionConfig) -> str:
+        return "primary" if region.name == self.config.project.primary_region else "secondary"
 
     def _foundation(self, region: RegionConfig) -> Foundation:
         env, naming, short = self.env_config, self.naming, region.short_name

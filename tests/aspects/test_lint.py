@@ -13,6 +13,8 @@ def test_prod_templates_have_no_cfn_lint_errors(synthesized, tmp_path, capsys):
     assert lint.main([str(stage_dir)]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("cfn-lint: PASS: 26 templates, 0 errors")
+    written = json.loads((stage_dir / lint.RESULT_FILE).read_text())
+    assert written["templates"] == 26 and all(not f["rule_id"].startswith("E") for f in written["findings"])
 
 
 def test_template_with_an_error_fails(tmp_path, capsys):
@@ -23,6 +25,8 @@ def test_template_with_an_error_fails(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "cfn-lint: FAIL: 1 templates" in captured.out
     assert "Bad.template.json" in captured.err
+    (finding, *_) = json.loads((tmp_path / lint.RESULT_FILE).read_text())["findings"]
+    assert finding["template"] == "Bad.template.json" and finding["rule_id"].startswith("E")
 
 
 def test_no_templates_is_inconclusive_not_a_pass(tmp_path, capsys):

@@ -8,8 +8,9 @@ import pytest
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
+from constructs import Construct
 
-from aspects.nag import METADATA_KEY, GuardError, apply_acknowledgments
+from aspects.nag import CHECKOV_METADATA_KEY, METADATA_KEY, GuardError, apply_acknowledgments
 from policies.acknowledgments import parse_registry
 from tests.factories import acknowledgment_entry
 
@@ -97,3 +98,28 @@ def test_entry_naming_an_unknown_environment_stops_the_build():
 def test_entry_limited_to_prod_is_not_applied_or_required_elsewhere():
     registry = _registry(environments=["prod"], paths=["*/Nothing/Here"])
     assert apply_acknowledgments([_stage("dev")], registry, TODAY) == []
+
+
+def test_checkov_rules_become_skips_on_the_resource_and_are_not_nag_acknowledgments():
+    stage = _stage("dev")
+    registry = _registry(rules=["AwsSolutions::AwsSolutions-S1", "checkov::CKV_AWS_18", "checkov::CKV_AWS_21"])
+    apply_acknowledgments([stage], registry, TODAY)
+    resource = stage.node.find_child("Svc").node.find_child("Logs").node.default_child
+    skips = resource.get_metadata(CHECKOV_METADATA_KEY)["skip"]
+    assert [s["id"] for s in skips] == ["CKV_AWS_18", "CKV_AWS_21"]
+    assert skips[0]["comment"].endswith("[ack bucket-exception; owner platform; review by 2027-01-31]")
+
+
+def test_checkov_skips_need_a_cloudformation_resource():
+    registry = _registry(rules=["checkov::CKV_AWS_18"], paths=["*/Svc/Logs"])
+    stage = cdk.Stage(cdk.App(), "dev")
+    Construct(cdk.Stack(stage, "Svc"), "Logs")
+    with pytest.raises(GuardError, match=r"path 'dev/Svc/Logs' is no CloudFormation resource"):
+        apply_acknowledgments([stage], registry, TODAY)
+
+
+def test_the_synthesized_replica_carries_the_registry_skip(synthesized):
+    template = synthesized.template("dev", "secondary", "data").to_json()
+    (replica,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::RDS::DBInstance"]
+    (skip,) = replica["Metadata"][CHECKOV_METADATA_KEY]["skip"]
+    assert skip["id"] == "CKV_AWS_16" and "[ack read-replica-inherited-properties;" in skip["comment"]

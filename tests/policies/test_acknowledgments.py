@@ -33,6 +33,8 @@ def test_every_entry_has_owner_reason_and_expiry():
         ({"paths": []}, "at least 1 item"),
         ({"expires": "someday"}, "valid date"),
         ({"id": "Bad Id"}, "pattern"),
+        ({"rules": ["Prowler::s3_bucket_default_encryption"]}, "names source 'Prowler'"),
+        ({"rules": ["HIPAA.Security::NIST.800.53.R5-S3BucketLoggingEnabled"]}, "belongs to another pack"),
     ],
 )
 def test_malformed_entries_are_rejected_with_the_entry_named(overrides, message):
@@ -73,3 +75,10 @@ def test_registry_file_errors_are_clear(tmp_path: Path):
     bad.write_text("id: not-a-list\n")
     with pytest.raises(RegistryError, match="expected a list"):
         load_registry(bad)
+
+
+def test_nag_rules_and_checkov_checks_are_told_apart():
+    registry = parse_registry([entry(rules=["AwsSolutions::AwsSolutions-S1", "checkov::CKV_AWS_18"])])
+    (item,) = registry.entries
+    assert item.nag_rules == ("AwsSolutions::AwsSolutions-S1",)
+    assert item.checkov_checks == ("CKV_AWS_18",)

@@ -84,10 +84,9 @@ def test_https_listener_uses_a_tls12_policy_and_acm_certificate(synthesized):
         {"Protocol": "HTTPS", "Port": 443, "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
          "Certificates": [{"CertificateArn": Match.any_value()}]},
     )
-    template.has_resource_properties(
-        "AWS::ElasticLoadBalancingV2::Listener",
-        {"Protocol": "HTTP", "Port": 80, "DefaultActions": [Match.object_like(
-            {"Type": "redirect", "RedirectConfig": Match.object_like({"Protocol": "HTTPS", "Port": "443"})})]},
+    template.resource_properties_count_is("AWS::ElasticLoadBalancingV2::Listener", {"Protocol": "HTTP"}, 0)
+    template.resource_properties_count_is(
+        "AWS::EC2::SecurityGroup", {"SecurityGroupIngress": Match.array_with([Match.object_like({"FromPort": 80})])}, 0
     )
     synthesized.template("staging", "secondary", "certificate").has_resource_properties(
         "AWS::CertificateManager::Certificate",

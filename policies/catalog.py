@@ -1,0 +1,177 @@
+"""The control catalogs (``policies/controls/*.yaml``): each control, its title, and what evidences it.
+
+A control's ``nag`` rules and the exact ids cdk-nag cites for it (``cited_as``) are derived from the installed
+cdk-nag (``policies/nag_controls.py``); titles and the other evidence sources (``checkov:``, ``aspect:``,
+``drill:``, ``load:``, ``unit:``) are maintained by hand. A control with no source at all is a gap.
+
+    python -m policies.catalog            exit 0 when the catalogs match cdk-nag; 1 when they drifted
+    python -m policies.catalog --write    rewrite the derived fields, keeping titles and hand-kept evidence
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from policies.nag_controls import cdk_nag_version, rule_controls
+
+CONTROLS_DIR = Path(__file__).with_name("controls")
+CATALOG_FILES = {
+    "HIPAA.Security": CONTROLS_DIR / "hipaa-security.yaml",
+    "NIST.800.53.R5": CONTROLS_DIR / "nist-800-53-r5.yaml",
+}
+EVIDENCE_SOURCES = ("checkov", "aspect", "cfn-lint", "unit", "drill", "load")
+_NIST_BASE = re.compile(r"^[A-Z]{2}-\d+")
+_HEADER = """\
+# {framework} control catalog. Titles and `evidence` are kept by hand; `nag` and `cited_as` are derived
+# from the installed cdk-nag by `python -m policies.catalog --write` (a test fails when they drift).
+# Evidence references are <source>:<rule>, where source is one of {sources}; a reference
+# also matches the rules below it (`drill:failover` covers every scenario of failover.feature).
+# A control with no nag rule and no evidence is listed as a gap in the report.
+"""
+
+
+class CatalogError(ValueError):
+    """A catalog file is missing or malformed; the message names the file and the control."""
+
+
+class Control(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=2)
+    title: str = Field(min_length=3)
+    cited_as: tuple[str, ...] = ()
+    nag: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+
+    @field_validator("evidence")
+    @classmethod
+    def _known_sources(cls, evidence: tuple[str, ...]) -> tuple[str, ...]:
+        for reference in evidence:
+            source, _, rule = reference.partition(":")
+            if source not in EVIDENCE_SOURCES or not rule:
+                raise ValueError(f"evidence '{reference}' is not <source>:<rule> with source in {EVIDENCE_SOURCES}")
+        return evidence
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        return (*(f"nag:{rule}" for rule in self.nag), *self.evidence)
+
+    @property
+    def is_gap(self) -> bool:
+        return not self.references
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    framework: str
+    reference: str
+    nag_pack: str
+    derived_from: str
+    controls: tuple[Control, ...] = Field(min_length=1)
+
+    def gaps(self) -> list[Control]:
+        return [control for control in self.controls if control.is_gap]
+
+
+def base_control(pack: str, cited: str) -> str:
+    """The catalog entry a cited id belongs to: NIST enhancements and parts roll up to the base control
+    (``SC-7(4)(b)`` -> ``SC-7``); HIPAA implementation specifications are entries of their own."""
+    if pack.startswith("NIST"):
+        match = _NIST_BASE.match(cited)
+        if not match:
+            raise CatalogError(f"{pack}: cited control '{cited}' is not like 'SC-7(4)(b)'")
+        return match[0]
+    return cited
+
+
+def load_catalog(path: Path) -> Catalog:
+    """:raise CatalogError: the file is missing, not YAML, or malformed."""
+    try:
+        document = yaml.safe_load(path.read_text())
+        catalog = Catalog.model_validate(document)
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: not found") from None
+    except yaml.YAMLError as error:
+        raise CatalogError(f"{path}: not valid YAML: {error}") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CatalogError(f"{path.name}: {where}: {first['msg']}") from None
+    ids = [control.id for control in catalog.controls]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise CatalogError(f"{path.name}: control ids repeat: {repeated}")
+    return catalog
+
+
+def load_catalogs() -> dict[str, Catalog]:
+    return {pack: load_catalog(path) for pack, path in CATALOG_FILES.items()}
+
+
+def derive(catalog: Catalog, rules: Mapping[str, Sequence[str]], version: str) -> Catalog:
+    """The catalog with ``nag`` and ``cited_as`` recomputed from ``rules`` (rule id -> cited control ids).
+    Controls cdk-nag newly cites are added with an empty title, which fails validation until someone names them."""
+    cited_by: dict[str, set[str]] = defaultdict(set)
+    rules_of: dict[str, set[str]] = defaultdict(set)
+    for rule, cited in rules.items():
+        for control in cited:
+            base = base_control(catalog.nag_pack, control)
+            cited_by[base].add(control)
+            rules_of[base].add(rule)
+    known = {control.id for control in catalog.controls}
+    controls = [
+        control.model_copy(update={
+            "nag": tuple(sorted(rules_of.get(control.id, ()))),
+            "cited_as": tuple(sorted(cited_by.get(control.id, set()) - {control.id})),
+        })
+        for control in catalog.controls
+    ]
+    for new in sorted(set(rules_of) - known):
+        controls.append(Control.model_construct(id=new, title="", cited_as=tuple(sorted(cited_by[new] - {new})),
+                                                nag=tuple(sorted(rules_of[new])), evidence=()))
+    return catalog.model_copy(update={"controls": tuple(controls), "derived_from": f"cdk-nag {version}"})
+
+
+def render(catalog: Catalog) -> str:
+    document = catalog.model_dump(mode="json")
+    for control in document["controls"]:
+        for key in ("cited_as", "nag", "evidence"):
+            if not control[key]:
+                del control[key]
+    header = _HEADER.format(framework=catalog.framework, sources=", ".join(EVIDENCE_SOURCES))
+    return header + yaml.safe_dump(document, sort_keys=False, width=120, allow_unicode=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    write = "--write" in args
+    drifted = []
+    for pack, path in CATALOG_FILES.items():
+        try:
+            current = load_catalog(path)
+        except CatalogError as error:
+            print(f"catalog: error: {error}", file=sys.stderr)
+            return 2
+        expected = render(derive(current, rule_controls()[pack], cdk_nag_version()))
+        if path.read_text() != expected:
+            drifted.append(path.name)
+            if write:
+                path.write_text(expected)
+    if drifted and not write:
+        print(f"catalog: FAIL: {drifted} differ from cdk-nag {cdk_nag_version()}; "
+              "run python -m policies.catalog --write")
+        return 1
+    print(f"catalog: {'rewrote ' + str(drifted) if drifted else 'PASS: catalogs match'} cdk-nag {cdk_nag_version()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

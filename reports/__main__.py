@@ -1,0 +1,227 @@
+"""The evidence bundle for auditors, from what the gates wrote.
+
+    python -m reports [--out reports/out] [--require nag,aspect,checkov,cfn-lint] [--screenshot]
+    python -m reports verify <bundle dir>
+    python -m reports schema [--check]
+
+Generation exits 0 when no record failed and every required source was collected without inconclusive
+results; 1 when a record failed; 2 when a required source is missing or inconclusive, or the inputs cannot
+be read. ``verify`` exits 0 when every file matches MANIFEST.sha256, 1 when one does not, 2 without a manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from policies.acknowledgments import RegistryError, load_registry
+from policies.catalog import CatalogError, load_catalogs
+from policies.nag_controls import NagSourceError, cdk_nag_version, rule_controls
+from reports import manifest
+from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, to_json
+from reports.model import DuplicateRecord, Source
+from reports.render import html, junit_xml, pdf, sarif, screenshot
+from reports.sources.stacks import StackIndex
+from stacks.config import CDK_JSON, ConfigError, load_config
+
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "evidence-1.schema.json"
+DEFAULT_REQUIRED = "nag,aspect,checkov,cfn-lint"
+TOOL_PACKAGES = ("aws-cdk-lib", "cdk-nag", "cfn-lint", "jinja2", "weasyprint", "matplotlib", "pytest-bdd", "locust")
+
+
+class BundleError(RuntimeError):
+    """The bundle cannot be written where asked."""
+
+
+def schema_document() -> dict[str, object]:
+    schema = Evidence.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://records.example.com/schemas/evidence-1.schema.json", **schema}
+
+
+def _commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{sha}+uncommitted-changes" if dirty.strip() else sha
+
+
+def _tools(cdk_out: Path) -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in TOOL_PACKAGES:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    checkov = cdk_out / "checkov.json"
+    if checkov.exists():
+        found["checkov"] = str(json.loads(checkov.read_text()).get("summary", {}).get("checkov_version"))
+    return found
+
+
+def _prepare(out: Path) -> None:
+    """:raise BundleError: ``out`` holds files that are not an earlier bundle."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / manifest.MANIFEST).exists() and not (out / "evidence.json").exists():
+            raise BundleError(f"{out} holds other files; give an empty directory or an earlier bundle")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _copy_inputs(evidence: Evidence, inputs: Inputs, out: Path) -> list[dict[str, object]]:
+    """Inputs go into the bundle so its hashes cover what was judged, templates included."""
+    files = [path for run in evidence.sources if run.collected for path in run.inputs if path.is_file()]
+    files += sorted(inputs.cdk_out.glob("assembly-*/*.template.json")) + sorted(inputs.cdk_out.glob("**/manifest.json"))
+    cdk_out = inputs.cdk_out.resolve()
+    copied = []
+    for source in dict.fromkeys(files):
+        # Assembly files repeat names (manifest.json per stage): keep cdk.out's layout; the others differ by name.
+        location = source.resolve()
+        name = f"cdk.out/{location.relative_to(cdk_out).as_posix()}" if location.is_relative_to(cdk_out) else source.name
+        target = out / "inputs" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        modified = dt.datetime.fromtimestamp(source.stat().st_mtime, dt.UTC).isoformat(timespec="seconds")
+        copied.append({"path": target.relative_to(out).as_posix(), "sha256": manifest.sha256(target),
+                       "modified": modified})
+    return copied
+
+
+def summary_line(evidence: Evidence, verdict: Verdict, code: int, out: Path) -> str:
+    counts = evidence.status_counts()
+    frameworks = "; ".join(
+        f"{framework} {sum(c.values()) - c.get('gap', 0)}/{sum(c.values())} evidenced ({c.get('pass', 0)} pass, "
+        f"{c.get('fail', 0)} fail, {c.get('gap', 0)} gaps)"
+        for framework, c in evidence.control_counts().items()
+    )
+    absent = [source for source, ok in evidence.collected().items() if not ok]
+    line = (
+        f"evidence: {STATES[code]}: {len(evidence.records)} records (pass {counts.get('pass', 0)}, acknowledged "
+        f"{counts.get('acknowledged', 0)}, fail {counts.get('fail', 0)}, "
+        f"inconclusive {counts.get('inconclusive', 0)}); "
+        f"{frameworks}; not collected: {', '.join(absent) or 'none'}"
+        f"{' (required: ' + ', '.join(verdict.missing) + ')' if verdict.missing else ''}; report {out / 'index.html'}"
+    )
+    return line
+
+
+def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screenshot: bool,
+             now: dt.datetime | None = None) -> int:
+    config = load_config(CDK_JSON)
+    catalogs = load_catalogs()
+    registry = load_registry()
+    pack_rules = {pack: sorted(rules) for pack, rules in rule_controls().items()}
+    collected = collect_all(inputs, pack_rules, list(config.environments))
+    evidence = build(collected, catalogs, registry, cdk_out=inputs.cdk_out, commit=_commit(),
+                     tools=_tools(inputs.cdk_out) | {"cdk-nag (packs parsed)": cdk_nag_version()},
+                     now=now or dt.datetime.now(dt.UTC))
+    _prepare(out)
+    page = html.write(evidence, out, project=config.project.name, required=list(required))
+    printed = html.render(evidence, project=config.project.name, required=list(required), printing=True)
+    pool, printing = pdf.start(printed, out, out / "evidence.pdf")
+    verdict = judge(evidence, required)
+    try:
+        code = _write_the_rest(evidence, inputs, out, page, verdict=verdict, take_screenshot=take_screenshot)
+        printing.result()
+    finally:
+        pool.shutdown()
+    manifest.write(out)
+    print(summary_line(evidence, verdict, code, out))
+    return code
+
+
+def _write_the_rest(evidence: Evidence, inputs: Inputs, out: Path, page: Path, *, verdict: Verdict,
+                    take_screenshot: bool) -> int:
+    """Every output but the PDF (printing meanwhile) and the manifest; returns the exit code."""
+    (out / "evidence.json").write_text(json.dumps(to_json(evidence), indent=1))
+    template_of = {f"{env}/{stack}": f"cdk.out/{template}"
+                   for template, (env, stack, _) in StackIndex.read(inputs.cdk_out).by_template.items()}
+    versions = {"cdk-nag": cdk_nag_version(), "checkov": evidence.tools.get("checkov", "unknown"),
+                "cfn-lint": evidence.tools.get("cfn-lint", "unknown"), "records-guards": "1"}
+    (out / "evidence.sarif").write_text(json.dumps(sarif.render(list(evidence.records), versions, template_of)))
+    junit_xml.write(evidence, out / "junit.xml")
+    code = verdict.code
+    if take_screenshot:
+        rendering = screenshot.capture(page, out / "index.png")
+        if rendering.console_errors or not rendering.matrix_rows:
+            print(f"evidence: report rendering: console errors {rendering.console_errors}, "
+                  f"{rendering.matrix_rows} control rows", file=sys.stderr)
+            code = max(code, 2)
+    copied = _copy_inputs(evidence, inputs, out)
+    bundle = {"commit": evidence.commit, "generated_at": evidence.generated_at, "tools": evidence.tools,
+              "required_sources": verdict.required, "exit_code": code, "inputs": copied}
+    (out / "bundle.json").write_text(json.dumps(bundle, indent=1))
+    return code
+
+
+def _verify(directory: Path) -> int:
+    try:
+        result = manifest.verify(directory)
+    except manifest.ManifestMissing as error:
+        print(f"verify: INCONCLUSIVE: {error}", file=sys.stderr)
+        return 2
+    for problem in result.problems:
+        print(f"verify: {problem}", file=sys.stderr)
+    state = "FAIL" if result.problems else "PASS"
+    print(f"verify: {state}: {result.checked} files listed in {directory / manifest.MANIFEST}, "
+          f"{len(result.problems)} problems")
+    return 1 if result.problems else 0
+
+
+def _schema(check: bool) -> int:
+    expected = json.dumps(schema_document(), indent=1) + "\n"
+    if check:
+        same = SCHEMA_FILE.exists() and SCHEMA_FILE.read_text() == expected
+        print(f"schema: {'PASS' if same else 'FAIL: the Evidence model changed; bump SCHEMA_VERSION and rewrite'}")
+        return 0 if same else 1
+    SCHEMA_FILE.write_text(expected)
+    print(f"schema: wrote {SCHEMA_FILE}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["verify"]:
+        if len(args) != 2:
+            print("usage: python -m reports verify <bundle dir>", file=sys.stderr)
+            return 2
+        return _verify(Path(args[1]))
+    if args[:1] == ["schema"]:
+        return _schema("--check" in args[1:])
+    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("reports/out"))
+    parser.add_argument("--cdk-out", type=Path, default=Inputs.cdk_out)
+    parser.add_argument("--junit", type=Path, default=Inputs.junit)
+    parser.add_argument("--cucumber", type=Path, default=Inputs.cucumber)
+    parser.add_argument("--measurements", type=Path, default=Inputs.measurements)
+    parser.add_argument("--load-gate", type=Path, default=Inputs.load_gate)
+    parser.add_argument("--require", default=DEFAULT_REQUIRED,
+                        help="sources that must be collected (comma-separated; 'none' for none)")
+    parser.add_argument("--screenshot", action="store_true", help="render in headless Chromium and save index.png")
+    options = parser.parse_args(args)
+    required = [] if options.require == "none" else [s.strip() for s in options.require.split(",") if s.strip()]
+    unknown = sorted(set(required) - {source.value for source in Source})
+    if unknown:
+        parser.error(f"--require names unknown sources {unknown}; known: {[s.value for s in Source]}")
+    inputs = Inputs(cdk_out=options.cdk_out, junit=options.junit, cucumber=options.cucumber,
+                    measurements=options.measurements, load_gate=options.load_gate)
+    try:
+        return generate(inputs, options.out, required=required, take_screenshot=options.screenshot)
+    except (ConfigError, CatalogError, RegistryError, NagSourceError, DuplicateRecord, BundleError,
+            screenshot.BrowserUnavailable) as error:
+        print(f"evidence: INCONCLUSIVE: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

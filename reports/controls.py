@@ -1,0 +1,74 @@
+"""The control matrix: each catalog control, the records behind each of its evidence references, and one
+status. A reference to a source that did not run is "not collected"; one that matched no record of a source
+that did run is "inconclusive"; neither is ever a pass."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from policies.catalog import Catalog
+from reports.model import Record, Status
+
+GAP = "gap"
+# Worst first: a control shows the worst status among its references.
+_SEVERITY = [Status.FAIL, Status.INCONCLUSIVE, Status.NOT_COLLECTED, Status.ACKNOWLEDGED, Status.PASS]
+_SEPARATORS = (".", ":", "[")
+
+
+class ReferenceResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    reference: str
+    status: Status
+    counts: dict[str, int]
+
+
+class ControlResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    framework: str
+    id: str
+    title: str
+    status: str  # a Status value, or "gap"
+    references: tuple[ReferenceResult, ...]
+
+
+def matches(reference_rule: str, rule: str) -> bool:
+    """``drill:failover`` covers ``failover`` and ``failover.rto_seconds``; ``nag:X`` covers ``X[finding]``."""
+    return rule == reference_rule or any(rule.startswith(reference_rule + sep) for sep in _SEPARATORS)
+
+
+def worst(statuses: Sequence[Status]) -> Status:
+    return min(statuses, key=_SEVERITY.index)
+
+
+def evaluate_reference(reference: str, by_source: Mapping[str, Mapping[str, list[Record]]],
+                       collected: Mapping[str, bool]) -> ReferenceResult:
+    """``by_source``: source -> record rule -> records."""
+    source, _, rule = reference.partition(":")
+    if not collected.get(source, False):
+        return ReferenceResult(reference=reference, status=Status.NOT_COLLECTED, counts={})
+    found = [r for name, group in by_source.get(source, {}).items() if matches(rule, name) for r in group]
+    if not found:
+        return ReferenceResult(reference=reference, status=Status.INCONCLUSIVE, counts={})
+    counts = Counter(r.status.value for r in found)
+    return ReferenceResult(reference=reference, status=worst([r.status for r in found]), counts=dict(counts))
+
+
+def control_matrix(
+    catalogs: Mapping[str, Catalog], records: Sequence[Record], collected: Mapping[str, bool]
+) -> list[ControlResult]:
+    by_source: dict[str, dict[str, list[Record]]] = {}
+    for record in records:
+        by_source.setdefault(record.source.value, {}).setdefault(record.rule, []).append(record)
+    results = []
+    for catalog in catalogs.values():
+        for control in catalog.controls:
+            refs = tuple(evaluate_reference(ref, by_source, collected) for ref in control.references)
+            status = worst([r.status for r in refs]).value if refs else GAP
+            results.append(ControlResult(framework=catalog.framework, id=control.id, title=control.title,
+                                         status=status, references=refs))
+    return results

@@ -1,0 +1,189 @@
+"""Collect every source, key the records, map them to controls: the one document every renderer reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from policies.acknowledgments import Registry
+from policies.catalog import Catalog
+from reports.controls import GAP, ControlResult, control_matrix
+from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, index
+from reports.sources import aspects, cfnlint, checkov, drills, junit, load, nag
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inputs:
+    """Where each source's results are expected; the defaults are where the gates write them."""
+
+    cdk_out: Path = Path("cdk.out")
+    junit: Path = Path("tests/out/junit.xml")
+    cucumber: Path = Path("features/out/cucumber.json")
+    measurements: Path = Path("features/out/measurements.json")
+    load_gate: Path = Path("load/out/gate.json")
+
+
+class AcknowledgmentUse(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    rules: tuple[str, ...]
+    reason: str
+    owner: str
+    expires: str
+    environments: tuple[str, ...]
+    resources: tuple[str, ...]  # env/stack/logical id of every resource whose template records the entry
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: str = SCHEMA_VERSION
+    generated_at: str
+    commit: str
+    tools: dict[str, str]
+    sources: tuple[SourceRun, ...]
+    controls: tuple[ControlResult, ...]
+    acknowledgments: tuple[AcknowledgmentUse, ...]
+    records: tuple[Record, ...]
+
+    def collected(self) -> dict[str, bool]:
+        return {run.source.value: run.collected for run in self.sources}
+
+    def status_counts(self) -> Counter[str]:
+        return Counter(record.status.value for record in self.records)
+
+    def by_source(self) -> dict[str, Counter[str]]:
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for record in self.records:
+            counts[record.source.value][record.status.value] += 1
+        return dict(counts)
+
+    def by_place(self) -> dict[tuple[str, str], Counter[str]]:
+        """(env, region) -> status counts, for the records that have a place in the infrastructure."""
+        counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        for record in self.records:
+            if record.where.env:
+                counts[(record.where.env, record.where.region or "all")][record.status.value] += 1
+        return dict(sorted(counts.items()))
+
+    def control_counts(self) -> dict[str, Counter[str]]:
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for control in self.controls:
+            counts[control.framework][control.status] += 1
+        return dict(counts)
+
+    def gaps(self) -> list[ControlResult]:
+        return [control for control in self.controls if control.status == GAP]
+
+    def findings(self, status: Status) -> list[Record]:
+        return [record for record in self.records if record.status is status]
+
+
+STATES = {0: "PASS", 1: "FAIL", 2: "INCONCLUSIVE"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's reading of the evidence: any failed record fails; a required source that was not collected,
+    or returned inconclusive records, leaves it inconclusive; only then is it a pass."""
+
+    code: int
+    required: list[str]
+    failed: int
+    missing: list[str]
+    inconclusive: int
+
+    @property
+    def state(self) -> str:
+        return STATES[self.code]
+
+    def text(self) -> str:
+        if self.code == 1:
+            return f"FAIL: {self.failed} failed records"
+        if self.code == 2:
+            return (f"INCONCLUSIVE: required sources not collected {self.missing}, "
+                    f"{self.inconclusive} inconclusive records")
+        return "PASS: no failed record, every required source collected and conclusive"
+
+
+def judge(evidence: Evidence, required: Sequence[str]) -> Verdict:
+    failed = evidence.status_counts().get(Status.FAIL.value, 0)
+    collected = evidence.collected()
+    missing = [source for source in required if not collected.get(source)]
+    inconclusive = sum(1 for r in evidence.records if r.status is Status.INCONCLUSIVE and r.source.value in required)
+    code = 1 if failed else (2 if missing or inconclusive else 0)
+    return Verdict(code=code, required=list(required), failed=failed, missing=missing, inconclusive=inconclusive)
+
+
+def _template_acknowledgments(cdk_out: Path) -> dict[str, list[str]]:
+    """Entry id -> resources whose template metadata records it (written by aspects/nag.py)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for template in sorted(cdk_out.rglob("*.template.json")):
+        for logical_id, resource in json.loads(template.read_text()).get("Resources", {}).items():
+            metadata = resource.get("Metadata") or {}
+            for entry in metadata.get("acknowledgments", []):
+                found[entry["id"]].append(str(metadata.get("aws:cdk:path", f"{template.name}:{logical_id}")))
+    return found
+
+
+def acknowledgment_uses(registry: Registry, cdk_out: Path) -> list[AcknowledgmentUse]:
+    applied = _template_acknowledgments(cdk_out)
+    return [
+        AcknowledgmentUse(id=e.id, rules=e.rules, reason=e.reason, owner=e.owner, expires=e.expires.isoformat(),
+                          environments=e.environments, resources=tuple(sorted(applied.get(e.id, []))))
+        for e in registry.entries
+    ]
+
+
+def collect_all(
+    inputs: Inputs, pack_rules: Mapping[str, Sequence[str]], environments: Sequence[str]
+) -> list[Collected]:
+    return [
+        nag.collect(inputs.cdk_out, pack_rules, environments),
+        aspects.collect(inputs.cdk_out),
+        checkov.collect(inputs.cdk_out),
+        cfnlint.collect(inputs.cdk_out),
+        junit.collect(inputs.junit),
+        drills.collect(inputs.cucumber, inputs.measurements),
+        load.collect(inputs.load_gate),
+    ]
+
+
+def build(
+    collected: Sequence[Collected],
+    catalogs: Mapping[str, Catalog],
+    registry: Registry,
+    *,
+    cdk_out: Path,
+    commit: str,
+    tools: Mapping[str, str],
+    now: dt.datetime,
+) -> Evidence:
+    """:raise DuplicateRecord: two sources produced the same record key."""
+    records = [record for part in collected for record in part.records]
+    index(records)
+    runs = tuple(part.run for part in collected)
+    collected_flags = {run.source.value: run.collected for run in runs}
+    for source in Source:
+        collected_flags.setdefault(source.value, False)
+    return Evidence(
+        generated_at=now.isoformat(timespec="seconds"),
+        commit=commit,
+        tools=dict(tools),
+        sources=runs,
+        controls=tuple(control_matrix(catalogs, records, collected_flags)),
+        acknowledgments=tuple(acknowledgment_uses(registry, cdk_out)),
+        records=tuple(sorted(records, key=lambda r: r.key)),
+    )
+
+
+def to_json(evidence: Evidence) -> dict[str, Any]:
+    return evidence.model_dump(mode="json")

@@ -1,0 +1,65 @@
+"""``MANIFEST.sha256``: the SHA-256 of every file in the bundle (inputs copied in, outputs, ``bundle.json``
+with commit, tool versions and times), in ``sha256sum`` format so it can also be checked with
+``sha256sum -c``. ``verify`` fails on a changed, missing or unlisted file."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANIFEST = "MANIFEST.sha256"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bundle_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def write(directory: Path) -> Path:
+    lines = [f"{sha256(p)}  {p.relative_to(directory).as_posix()}" for p in bundle_files(directory)]
+    path = directory / MANIFEST
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    problems: list[str] = field(default_factory=list)
+
+
+class ManifestMissing(FileNotFoundError):
+    """The directory holds no manifest, so nothing can be verified."""
+
+
+def verify(directory: Path) -> Verification:
+    """:raise ManifestMissing: no ``MANIFEST.sha256`` in ``directory``."""
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise ManifestMissing(f"{path} not found")
+    listed: dict[str, str] = {}
+    problems = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        digest, separator, name = line.partition("  ")
+        if not separator or len(digest) != 64:
+            problems.append(f"{MANIFEST} line {number} is not '<sha256>  <path>'")
+            continue
+        listed[name] = digest
+    for name, digest in sorted(listed.items()):
+        file = directory / name
+        if not file.is_file():
+            problems.append(f"{name}: missing")
+        elif sha256(file) != digest:
+            problems.append(f"{name}: altered (sha256 differs from the manifest)")
+    for file in bundle_files(directory):
+        if file.relative_to(directory).as_posix() not in listed:
+            problems.append(f"{file.relative_to(directory).as_posix()}: not in the manifest")
+    return Verification(checked=len(listed), problems=problems)

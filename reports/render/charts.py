@@ -1,0 +1,36 @@
+"""Pictures that read faster than tables: control status per framework, record status per source."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on CI machines
+import matplotlib.pyplot as plt  # noqa: E402
+
+STATUS_COLOURS = {
+    "pass": "#2e7d32", "acknowledged": "#f9a825", "fail": "#c62828",
+    "inconclusive": "#6a1b9a", "not-collected": "#9e9e9e", "gap": "#424242",
+}
+
+
+def stacked_bars(counts: Mapping[str, Counter[str]], title: str, path: Path) -> Path:
+    """One horizontal bar per row, split by status, in a fixed status order and colour."""
+    rows = list(counts)
+    figure, axes = plt.subplots(figsize=(8, 0.5 + 0.45 * max(1, len(rows))), dpi=110)
+    left = [0] * len(rows)
+    for status, colour in STATUS_COLOURS.items():
+        widths = [counts[row].get(status, 0) for row in rows]
+        if any(widths):
+            axes.barh(rows, widths, left=left, color=colour, label=status)
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+    axes.set_title(title)
+    axes.invert_yaxis()
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path

@@ -1,0 +1,71 @@
+"""The auditors' page (``index.html``) and its charts; the PDF is printed from the same page."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from reports.controls import GAP, ReferenceResult
+from reports.evidence import Evidence, judge
+from reports.model import Source, Status
+from reports.render.charts import stacked_bars
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+RECORD_STATUSES = [s.value for s in Status]
+CONTROL_STATUSES = [*RECORD_STATUSES, GAP]
+
+
+def anchor(reference: str) -> str:
+    return "ref-" + re.sub(r"[^A-Za-z0-9]+", "-", reference).strip("-")
+
+
+def by_source(references: tuple[ReferenceResult, ...]) -> list[tuple[str, dict[str, Any]]]:
+    """For print: per evidence source, how many references and their statuses (a NIST control can cite 40 rules)."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for ref in references:
+        entry = grouped.setdefault(ref.reference.split(":", 1)[0], {"refs": 0, "statuses": Counter()})
+        entry["refs"] += 1
+        entry["statuses"][ref.status.value] += 1
+    return list(grouped.items())
+
+
+def write_charts(evidence: Evidence, out: Path) -> None:
+    stacked_bars(evidence.control_counts(), "Controls by status", out / "controls.png")
+    stacked_bars(evidence.by_source(), "Records by source and status", out / "sources.png")
+
+
+def render(evidence: Evidence, *, project: str, required: list[str], printing: bool) -> str:
+    """The page; ``printing`` leaves out what only a screen can use (every reference of a control, the
+    evidence index, resource lists): the PDF is the summary an auditor files, and WeasyPrint's table layout
+    takes seconds per hundred rows."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2", "html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["anchor"] = anchor
+    env.filters["by_source"] = by_source
+    matrix: dict[str, list[object]] = {}
+    for control in evidence.controls:
+        matrix.setdefault(control.framework, []).append(control)
+    references: dict[str, ReferenceResult] = {}
+    for control in evidence.controls:
+        for ref in control.references:
+            references.setdefault(ref.reference, ref)
+    return env.get_template("index.html.j2").render(
+        evidence=evidence, project=project, css=(TEMPLATES / "report.css").read_text(),
+        verdict=judge(evidence, required), matrix=matrix, record_statuses=RECORD_STATUSES,
+        control_statuses=CONTROL_STATUSES, by_source=evidence.by_source(),
+        problems=[r for r in evidence.records if r.status in (Status.FAIL, Status.INCONCLUSIVE)],
+        measured=[r for r in evidence.records if r.source in (Source.DRILL, Source.LOAD) and "observed" in r.detail],
+        references=sorted(references.values(), key=lambda r: r.reference), printing=printing,
+    )
+
+
+def write(evidence: Evidence, out: Path, *, project: str, required: list[str]) -> Path:
+    """``index.html`` and its charts in ``out``."""
+    write_charts(evidence, out)
+    path = out / "index.html"
+    path.write_text(render(evidence, project=project, required=required, printing=False))
+    return path

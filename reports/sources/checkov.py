@@ -1,0 +1,34 @@
+"""checkov's merged JSON report (``cdk.out/checkov.json``, written by ``aspects.checkov_gate``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reports.model import Collected, Record, Source, SourceRun, Status, not_collected
+from reports.sources.nag import acknowledgment_detail
+from reports.sources.stacks import StackIndex
+
+RESULT = "checkov.json"
+_STATUS = {"passed_checks": Status.PASS, "failed_checks": Status.FAIL, "skipped_checks": Status.ACKNOWLEDGED}
+
+
+def collect(outdir: Path) -> Collected:
+    path = outdir / RESULT
+    if not path.exists():
+        return not_collected(Source.CHECKOV, f"{path} not found: run `make checkov`", (path,))
+    report = json.loads(path.read_text())
+    stacks = StackIndex.read(outdir)
+    records = []
+    for kind, status in _STATUS.items():
+        for item in report.get("results", {}).get(kind, []):
+            comment = str((item.get("check_result") or {}).get("suppress_comment", ""))
+            records.append(Record(
+                source=Source.CHECKOV, rule=str(item.get("check_id")), status=status,
+                where=stacks.of_template(str(item.get("file_path", "")), str(item.get("resource", ""))),
+                title=str(item.get("check_name", "")),
+                detail=acknowledgment_detail(comment) if status is Status.ACKNOWLEDGED else {},
+            ))
+    if not records:
+        return not_collected(Source.CHECKOV, f"{path} holds no check results", (path,))
+    return Collected(run=SourceRun(source=Source.CHECKOV, collected=True, inputs=(path,)), records=tuple(records))

@@ -1,0 +1,44 @@
+"""Where a stack lives, read from the cloud assembly manifests: construct paths and template files name a
+stack, the manifest says its environment and region."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from reports.model import Where
+
+
+@dataclass(frozen=True)
+class StackIndex:
+    by_display: dict[str, tuple[str, str, str]]  # "dev/Data-use2" -> (env, stack, region)
+    by_template: dict[str, tuple[str, str, str]]  # "assembly-dev/devData....template.json" -> same
+
+    @classmethod
+    def read(cls, outdir: Path) -> StackIndex:
+        by_display, by_template = {}, {}
+        for manifest in sorted(outdir.glob("assembly-*/manifest.json")):
+            artifacts = json.loads(manifest.read_text()).get("artifacts", {})
+            for artifact in artifacts.values():
+                if artifact.get("type") != "aws:cloudformation:stack":
+                    continue
+                env, _, stack = str(artifact.get("displayName", "")).partition("/")
+                region = str(artifact.get("environment", "")).rsplit("/", 1)[-1]
+                place = (env, stack, region)
+                by_display[f"{env}/{stack}"] = place
+                template = artifact.get("properties", {}).get("templateFile", "")
+                by_template[f"{manifest.parent.name}/{template}"] = place
+        return cls(by_display=by_display, by_template=by_template)
+
+    def of_construct(self, path: str) -> Where:
+        env, stack, *_ = [*path.split("/"), "", ""]
+        known = self.by_display.get(f"{env}/{stack}")
+        return Where(env=env, region=known[2] if known else "", stack=stack, resource=path)
+
+    def of_template(self, template: str, resource: str) -> Where:
+        known = self.by_template.get(template.lstrip("/"))
+        if not known:
+            return Where(stack=template, resource=resource)
+        env, stack, region = known
+        return Where(env=env, region=region, stack=stack, resource=resource)

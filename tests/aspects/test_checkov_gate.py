@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from aspects import checkov_gate
+from aspects.checkov_gate import judge, merge, shards
+from policies.acknowledgments import parse_registry
+from tests.factories import acknowledgment_entry
+
+ACK = "[ack log-sink; owner platform; review by 2027-01-31]"
+REGISTRY = parse_registry([acknowledgment_entry(id="log-sink", rules=["checkov::CKV_AWS_18"])])
+
+
+def _item(check_id: str, resource: str = "AWS::S3::Bucket.Logs", comment: str | None = None) -> dict:
+    item = {"check_id": check_id, "check_name": "Ensure something", "resource": resource,
+            "file_path": "/assembly-dev/devSvc.template.json"}
+    if comment is not None:
+        item["check_result"] = {"result": "SKIPPED", "suppress_comment": comment}
+    return item
+
+
+def _report(passed=(), failed=(), skipped=(), parsing_errors=(), resources: int = 3) -> dict:
+    return {"results": {"passed_checks": list(passed), "failed_checks": list(failed),
+                        "skipped_checks": list(skipped), "parsing_errors": list(parsing_errors)},
+            "summary": {"passed": len(passed), "failed": len(failed), "skipped": len(skipped),
+                        "resource_count": resources}}
+
+
+def test_prod_templates_pass_with_every_custom_check_reporting(synthesized, tmp_path, capsys):
+    outdir = tmp_path / "cdk.out"
+    shutil.copytree(synthesized.outdir / "assembly-prod", outdir)
+    assert checkov_gate.main([str(outdir)]) == 0
+    line = capsys.readouterr().out.strip()
+    custom = len(checkov_gate.custom_check_ids())
+    assert line.startswith("checkov: PASS: 26 templates,") and f"custom checks with results {custom}/{custom}" in line
+    merged = json.loads((outdir / "checkov.json").read_text())
+    assert merged["summary"]["failed"] == 0 and merged["results"]["skipped_checks"]
+
+
+def test_a_non_compliant_template_and_an_inline_skip_fail_the_gate(tmp_path, capsys):
+    bucket = {"Type": "AWS::S3::Bucket", "Properties": {}}
+    template = {"Resources": {
+        "Plain": bucket,
+        "Excused": {**bucket, "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_18", "comment": "trust me"}]}}},
+    }}
+    (tmp_path / "Bad.template.json").write_text(json.dumps(template))
+    assert checkov_gate.main([str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("checkov: FAIL: 1 templates")
+    assert "CKV_AWS_18 at Plain (Bad.template.json:Plain)" in captured.err
+    assert "CKV_AWS_18 skipped at Excused (Bad.template.json:Excused) without a registry entry" in captured.err
+
+
+def test_no_templates_is_inconclusive(tmp_path, capsys):
+    assert checkov_gate.main([str(tmp_path)]) == 2
+    assert "INCONCLUSIVE: no templates" in capsys.readouterr().err
+
+
+def test_missing_checkov_is_inconclusive(tmp_path, capsys, monkeypatch):
+    (tmp_path / "A.template.json").write_text(json.dumps({"Resources": {}}))
+    monkeypatch.setenv("CHECKOV", str(tmp_path / "nowhere" / "checkov"))
+    assert checkov_gate.main([str(tmp_path)]) == 2
+    assert "run `make setup`" in capsys.readouterr().err
+
+
+def test_a_registry_skip_passes_and_counts_as_used():
+    verdict = judge(_report(skipped=[_item("CKV_AWS_18", comment=f"sink {ACK}")]), REGISTRY,
+                    templates=1, custom_ids=[])
+    assert verdict.exit_code == 0 and verdict.skip_problems == []
+
+
+def test_a_skip_citing_an_entry_that_does_not_grant_that_check_fails():
+    verdict = judge(_report(skipped=[_item("CKV_AWS_21", comment=f"sink {ACK}")]), REGISTRY,
+                    templates=1, custom_ids=[])
+    assert verdict.exit_code == 1
+    assert verdict.skip_problems[0].startswith("CKV_AWS_21 skipped at Logs")
+    assert "acknowledgment 'log-sink' rule checkov::CKV_AWS_18 skipped nothing" in verdict.skip_problems[1]
+
+
+def test_a_custom_check_without_results_makes_the_run_inconclusive():
+    verdict = judge(_report(passed=[_item("CKV_RECORDS_ECS_1")], skipped=[_item("CKV_AWS_18", comment=ACK)]),
+                    REGISTRY, templates=1, custom_ids=["CKV_RECORDS_ECS_1", "CKV_RECORDS_RDS_1"])
+    assert verdict.exit_code == 2 and verdict.missing_custom == ["CKV_RECORDS_RDS_1"]
+    assert "INCONCLUSIVE" in checkov_gate.summary_line(verdict, ["CKV_RECORDS_ECS_1", "CKV_RECORDS_RDS_1"])
+
+
+@pytest.mark.parametrize("report", [_report(parsing_errors=["/a.template.json"]), _report(resources=0)])
+def test_unparsed_templates_or_no_resources_are_inconclusive(report):
+    empty = parse_registry([])
+    assert judge(report, empty, templates=1, custom_ids=[]).exit_code == 2
+
+
+def test_a_failure_is_a_verdict_even_when_a_custom_check_is_missing():
+    verdict = judge(_report(failed=[_item("CKV_AWS_18")]), parse_registry([]), templates=1,
+                    custom_ids=["CKV_RECORDS_ECS_1"])
+    assert verdict.exit_code == 1
+
+
+def test_shard_reports_merge_into_one():
+    merged = merge([_report(passed=[_item("A")], resources=2), _report(failed=[_item("B")], resources=1),
+                    {"passed": 0, "summary": {"resource_count": 0}}])
+    assert merged["summary"]["resource_count"] == 3 and merged["summary"]["passed"] == 1
+    assert [i["check_id"] for i in merged["results"]["failed_checks"]] == ["B"]
+
+
+def test_templates_are_split_by_size(tmp_path):
+    sizes = {"a": 900, "b": 500, "c": 400, "d": 100}
+    for name, size in sizes.items():
+        (tmp_path / f"{name}.template.json").write_text("x" * size)
+    groups = shards(sorted(tmp_path.iterdir()), 2)
+    assert sorted(sum(p.stat().st_size for p in g) for g in groups) == [900, 1000]
+    assert shards(sorted(tmp_path.iterdir())[:1], 4) == [[sorted(tmp_path.iterdir())[0]]]

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import pytest
+
+from aspects.checkov_gate import custom_check_ids
+from policies import catalog
+from policies.catalog import CatalogError, Catalog, Control, derive, load_catalog, load_catalogs
+from policies.nag_controls import NagSourceError, normalize, parse_pack, rule_controls
+
+ISSUE_CONTROLS = {
+    "NIST.800.53.R5": ["CP-4", "CP-10", "SC-5", "AU-2", "AU-9", "SC-8", "SC-13", "SC-28", "IA-5", "CM-3"],
+    "HIPAA.Security": ["164.308(a)(7)(i)", "164.308(a)(7)(ii)(B)", "164.312(a)(2)(iv)", "164.312(e)(1)"],
+}
+GUARD_RULES = {"Guard-Tags", "Guard-Encryption", "Guard-LogRetention", "Guard-Ingress", "Guard-Tls", "Guard-Retain"}
+
+
+def test_the_catalogs_match_what_the_installed_cdk_nag_cites(capsys):
+    assert catalog.main([]) == 0
+    assert "PASS" in capsys.readouterr().out
+
+
+def test_every_nag_rule_of_both_packs_maps_to_a_control():
+    catalogs = load_catalogs()
+    for pack, rules in rule_controls().items():
+        mapped = {rule for control in catalogs[pack].controls for rule in control.nag}
+        assert mapped == set(rules)
+
+
+@pytest.mark.parametrize("pack", ISSUE_CONTROLS)
+def test_the_controls_the_issue_names_have_evidence_beyond_nag(pack):
+    controls = {c.id: c for c in load_catalogs()[pack].controls}
+    for control_id in ISSUE_CONTROLS[pack]:
+        assert controls[control_id].evidence, control_id
+
+
+def test_evidence_references_name_checks_and_guards_that_exist():
+    custom = set(custom_check_ids())
+    for pack_catalog in load_catalogs().values():
+        for control in pack_catalog.controls:
+            for reference in control.evidence:
+                source, _, rule = reference.partition(":")
+                if source == "checkov":
+                    assert rule in custom, reference
+                if source == "aspect":
+                    assert rule in GUARD_RULES, reference
+
+
+def test_controls_without_evidence_are_gaps():
+    gaps = {c.id for c in load_catalogs()["NIST.800.53.R5"].gaps()}
+    assert "AT-2" in gaps and "CP-4" not in gaps
+
+
+def test_drift_is_reported_and_rewritten(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "hipaa-security.yaml"
+    current = catalog.CATALOG_FILES["HIPAA.Security"].read_text()
+    path.write_text(current.replace("  - HIPAA.Security-RDSStorageEncrypted\n", "", 1))
+    monkeypatch.setattr(catalog, "CATALOG_FILES", {"HIPAA.Security": path})
+    assert catalog.main([]) == 1
+    assert "run python -m policies.catalog --write" in capsys.readouterr().out
+    assert catalog.main(["--write"]) == 0 and path.read_text() == current
+
+
+def test_a_control_cdk_nag_newly_cites_needs_a_title():
+    base = Catalog(framework="t", reference="r", nag_pack="NIST.800.53.R5", derived_from="x",
+                   controls=(Control(id="SC-8", title="Transmission Confidentiality and Integrity"),))
+    derived = derive(base, {"NIST.800.53.R5-New": ("SC-8(1)", "ZZ-99a")}, "9.9.9")
+    new = [c for c in derived.controls if c.id == "ZZ-99"][0]
+    assert new.title == "" and new.cited_as == ("ZZ-99a",) and derived.controls[0].cited_as == ("SC-8(1)",)
+    with pytest.raises(ValueError, match="title"):
+        Catalog.model_validate(derived.model_dump())
+
+
+def test_pack_sources_without_control_ids_are_refused():
+    source = "this.applyRule({ info: 'The bucket is open.', rule: s3_1.S3Open, node: node });"
+    with pytest.raises(NagSourceError, match="no '\\(Control IDs"):
+        parse_pack(source, "X")
+    with pytest.raises(NagSourceError, match="no rules"):
+        parse_pack("", "X")
+
+
+def test_cited_ids_are_normalized():
+    assert normalize(" 164.312(e)(1") == "164.312(e)(1)"
+    source = """this.applyRule({ info: "It's open - (Control IDs: 164.312(a)(1), 164.312(e)(1)).", rule: x.Open });"""
+    assert parse_pack(source, "HIPAA.Security") == {"HIPAA.Security-Open": ("164.312(a)(1)", "164.312(e)(1)")}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("framework: [", "not valid YAML"),
+    ("framework: t\nreference: r\nnag_pack: p\nderived_from: d\ncontrols:\n- {id: A-1, title: Xyz, evidence: [bogus]}\n",
+     "evidence 'bogus'"),
+    ("framework: t\nreference: r\nnag_pack: p\nderived_from: d\ncontrols:\n- {id: A-1, title: One}\n"
+     "- {id: A-1, title: Two}\n", "repeat"),
+])
+def test_malformed_catalogs_are_refused(tmp_path, text, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(CatalogError, match=message):
+        load_catalog(path)
+    with pytest.raises(CatalogError, match="not found"):
+        load_catalog(tmp_path / "absent.yaml")

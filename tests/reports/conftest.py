@@ -1,0 +1,91 @@
+"""A small, hand-made cdk.out: two stacks with the same logical id in two regions, plus each gate's output.
+Factories take overrides so a test states only what it changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reports.evidence import Inputs
+
+ACK_REASON = "Sink bucket cannot log to itself. [ack access-log-sink-buckets-not-logged; owner platform-security; " \
+             "review by 2027-08-31]"
+
+
+def stack_artifact(env: str, stack: str, region: str) -> dict[str, Any]:
+    return {"type": "aws:cloudformation:stack", "environment": f"aws://111111111111/{region}",
+            "displayName": f"{env}/{stack}", "properties": {"templateFile": f"{env}{stack}.template.json"}}
+
+
+def nag_finding(rule: str, path: str, *, reason: str | None = None) -> dict[str, Any]:
+    finding: dict[str, Any] = {"ruleName": rule, "description": f"{rule} finding - (Control IDs: SC-28).",
+                               "severity": "error", "violatingConstructs": [{"constructPath": path}]}
+    if reason is not None:
+        finding |= {"acknowledgedId": f"HIPAA.Security::{rule}", "reason": reason, "acknowledgedAt": path}
+    return finding
+
+
+def checkov_item(check_id: str, template: str, resource: str, comment: str | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"check_id": check_id, "check_name": f"Ensure {check_id}", "file_path": template,
+                            "resource": resource}
+    if comment:
+        item["check_result"] = {"result": "SKIPPED", "suppress_comment": comment}
+    return item
+
+
+class FakeGates:
+    """Writes the files the gates would write; each method replaces one file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cdk_out = root / "cdk.out"
+        self.inputs = Inputs(cdk_out=self.cdk_out, junit=root / "junit.xml", cucumber=root / "cucumber.json",
+                             measurements=root / "measurements.json", load_gate=root / "gate.json")
+
+    def write(self, path: Path, document: object) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(document if isinstance(document, str) else json.dumps(document))
+        return path
+
+    def synth(self, *, violations: list[dict[str, Any]] | None = None,
+              suppressed: list[dict[str, Any]] | None = None, guard_errors: list[dict[str, Any]] | None = None) -> None:
+        assembly = self.cdk_out / "assembly-dev"
+        self.write(assembly / "manifest.json", {"artifacts": {
+            "a": stack_artifact("dev", "Data-use1", "us-east-1"), "b": stack_artifact("dev", "Data-use2", "us-east-2")}})
+        for stack in ("Data-use1", "Data-use2"):
+            bucket = {"Type": "AWS::S3::Bucket", "Metadata": {"aws:cdk:path": f"dev/{stack}/Logs/Resource"}}
+            self.write(assembly / f"dev{stack}.template.json", {"Resources": {"Logs": bucket}})
+        packs = [{"pluginName": pack, "violations": [], "suppressedViolations": []}
+                 for pack in ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")]
+        packs[1]["violations"] = violations or []
+        packs[1]["suppressedViolations"] = suppressed or []
+        packs.append({"pluginName": "Construct Annotations", "violations": guard_errors or []})
+        self.write(self.cdk_out / "validation-report.json", {"version": "55.0.0", "pluginReports": packs})
+        self.write(self.cdk_out / "guards.json", {"environments": {"dev": ["Guard-Tags", "Guard-Encryption"]}})
+
+    def checkov(self, *, passed=(), failed=(), skipped=()) -> None:
+        self.write(self.cdk_out / "checkov.json", {"results": {
+            "passed_checks": list(passed), "failed_checks": list(failed), "skipped_checks": list(skipped)},
+            "summary": {"checkov_version": "3.3.30"}})
+
+    def cfn_lint(self, findings: list[dict[str, Any]] | None = None) -> None:
+        self.write(self.cdk_out / "cfn-lint.json", {"templates": 2, "findings": findings or []})
+
+    def all_static(self) -> FakeGates:
+        self.synth(suppressed=[nag_finding("HIPAA.Security-S3BucketLoggingEnabled", "dev/Data-use1/Logs/Resource",
+                                           reason=ACK_REASON)])
+        self.checkov(passed=[checkov_item("CKV_AWS_21", "assembly-dev/devData-use1.template.json", "AWS::S3::Bucket.Logs"),
+                             checkov_item("CKV_AWS_21", "assembly-dev/devData-use2.template.json", "AWS::S3::Bucket.Logs")],
+                     skipped=[checkov_item("CKV_AWS_18", "assembly-dev/devData-use1.template.json",
+                                           "AWS::S3::Bucket.Logs", ACK_REASON)])
+        self.cfn_lint([{"rule_id": "W3005", "template": "assembly-dev/devData-use1.template.json", "line": 3,
+                        "message": "redundant DependsOn"}])
+        return self
+
+
+@pytest.fixture
+def gates(tmp_path: Path) -> FakeGates:
+    return FakeGates(tmp_path)

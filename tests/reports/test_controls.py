@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from policies.catalog import Catalog, Control
+from reports.controls import GAP, control_matrix, matches
+from reports.model import Record, Source, Status, Where
+
+
+def _record(source: Source, rule: str, status: Status = Status.PASS, region: str = "us-east-1") -> Record:
+    return Record(source=source, rule=rule, status=status, where=Where(env="dev", region=region))
+
+
+def _catalog(*controls: Control) -> dict[str, Catalog]:
+    return {"X": Catalog(framework="Test", reference="r", nag_pack="X", derived_from="t", controls=controls)}
+
+
+@pytest.mark.parametrize("reference, rule, expected", [
+    ("failover", "failover", True), ("failover", "failover.rto_seconds", True), ("failover", "failover_slow", False),
+    ("AwsSolutions-IAM5", "AwsSolutions-IAM5[Resource::*]", True), ("tests.stacks", "tests.stacks.test_a::t", True),
+    ("tests.stacks", "tests.stacksx::t", False),
+])
+def test_a_reference_covers_the_rules_below_it(reference, rule, expected):
+    assert matches(reference, rule) is expected
+
+
+def test_control_statuses_fail_first_then_missing_evidence_then_acknowledged():
+    control = Control(id="CP-4", title="Contingency Plan Testing", nag=("N-1",),
+                      evidence=("checkov:CKV_1", "drill:failover"))
+    records = [_record(Source.NAG, "N-1", Status.ACKNOWLEDGED), _record(Source.CHECKOV, "CKV_1")]
+    collected = {"nag": True, "checkov": True, "drill": False}
+    (result,) = control_matrix(_catalog(control), records, collected)
+    assert result.status == "not-collected"
+    assert [r.status for r in result.references] == [Status.ACKNOWLEDGED, Status.PASS, Status.NOT_COLLECTED]
+    failing = [*records, _record(Source.CHECKOV, "CKV_1", Status.FAIL, region="us-east-2")]
+    (result,) = control_matrix(_catalog(control), failing, collected)
+    assert result.status == "fail" and result.references[1].counts == {"pass": 1, "fail": 1}
+    (result,) = control_matrix(_catalog(control), records, {**collected, "drill": True})
+    assert result.status == "inconclusive"  # drills ran, but none of them is about failover
+
+
+def test_a_control_without_any_evidence_source_is_a_gap():
+    (result,) = control_matrix(_catalog(Control(id="AT-2", title="Literacy Training and Awareness")), [], {})
+    assert result.status == GAP and result.references == ()
+
+
+def test_all_passing_references_pass():
+    control = Control(id="SC-8", title="Transmission", evidence=("aspect:Guard-Tls",))
+    (result,) = control_matrix(_catalog(control), [_record(Source.ASPECT, "Guard-Tls")], {"aspect": True})
+    assert result.status == "pass"

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import reports.__main__ as cli
+from reports import manifest
+from reports.__main__ import SCHEMA_FILE, generate
+from tests.reports.conftest import nag_finding
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+REQUIRED = ["nag", "aspect", "checkov", "cfn-lint"]
+
+
+def _generate(gates, out: Path, required=REQUIRED, **options) -> int:
+    return generate(gates.inputs, out, required=required, take_screenshot=False, now=NOW, **options)
+
+
+@pytest.fixture
+def bundle(gates, tmp_path, capsys) -> Path:
+    gates.all_static()
+    out = tmp_path / "out"
+    assert _generate(gates, out) == 0
+    assert capsys.readouterr().out.startswith("evidence: PASS: ")
+    return out
+
+
+def test_the_bundle_holds_every_output(bundle):
+    names = {p.name for p in bundle.iterdir()}
+    assert names >= {"evidence.json", "index.html", "evidence.pdf", "evidence.sarif", "junit.xml", "controls.png",
+                     "sources.png", "bundle.json", "MANIFEST.sha256", "inputs"}
+    assert (bundle / "evidence.pdf").read_bytes().startswith(b"%PDF")
+    copied = {p.relative_to(bundle / "inputs").as_posix() for p in (bundle / "inputs").rglob("*") if p.is_file()}
+    assert copied >= {"cdk.out/validation-report.json", "cdk.out/checkov.json", "cdk.out/guards.json",
+                      "cdk.out/cfn-lint.json", "cdk.out/assembly-dev/manifest.json",
+                      "cdk.out/assembly-dev/devData-use2.template.json"}
+
+
+def test_evidence_json_follows_the_committed_schema(bundle):
+    schema = json.loads(SCHEMA_FILE.read_text())
+    document = json.loads((bundle / "evidence.json").read_text())
+    jsonschema.validate(document, schema)
+    assert document["schema_version"] == "1.0.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
+
+
+def test_the_committed_schema_matches_the_model(capsys):
+    assert cli.main(["schema", "--check"]) == 0
+
+
+def test_sources_that_did_not_run_are_reported_as_not_collected(bundle):
+    document = json.loads((bundle / "evidence.json").read_text())
+    runs = {run["source"]: run for run in document["sources"]}
+    assert runs["drill"]["collected"] is False and runs["unit"]["collected"] is False
+    assert not [r for r in document["records"] if r["source"] in ("drill", "unit", "load")]
+    cp4 = [c for c in document["controls"] if c["id"] == "CP-4"][0]
+    assert cp4["status"] == "not-collected"
+    suites = {s.get("name"): s for s in ET.parse(bundle / "junit.xml").getroot()}
+    assert suites["drill"].find("testcase/skipped").get("message").startswith("not collected")
+
+
+def test_acknowledged_findings_are_suppressed_results_in_sarif(bundle):
+    sarif = json.loads((bundle / "evidence.sarif").read_text())
+    results = [r for run in sarif["runs"] for r in run["results"]]
+    assert results and all(r["suppressions"][0]["kind"] == "external" for r in results)
+    assert "owner platform-security" in results[0]["suppressions"][0]["justification"]
+
+
+def test_a_failed_record_fails_the_gate(gates, tmp_path, capsys):
+    gates.all_static()
+    gates.synth(violations=[nag_finding("HIPAA.Security-RDSStorageEncrypted", "dev/Data-use2/Logs/Resource")])
+    assert _generate(gates, tmp_path / "out") == 1
+    assert capsys.readouterr().out.startswith("evidence: FAIL: ")
+    sarif = json.loads((tmp_path / "out" / "evidence.sarif").read_text())
+    errors = [r for run in sarif["runs"] for r in run["results"] if r["level"] == "error"]
+    assert errors[0]["ruleId"] == "HIPAA.Security-RDSStorageEncrypted"
+
+
+def test_a_required_source_that_did_not_run_is_inconclusive_never_a_pass(gates, tmp_path, capsys):
+    gates.all_static()
+    (gates.cdk_out / "checkov.json").unlink()
+    assert _generate(gates, tmp_path / "out") == 2
+    line = capsys.readouterr().out
+    assert line.startswith("evidence: INCONCLUSIVE: ") and "(required: checkov)" in line
+
+
+def test_the_cli_reports_bad_input_without_a_traceback(gates, tmp_path, capsys, monkeypatch):
+    gates.all_static()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    monkeypatch.chdir(gates.root)
+    assert cli.main(["--out", str(other), "--cdk-out", str(gates.cdk_out)]) == 2
+    assert "holds other files" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["--require", "nag,prowler"])
+    assert usage.value.code == 2
+
+
+def test_verify_passes_an_untouched_bundle_and_fails_an_altered_one(bundle, capsys):
+    assert cli.main(["verify", str(bundle)]) == 0
+    document = json.loads((bundle / "evidence.json").read_text())
+    document["records"][0]["status"] = "pass"
+    (bundle / "evidence.json").write_text(json.dumps(document) + " ")
+    assert cli.main(["verify", str(bundle)]) == 1
+    assert "evidence.json: altered" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tamper, problem", [
+    (lambda b: (b / "evidence.pdf").unlink(), "evidence.pdf: missing"),
+    (lambda b: (b / "extra.html").write_text("<p>injected</p>"), "extra.html: not in the manifest"),
+    (lambda b: (b / "inputs" / "cdk.out" / "checkov.json").write_text("{}"), "checkov.json: altered"),
+])
+def test_verify_catches_removed_added_and_changed_files(bundle, tamper, problem):
+    tamper(bundle)
+    result = manifest.verify(bundle)
+    assert any(problem in p for p in result.problems)
+
+
+def test_verify_without_a_manifest_is_inconclusive(tmp_path, capsys):
+    assert cli.main(["verify", str(tmp_path)]) == 2
+    assert cli.main(["verify"]) == 2
+
+
+def test_a_new_bundle_replaces_an_earlier_one(bundle, gates):
+    (bundle / "stale.txt").write_text("from an earlier run")
+    assert _generate(gates, bundle) == 0
+    assert not (bundle / "stale.txt").exists() and manifest.verify(bundle).problems == []
+
+
+def test_the_manifest_is_sha256sum_compatible(bundle):
+    if shutil.which("sha256sum") is None:
+        pytest.skip("coreutils absent")
+    import subprocess
+
+    done = subprocess.run(["sha256sum", "--check", "--strict", "--quiet", manifest.MANIFEST], cwd=bundle,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reports.model import DuplicateRecord, Record, Source, Status, Where, index
+from reports.sources import aspects, cfnlint, checkov, drills, junit, load, nag
+from tests.reports.conftest import ACK_REASON, nag_finding
+
+PACK_RULES = {"HIPAA.Security": ["HIPAA.Security-S3BucketLoggingEnabled", "HIPAA.Security-RDSStorageEncrypted"]}
+
+
+@pytest.mark.parametrize("collect", [
+    lambda g: nag.collect(g.cdk_out, PACK_RULES, ["dev"]), lambda g: aspects.collect(g.cdk_out),
+    lambda g: checkov.collect(g.cdk_out), lambda g: cfnlint.collect(g.cdk_out),
+    lambda g: junit.collect(g.inputs.junit), lambda g: drills.collect(g.inputs.cucumber, g.inputs.measurements),
+    lambda g: load.collect(g.inputs.load_gate),
+])
+def test_a_source_that_did_not_run_is_not_collected_and_has_no_records(gates, collect):
+    result = collect(gates)
+    assert result.run.collected is False and result.records == ()
+    assert "not found" in result.run.note
+
+
+def test_nag_findings_keep_their_region_and_unflagged_rules_pass_per_environment(gates):
+    path = "dev/Data-use1/Logs/Resource"
+    gates.synth(violations=[nag_finding("HIPAA.Security-RDSStorageEncrypted", "dev/Data-use2/Logs/Resource")],
+                suppressed=[nag_finding("HIPAA.Security-S3BucketLoggingEnabled", path, reason=ACK_REASON)])
+    records = {(r.rule, r.where.region): r for r in nag.collect(gates.cdk_out, PACK_RULES, ["dev", "prod"]).records}
+    acknowledged = records[("HIPAA.Security-S3BucketLoggingEnabled", "us-east-1")]
+    assert acknowledged.status is Status.ACKNOWLEDGED and acknowledged.where.stack == "Data-use1"
+    assert acknowledged.detail == {"reason": "Sink bucket cannot log to itself.", "acknowledgment":
+                                   "access-log-sink-buckets-not-logged", "owner": "platform-security",
+                                   "expires": "2027-08-31"}
+    assert records[("HIPAA.Security-RDSStorageEncrypted", "us-east-2")].status is Status.FAIL
+    passes = [r for r in nag.collect(gates.cdk_out, PACK_RULES, ["dev", "prod"]).records if r.status is Status.PASS]
+    assert {(r.rule, r.where.env) for r in passes} == {("HIPAA.Security-S3BucketLoggingEnabled", "prod"),
+                                                       ("HIPAA.Security-RDSStorageEncrypted", "prod")}
+
+
+def test_a_report_without_a_pack_is_not_collected(gates):
+    gates.synth()
+    result = nag.collect(gates.cdk_out, {**PACK_RULES, "PCI.DSS.321": ["PCI.DSS.321-X"]}, ["dev"])
+    assert not result.run.collected and "PCI.DSS.321" in result.run.note
+
+
+def test_a_guard_error_fails_that_rule_in_that_environment_only(gates):
+    error = {"ruleName": "x", "severity": "error", "description": "[Guard-Tags] AWS::S3::Bucket lacks tags",
+             "violatingConstructs": [{"constructPath": "dev/Data-use1/Logs/Resource"}]}
+    gates.synth(guard_errors=[error])
+    statuses = {r.rule: r.status for r in aspects.collect(gates.cdk_out).records}
+    assert statuses == {"Guard-Tags": Status.FAIL, "Guard-Encryption": Status.PASS}
+
+
+def test_the_same_logical_id_in_two_regions_stays_two_records(gates):
+    gates.all_static()
+    records = checkov.collect(gates.cdk_out).records
+    passed = [r for r in records if r.rule == "CKV_AWS_21"]
+    assert {r.where.region for r in passed} == {"us-east-1", "us-east-2"}
+    assert len(index(list(records))) == len(records)
+
+
+def test_records_sharing_every_key_part_are_refused():
+    record = Record(source=Source.CHECKOV, rule="CKV_AWS_21", status=Status.PASS,
+                    where=Where(env="dev", region="us-east-1", stack="Data-use1", resource="Logs"))
+    with pytest.raises(DuplicateRecord, match="two results for"):
+        index([record, record.model_copy(update={"status": Status.FAIL})])
+
+
+def test_checkov_skips_carry_the_registry_entry(gates):
+    gates.all_static()
+    (skipped,) = [r for r in checkov.collect(gates.cdk_out).records if r.status is Status.ACKNOWLEDGED]
+    assert skipped.detail["acknowledgment"] == "access-log-sink-buckets-not-logged"
+
+
+def test_cfn_lint_fails_a_template_with_an_error_and_lists_warnings(gates):
+    gates.synth()
+    gates.cfn_lint([{"rule_id": "E3012", "template": "assembly-dev/devData-use2.template.json", "line": 9,
+                     "message": "wrong type"},
+                    {"rule_id": "W3005", "template": "assembly-dev/devData-use1.template.json", "line": 3,
+                     "message": "redundant"}])
+    records = {r.where.region: r for r in cfnlint.collect(gates.cdk_out).records}
+    assert records["us-east-2"].status is Status.FAIL and records["us-east-2"].detail["errors"][0].startswith("E3012")
+    assert records["us-east-1"].status is Status.PASS and records["us-east-1"].detail["warnings"] == ["W3005"]
+
+
+def test_junit_cases_become_records(gates):
+    gates.write(gates.inputs.junit, """<?xml version="1.0"?><testsuites><testsuite name="pytest">
+      <testcase classname="tests.a" name="test_ok" time="0.1"/>
+      <testcase classname="tests.a" name="test_bad"><failure message="no"/></testcase>
+      <testcase classname="tests.a" name="test_skip"><skipped message="later"/></testcase>
+    </testsuite></testsuites>""")
+    statuses = {r.rule: r.status for r in junit.collect(gates.inputs.junit).records}
+    assert statuses == {"tests.a::test_ok": Status.PASS, "tests.a::test_bad": Status.FAIL,
+                        "tests.a::test_skip": Status.INCONCLUSIVE}
+
+
+def test_junit_that_is_not_xml_is_not_collected(gates):
+    gates.write(gates.inputs.junit, "not xml")
+    assert not junit.collect(gates.inputs.junit).run.collected
+
+
+def test_drill_scenarios_and_measurements(gates):
+    steps = lambda *s: [{"result": {"status": x}} for x in s]  # noqa: E731
+    gates.write(gates.inputs.cucumber, [{"uri": "features/failover.feature", "name": "Failover", "elements": [
+        {"name": "primary lost", "steps": steps("passed", "passed")},
+        {"name": "writes resume", "steps": steps("passed", "failed", "skipped")},
+        {"name": "not run", "steps": steps("skipped")}]}])
+    gates.write(gates.inputs.measurements, {"measurements": [
+        {"feature": "failover", "scenario": "primary lost", "metric": "rto_seconds", "observed": 12.5,
+         "threshold": 900, "comparison": "<=", "unit": "s", "verdict": "pass"}]})
+    records = {r.where.resource + "/" + r.rule: r for r in drills.collect(gates.inputs.cucumber,
+                                                                          gates.inputs.measurements).records}
+    assert records["primary lost/failover"].status is Status.PASS
+    assert records["writes resume/failover"].status is Status.FAIL
+    assert records["not run/failover"].status is Status.INCONCLUSIVE
+    assert records["primary lost/failover.rto_seconds"].detail["observed"] == 12.5
+
+
+def test_load_metrics_become_records(gates):
+    gates.write(gates.inputs.load_gate, {"environment": "dev", "host": "http://127.0.0.1:1", "window": {"duration_s": 20},
+                                         "metrics": [{"metric": "p99_ms", "endpoint": "read", "comparison": "<=",
+                                                      "threshold": 800, "observed": 55, "status": "pass"},
+                                                     {"metric": "requests", "endpoint": "write", "comparison": ">=",
+                                                      "threshold": 20, "observed": 3, "status": "inconclusive"}]})
+    records = {r.rule: r for r in load.collect(gates.inputs.load_gate).records}
+    assert records["p99_ms"].status is Status.PASS and records["p99_ms"].detail["threshold"] == 800
+    assert records["requests"].status is Status.INCONCLUSIVE
+
+
+def test_a_load_run_that_judged_nothing_is_not_collected(gates):
+    gates.write(gates.inputs.load_gate, json.dumps({"verdict": "inconclusive", "metrics": []}))
+    assert not load.collect(gates.inputs.load_gate).run.collected
