@@ -52,7 +52,7 @@ checkov: setup
 
 # The evidence bundle in reports/out/ (index.html, evidence.pdf, evidence.json, SARIF, JUnit, MANIFEST.sha256)
 # from what the gates wrote. REQUIRE lists the sources that must be present: the static gates here; a release
-# adds unit,drill,load. With Debian's chromium installed the page is also rendered and screenshotted (index.png).
+# adds unit,load (and drill once the DR drills write features/out/). With Debian's chromium installed the page is also rendered and screenshotted (index.png).
 REQUIRE ?= nag,aspect,checkov,cfn-lint
 evidence: setup
 	$(PY) -m reports --require $(REQUIRE) $(if $(wildcard /usr/bin/chromium),--screenshot)
@@ -65,8 +65,9 @@ verify-evidence: setup
 # The main job: synth + guards, cfn-lint, checkov, then the evidence bundle; stops at the first failing gate.
 check: synth lint checkov evidence
 
+# The JUnit file is unit-test evidence (python -m reports reads it): only whole runs write it, never a subset.
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest --junitxml=tests/out/junit.xml
 
 # The service on http://127.0.0.1:8080 with a local PostgreSQL in .pg/ (Ctrl-C stops both).
 serve: setup

@@ -22,8 +22,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from aspects.lint import templates_under
 from policies.acknowledgments import Registry, RegistryError, load_registry
@@ -34,6 +37,8 @@ CUSTOM_CHECKS_DIR = ROOT / "policies" / "checkov"
 DEFAULT_CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
 RESULT_FILE = "checkov.json"
 RESULT_KINDS = ("passed_checks", "failed_checks", "skipped_checks")
+FORBIDDEN_SETTINGS = frozenset({"check", "skip-check", "soft-fail", "soft-fail-on", "hard-fail-on", "baseline",
+                                "skip-path", "skip-resources-without-violations"})
 _ACK_MARKER = re.compile(r"\[ack (?P<id>[a-z0-9-]+);")
 _CUSTOM_CHECK_FILE = re.compile(r"^(ckv2?_records_[a-z0-9]+_\d+)\.(py|yaml)$")
 
@@ -88,28 +93,84 @@ def _report_documents(stdout: str) -> list[Mapping[str, Any]]:
     return [d for d in documents if isinstance(d, Mapping)]
 
 
-def run_checkov(checkov: Path, templates: Sequence[Path], *, processes: int) -> list[Mapping[str, Any]]:
-    """checkov's JSON reports, one per shard.
+def checked_config(path: Path = CONFIG_FILE) -> Path:
+    """:raise CheckovUnavailable: the config selects or excuses checks; exceptions belong in the registry."""
+    try:
+        settings = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise CheckovUnavailable(f"{path}: {error}") from None
+    forbidden = sorted(set(settings) & FORBIDDEN_SETTINGS)
+    if forbidden:
+        raise CheckovUnavailable(f"{path} sets {forbidden}; exceptions belong in policies/acknowledgments.yaml")
+    return path
+
+
+@dataclass(frozen=True)
+class Scan:
+    documents: list[Mapping[str, Any]]
+    check_errors: list[str]  # checkov's "Failed to run check" lines: a resource that check silently skipped
+
+
+def run_checkov(checkov: Path, groups: Sequence[Sequence[Path]], *, extra: Sequence[str] = ()) -> Scan:
+    """One checkov process per group of templates (or directory), in parallel.
 
     :raise CheckovUnavailable: the executable is missing, or a run wrote no JSON report.
     """
     if not checkov.exists():
         raise CheckovUnavailable(f"{checkov} not found; run `make setup` (checkov lives in its own virtualenv)")
+    config = checked_config()
+    # Variables like CKV_SKIP_CHECK would drop checks without a trace in the report.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CKV_", "BC_"))}
 
-    def scan(group: list[Path]) -> list[Mapping[str, Any]]:
-        command = [str(checkov), "--config-file", str(CONFIG_FILE), "-f", *map(str, group)]
+    def scan(group: Sequence[Path]) -> Scan:
+        command = [str(checkov), "--config-file", str(config), *extra]
+        command += ["-d", str(group[0])] if len(group) == 1 and group[0].is_dir() else ["-f", *map(str, group)]
         with tempfile.TemporaryDirectory() as home:
             # checkov writes caches under $HOME; a private one keeps parallel runs from sharing them.
-            environment = {**os.environ, "HOME": home, "LOG_LEVEL": "WARNING"}
-            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment, check=False)
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False,
+                                  env={**environment, "HOME": home, "LOG_LEVEL": "WARNING"})
+        errors = [line.strip() for line in done.stderr.splitlines() if "Failed to run check" in line]
         try:
-            return _report_documents(done.stdout)
+            return Scan(_report_documents(done.stdout), errors)
         except json.JSONDecodeError:
             tail = "\n".join(done.stderr.strip().splitlines()[-5:])
             raise CheckovUnavailable(f"checkov exited {done.returncode} without a JSON report: {tail}") from None
 
-    with ThreadPoolExecutor(max_workers=processes) as pool:
-        return [doc for docs in pool.map(scan, shards(templates, processes)) for doc in docs]
+    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
+        scans = list(pool.map(scan, groups))
+    return Scan([d for s in scans for d in s.documents], [e for s in scans for e in s.check_errors])
+
+
+def skipped_resources(templates: Sequence[Path], outdir: Path, scratch: Path) -> dict[tuple[str, str], set[str]]:
+    """Copies of every resource that carries skips, without them, one template per original, in ``scratch``.
+
+    checkov never evaluates a skipped check, so whether a skip still excuses a failure is only known by running
+    the check on the resource without it. Returns (template relative to ``outdir``, logical id) -> check ids.
+    """
+    skips: dict[tuple[str, str], set[str]] = {}
+    for template in templates:
+        resources = json.loads(template.read_text()).get("Resources", {})
+        stripped = {}
+        for logical_id, resource in resources.items():
+            metadata = resource.get("Metadata") or {}
+            checks = {str(s.get("id")) for s in (metadata.get("checkov") or {}).get("skip", [])}
+            if checks:
+                skips[(str(template.relative_to(outdir)), logical_id)] = checks
+                stripped[logical_id] = {**resource, "Metadata": {k: v for k, v in metadata.items() if k != "checkov"}}
+        if stripped:
+            copy = scratch / str(template.relative_to(outdir)).replace("/", "__")
+            copy.write_text(json.dumps({"Resources": stripped}))
+    return skips
+
+
+def recheck_outcomes(report: Mapping[str, Any]) -> dict[tuple[str, str, str], str]:
+    """(template, logical id, check) -> "passed"/"failed" for the stripped copies, keyed like the real scan."""
+    outcomes = {}
+    for kind in ("passed", "failed"):
+        for item in report.get("results", {}).get(f"{kind}_checks", []):
+            name = Path(str(item.get("file_path", ""))).name.replace("__", "/")
+            outcomes[(name, str(item.get("resource", "")).split(".", 1)[-1], str(item.get("check_id")))] = kind
+    return outcomes
 
 
 def relative_file_paths(report: dict[str, Any], outdir: Path) -> dict[str, Any]:
@@ -158,6 +219,32 @@ def construct_paths(outdir: Path) -> dict[tuple[str, str], str]:
     return found
 
 
+def _skip_problem(item: Mapping[str, Any], registry: Registry, paths: Mapping[tuple[str, str], str],
+                  recheck: Mapping[tuple[str, str, str], str]) -> str | None:
+    """Why a skip is not acceptable, or None. The marker must name an entry that grants this check, the
+    resource must lie on that entry's paths in an environment it covers (a copied comment proves nothing),
+    and the check must still fail on the resource without the skip."""
+    check_id = str(item.get("check_id"))
+    file_path, logical_id = str(item.get("file_path", "")).lstrip("/"), str(item.get("resource", "")).split(".", 1)[-1]
+    comment = str((item.get("check_result") or {}).get("suppress_comment", ""))
+    marker = _ACK_MARKER.search(comment)
+    entry = next((e for e in registry.entries if marker and e.id == marker["id"]), None)
+    where = _where(item, paths)
+    if entry is None or check_id not in entry.checkov_checks:
+        return (f"{check_id} skipped at {where} without a registry entry that grants it; add the exception to "
+                f"policies/acknowledgments.yaml (rules: [checkov::{check_id}]) instead of an inline skip")
+    construct = paths.get((file_path, logical_id), "")
+    on_paths = any(fnmatchcase(construct, pattern) for pattern in entry.paths)
+    if not on_paths or not entry.applies_to(construct.split("/", 1)[0]):
+        return f"{check_id} skipped at {where} cites acknowledgment '{entry.id}', whose paths do not cover it"
+    outcome = recheck.get((file_path, logical_id, check_id))
+    if outcome != "failed":
+        state = "passes" if outcome == "passed" else "does not apply"
+        return (f"acknowledgment '{entry.id}' rule checkov::{check_id} skips nothing at {where}: the check {state} "
+                "there without the skip, so remove the rule or the path from the entry")
+    return None
+
+
 def judge(
     report: Mapping[str, Any],
     registry: Registry,
@@ -165,35 +252,29 @@ def judge(
     templates: int,
     custom_ids: Sequence[str],
     paths: Mapping[tuple[str, str], str] | None = None,
+    recheck: Mapping[tuple[str, str, str], str] | None = None,
+    check_errors: Sequence[str] = (),
 ) -> CheckovVerdict:
-    """Failed checks, skips that did not come from the registry, registry skips that skipped nothing, and
-    custom checks that produced no result."""
-    paths = paths or {}
+    """Failed checks, skips that are not the registry's or no longer needed, registry skips that were never
+    applied, custom checks without results, and checks that crashed on a resource."""
+    paths, recheck = paths or {}, recheck or {}
     results = report.get("results", {})
     failures = [
         f"{item.get('check_id')} at {_where(item, paths)}: {item.get('check_name')}"
         for item in results.get("failed_checks", [])
     ]
-    granted = {(entry.id, check) for entry in registry.entries for check in entry.checkov_checks}
-    used: set[tuple[str, str]] = set()
     skip_problems = []
+    used: set[tuple[str, str]] = set()
     for item in results.get("skipped_checks", []):
-        check_id = str(item.get("check_id"))
-        comment = str((item.get("check_result") or {}).get("suppress_comment", ""))
-        marker = _ACK_MARKER.search(comment)
-        if marker and (marker["id"], check_id) in granted:
-            used.add((marker["id"], check_id))
-            continue
-        skip_problems.append(
-            f"{check_id} skipped at {_where(item, paths)} without a registry entry that grants it; "
-            "add the exception to policies/acknowledgments.yaml (rules: [checkov::"
-            f"{check_id}]) instead of an inline skip"
-        )
+        problem = _skip_problem(item, registry, paths, recheck)
+        if problem:
+            skip_problems.append(problem)
+        marker = _ACK_MARKER.search(str((item.get("check_result") or {}).get("suppress_comment", "")))
+        if marker:
+            used.add((marker["id"], str(item.get("check_id"))))
+    granted = {(entry.id, check) for entry in registry.entries for check in entry.checkov_checks}
     for entry_id, check_id in sorted(granted - used):
-        skip_problems.append(
-            f"acknowledgment '{entry_id}' rule checkov::{check_id} skipped nothing; the check passes or does not "
-            "apply there, so remove the rule from the entry"
-        )
+        skip_problems.append(f"acknowledgment '{entry_id}' rule checkov::{check_id} was applied to no resource")
     seen = {str(item.get("check_id")) for kind in RESULT_KINDS for item in results.get(kind, [])}
     return CheckovVerdict(
         templates=templates,
@@ -201,7 +282,7 @@ def judge(
         failures=failures,
         skip_problems=skip_problems,
         missing_custom=[check for check in custom_ids if check not in seen],
-        parsing_errors=[str(p) for p in results.get("parsing_errors", [])],
+        parsing_errors=[str(p) for p in results.get("parsing_errors", [])] + list(check_errors),
     )
 
 
@@ -212,7 +293,8 @@ def summary_line(verdict: CheckovVerdict, custom_ids: Sequence[str]) -> str:
     return (
         f"checkov: {state}: {verdict.templates} templates, {counts.get('resource_count', 0)} resources, "
         f"{counts.get('passed', 0)} passed, {counts.get('failed', 0)} failed, "
-        f"{counts.get('skipped', 0)} skipped by the registry, custom checks with results {loaded}/{len(custom_ids)}"
+        f"{counts.get('skipped', 0)} skipped ({len(verdict.skip_problems)} skip problems), "
+        f"custom checks with results {loaded}/{len(custom_ids)}"
     )
 
 
@@ -224,25 +306,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"checkov: INCONCLUSIVE: no templates under {outdir}; run the synth first", file=sys.stderr)
         return 2
     checkov = Path(os.environ.get("CHECKOV", DEFAULT_CHECKOV))
+    processes = os.cpu_count() or 1
     try:
         registry = load_registry()
-        documents = run_checkov(checkov, templates, processes=os.cpu_count() or 1)
+        with tempfile.TemporaryDirectory() as scratch:
+            skips = skipped_resources(templates, outdir.resolve(), Path(scratch))
+            groups: list[Sequence[Path]] = list(shards(templates, processes))
+            if skips:
+                groups.append([Path(scratch)])
+            scan = run_checkov(checkov, groups)
+        shard_documents = scan.documents[: len(scan.documents) - (1 if skips else 0)]
+        recheck = recheck_outcomes(scan.documents[-1]) if skips else {}
     except (CheckovUnavailable, RegistryError) as error:
         print(f"checkov: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2
-    report = relative_file_paths(merge(documents), outdir)
-    (outdir / RESULT_FILE).write_text(json.dumps(report, indent=1))
+    report = relative_file_paths(merge(shard_documents), outdir)
     custom_ids = custom_check_ids()
     verdict = judge(report, registry, templates=len(templates), custom_ids=custom_ids,
-                    paths=construct_paths(outdir))
-    for line in verdict.failures + verdict.skip_problems:
+                    paths=construct_paths(outdir), recheck=recheck, check_errors=scan.check_errors)
+    problems = verdict.failures + verdict.skip_problems + [
+        f"custom check {check} produced no result: it failed to load or matched nothing"
+        for check in verdict.missing_custom
+    ] + [f"could not judge: {error}" for error in verdict.parsing_errors]
+    for line in problems:
         print(f"checkov: {line}", file=sys.stderr)
-    for check in verdict.missing_custom:
-        print(f"checkov: custom check {check} produced no result: it failed to load or matched nothing",
-              file=sys.stderr)
-    for error in verdict.parsing_errors:
-        print(f"checkov: could not parse {error}", file=sys.stderr)
-    print(summary_line(verdict, custom_ids))
+    line = summary_line(verdict, custom_ids)
+    # The evidence generator reads the gate's own verdict too: a scan can be clean and the gate still fail.
+    report["gate"] = {"exit_code": verdict.exit_code, "summary": line, "problems": problems}
+    (outdir / RESULT_FILE).write_text(json.dumps(report, indent=1))
+    print(line)
     return verdict.exit_code
 
 

@@ -12,13 +12,38 @@ import importlib.util
 import re
 import tarfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-PACK_SOURCES = {"HIPAA.Security": "hipaa-security.js", "NIST.800.53.R5": "nist-800-53-r5.js"}
+CONTROL_PACKS = {"HIPAA.Security": "hipaa-security.js", "NIST.800.53.R5": "nist-800-53-r5.js"}
+# AwsSolutions cites no controls; its rules are still evidence (and their findings must reach the report).
+PACK_SOURCES = {**CONTROL_PACKS, "AwsSolutions": "aws-solutions.js"}
 _APPLY_RULE = re.compile(r"this\.applyRule\(\{(?P<body>.*?)\}\);", re.DOTALL)
 _INFO = re.compile(r"""info:\s*(?P<q>['"])(?P<text>(?:\\.|(?!(?P=q)).)*)(?P=q)""", re.DOTALL)
-_RULE = re.compile(r"rule:\s*\w+\.(?P<name>\w+)")
+_RULE = re.compile(r"rule:\s*(?P<service>[a-z0-9]+)_1\.(?P<name>\w+)")
+_SUFFIX = re.compile(r"ruleSuffixOverride:\s*'(?P<suffix>[^']+)'")
+# cdk-nag groups rules by service folder (rules/rds/...); a rule can only flag resources of its service, so an
+# environment without any such resource gives it nothing to judge.
+SERVICE_TYPES = {
+    "apigw": ("AWS::ApiGateway::", "AWS::ApiGatewayV2::"), "appsync": ("AWS::AppSync::",),
+    "autoscaling": ("AWS::AutoScaling::",), "cloud9": ("AWS::Cloud9::",), "cloudfront": ("AWS::CloudFront::",),
+    "cloudtrail": ("AWS::CloudTrail::",), "cloudwatch": ("AWS::CloudWatch::", "AWS::Logs::"),
+    "codebuild": ("AWS::CodeBuild::",), "cognito": ("AWS::Cognito::",), "dms": ("AWS::DMS::",),
+    "documentdb": ("AWS::DocDB::",), "dynamodb": ("AWS::DynamoDB::", "AWS::DAX::"), "ec2": ("AWS::EC2::",),
+    "ecr": ("AWS::ECR::",), "ecs": ("AWS::ECS::",), "efs": ("AWS::EFS::",), "eks": ("AWS::EKS::",),
+    "elasticache": ("AWS::ElastiCache::",), "elasticbeanstalk": ("AWS::ElasticBeanstalk::",),
+    "elb": ("AWS::ElasticLoadBalancing::", "AWS::ElasticLoadBalancingV2::"), "emr": ("AWS::EMR::",),
+    "eventbridge": ("AWS::Events::",), "glue": ("AWS::Glue::",), "iam": ("AWS::IAM::",),
+    "kinesis": ("AWS::Kinesis::", "AWS::KinesisFirehose::", "AWS::KinesisAnalytics"), "kms": ("AWS::KMS::",),
+    "lambda": ("AWS::Lambda::",), "lex": ("AWS::Lex::",), "mediastore": ("AWS::MediaStore::",),
+    "msk": ("AWS::MSK::",), "mwaa": ("AWS::MWAA::",), "neptune": ("AWS::Neptune::",),
+    "opensearch": ("AWS::OpenSearchService::", "AWS::Elasticsearch::"), "quicksight": ("AWS::QuickSight::",),
+    "rds": ("AWS::RDS::",), "redshift": ("AWS::Redshift::",), "s3": ("AWS::S3::",),
+    "sagemaker": ("AWS::SageMaker::",), "secretsmanager": ("AWS::SecretsManager::",), "sns": ("AWS::SNS::",),
+    "sqs": ("AWS::SQS::",), "stepfunctions": ("AWS::StepFunctions::",), "timestream": ("AWS::Timestream::",),
+    "vpc": ("AWS::EC2::",), "waf": ("AWS::WAFv2::", "AWS::WAF::", "AWS::WAFRegional::"),
+}
 _CONTROLS = re.compile(r"\(Control IDs?: (?P<ids>[^)]*(?:\([^)]*\)[^)]*)*)\)\.?\s*$")
 
 
@@ -48,32 +73,54 @@ def normalize(control: str) -> str:
     return control + ")" * (control.count("(") - control.count(")"))
 
 
-def parse_pack(source: str, pack: str) -> dict[str, tuple[str, ...]]:
-    """Rule id (``HIPAA.Security-RDSStorageEncrypted``) -> the control ids its message cites.
+@dataclass(frozen=True)
+class NagRule:
+    id: str  # as the validation report names it: HIPAA.Security-RDSStorageEncrypted, AwsSolutions-EB1
+    service: str  # cdk-nag's rule folder: rds, s3, ...
+    controls: tuple[str, ...]
 
-    :raise NagSourceError: a rule without a control list, or a pack without rules.
+    @property
+    def resource_type_prefixes(self) -> tuple[str, ...]:
+        return SERVICE_TYPES[self.service]
+
+
+def parse_pack(source: str, pack: str, *, cites_controls: bool = True) -> dict[str, NagRule]:
+    """Rule id -> rule, with the control ids its message cites.
+
+    :raise NagSourceError: a rule without a control list (in a pack that cites them), a rule of a service this
+        module cannot place, or a pack without rules.
     """
-    rules: dict[str, tuple[str, ...]] = {}
+    rules: dict[str, NagRule] = {}
     for call in _APPLY_RULE.finditer(source):
         body = call["body"]
         info, rule = _INFO.search(body), _RULE.search(body)
         if not info or not rule:
             raise NagSourceError(f"{pack}: an applyRule call without info or rule: {body[:120]!r}")
+        suffix = _SUFFIX.search(body)
+        rule_id = f"{pack}-{suffix['suffix'] if suffix else rule['name']}"
+        if rule["service"] not in SERVICE_TYPES:
+            raise NagSourceError(f"{rule_id}: service folder '{rule['service']}' has no resource types here")
         controls = _CONTROLS.search(info["text"].replace("\\'", "'"))
-        if not controls:
-            raise NagSourceError(f"{pack}-{rule['name']}: no '(Control IDs: ...)' in {info['text'][:160]!r}")
-        cited = tuple(dict.fromkeys(normalize(c) for c in controls["ids"].split(",") if c.strip()))
-        rules[f"{pack}-{rule['name']}"] = cited
+        if cites_controls and not controls:
+            raise NagSourceError(f"{rule_id}: no '(Control IDs: ...)' in {info['text'][:160]!r}")
+        cited = tuple(dict.fromkeys(normalize(c) for c in controls["ids"].split(",") if c.strip())) if controls else ()
+        rules[rule_id] = NagRule(id=rule_id, service=rule["service"], controls=cited)
     if not rules:
         raise NagSourceError(f"{pack}: no rules found in the pack source")
     return rules
 
 
 @cache
-def rule_controls() -> Mapping[str, Mapping[str, tuple[str, ...]]]:
-    """Pack -> rule id -> cited control ids, for the packs the catalogs cover."""
+def pack_rules() -> Mapping[str, Mapping[str, NagRule]]:
+    """Pack -> rule id -> rule, for the three packs the guards register."""
     with tarfile.open(_tarball()) as archive:
         return {
-            pack: parse_pack(archive.extractfile(f"package/lib/packs/{name}").read().decode(), pack)  # type: ignore[union-attr]
+            pack: parse_pack(archive.extractfile(f"package/lib/packs/{name}").read().decode(),  # type: ignore[union-attr]
+                             pack, cites_controls=pack in CONTROL_PACKS)
             for pack, name in PACK_SOURCES.items()
         }
+
+
+def rule_controls() -> Mapping[str, Mapping[str, tuple[str, ...]]]:
+    """Pack -> rule id -> cited control ids, for the packs the catalogs cover."""
+    return {pack: {rule.id: rule.controls for rule in pack_rules()[pack].values()} for pack in CONTROL_PACKS}

@@ -24,11 +24,12 @@ from pathlib import Path
 
 from policies.acknowledgments import RegistryError, load_registry
 from policies.catalog import CatalogError, load_catalogs
-from policies.nag_controls import NagSourceError, cdk_nag_version, rule_controls
+from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
 from reports import manifest
 from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, to_json
 from reports.model import DuplicateRecord, Source
 from reports.render import html, junit_xml, pdf, sarif, screenshot
+from reports.render.html import CONTROL_STATUSES
 from reports.sources.stacks import StackIndex
 from stacks.config import CDK_JSON, ConfigError, load_config
 
@@ -100,8 +101,8 @@ def _copy_inputs(evidence: Evidence, inputs: Inputs, out: Path) -> list[dict[str
 def summary_line(evidence: Evidence, verdict: Verdict, code: int, out: Path) -> str:
     counts = evidence.status_counts()
     frameworks = "; ".join(
-        f"{framework} {sum(c.values()) - c.get('gap', 0)}/{sum(c.values())} evidenced ({c.get('pass', 0)} pass, "
-        f"{c.get('fail', 0)} fail, {c.get('gap', 0)} gaps)"
+        f"{framework} {sum(c.values())} controls: "
+        + ", ".join(f"{c[status]} {status}" for status in CONTROL_STATUSES if c.get(status))
         for framework, c in evidence.control_counts().items()
     )
     absent = [source for source, ok in evidence.collected().items() if not ok]
@@ -120,8 +121,7 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     config = load_config(CDK_JSON)
     catalogs = load_catalogs()
     registry = load_registry()
-    pack_rules = {pack: sorted(rules) for pack, rules in rule_controls().items()}
-    collected = collect_all(inputs, pack_rules, list(config.environments))
+    collected = collect_all(inputs, pack_rules())
     evidence = build(collected, catalogs, registry, cdk_out=inputs.cdk_out, commit=_commit(),
                      tools=_tools(inputs.cdk_out) | {"cdk-nag (packs parsed)": cdk_nag_version()},
                      now=now or dt.datetime.now(dt.UTC))

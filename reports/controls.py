@@ -1,6 +1,7 @@
 """The control matrix: each catalog control, the records behind each of its evidence references, and one
 status. A reference to a source that did not run is "not collected"; one that matched no record of a source
-that did run is "inconclusive"; neither is ever a pass."""
+that did run is "inconclusive", except a nag rule, which has no record when no resource of its service was
+synthesized: "not applicable", left out of the control's status. None of these is ever a pass."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from policies.catalog import Catalog
 from reports.model import Record, Status
 
 GAP = "gap"
-# Worst first: a control shows the worst status among its references.
-_SEVERITY = [Status.FAIL, Status.INCONCLUSIVE, Status.NOT_COLLECTED, Status.ACKNOWLEDGED, Status.PASS]
+# Worst first: a control shows the worst status among its applicable references.
+_SEVERITY = [Status.FAIL, Status.INCONCLUSIVE, Status.NOT_COLLECTED, Status.ACKNOWLEDGED, Status.PASS,
+             Status.NOT_APPLICABLE]
 _SEPARATORS = (".", ":", "[")
 
 
@@ -53,7 +55,8 @@ def evaluate_reference(reference: str, by_source: Mapping[str, Mapping[str, list
         return ReferenceResult(reference=reference, status=Status.NOT_COLLECTED, counts={})
     found = [r for name, group in by_source.get(source, {}).items() if matches(rule, name) for r in group]
     if not found:
-        return ReferenceResult(reference=reference, status=Status.INCONCLUSIVE, counts={})
+        status = Status.NOT_APPLICABLE if source == "nag" else Status.INCONCLUSIVE
+        return ReferenceResult(reference=reference, status=status, counts={})
     counts = Counter(r.status.value for r in found)
     return ReferenceResult(reference=reference, status=worst([r.status for r in found]), counts=dict(counts))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict
 
 from policies.acknowledgments import Registry
 from policies.catalog import Catalog
+from policies.nag_controls import NagRule
 from reports.controls import GAP, ControlResult, control_matrix
-from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, index
+from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, index, not_collected
 from reports.sources import aspects, cfnlint, checkov, drills, junit, load, nag
 
 
@@ -143,18 +144,25 @@ def acknowledgment_uses(registry: Registry, cdk_out: Path) -> list[Acknowledgmen
     ]
 
 
-def collect_all(
-    inputs: Inputs, pack_rules: Mapping[str, Sequence[str]], environments: Sequence[str]
-) -> list[Collected]:
-    return [
-        nag.collect(inputs.cdk_out, pack_rules, environments),
-        aspects.collect(inputs.cdk_out),
-        checkov.collect(inputs.cdk_out),
-        cfnlint.collect(inputs.cdk_out),
-        junit.collect(inputs.junit),
-        drills.collect(inputs.cucumber, inputs.measurements),
-        load.collect(inputs.load_gate),
+def _guarded(source: Source, collect: Callable[[], Collected]) -> Collected:
+    """A result file that is not what its gate writes is reported, not a traceback: the source is not collected."""
+    try:
+        return collect()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        return not_collected(source, f"unreadable input ({type(error).__name__}: {error})")
+
+
+def collect_all(inputs: Inputs, pack_rules: Mapping[str, Mapping[str, NagRule]]) -> list[Collected]:
+    collectors: list[tuple[Source, Callable[[], Collected]]] = [
+        (Source.NAG, lambda: nag.collect(inputs.cdk_out, pack_rules)),
+        (Source.ASPECT, lambda: aspects.collect(inputs.cdk_out)),
+        (Source.CHECKOV, lambda: checkov.collect(inputs.cdk_out)),
+        (Source.CFN_LINT, lambda: cfnlint.collect(inputs.cdk_out)),
+        (Source.UNIT, lambda: junit.collect(inputs.junit)),
+        (Source.DRILL, lambda: drills.collect(inputs.cucumber, inputs.measurements)),
+        (Source.LOAD, lambda: load.collect(inputs.load_gate)),
     ]
+    return [_guarded(source, collect) for source, collect in collectors]
 
 
 def build(

@@ -53,6 +53,8 @@ def verify(directory: Path) -> Verification:
             problems.append(f"{MANIFEST} line {number} is not '<sha256>  <path>'")
             continue
         listed[name] = digest
+    if not listed:
+        problems.append(f"{MANIFEST} lists no files")
     for name, digest in sorted(listed.items()):
         file = directory / name
         if not file.is_file():

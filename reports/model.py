@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1: control references can be not-applicable
 
 
 class Status(StrEnum):
@@ -18,6 +18,8 @@ class Status(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     INCONCLUSIVE = "inconclusive"
     NOT_COLLECTED = "not-collected"
+    # Only for control references: a nag rule whose service has no resource in any synthesized environment.
+    NOT_APPLICABLE = "not-applicable"
 
 
 class Source(StrEnum):

@@ -31,7 +31,10 @@ def new_app(*, outdir: str | None = None, context: Mapping[str, Any] | None = No
     """
     if outdir is None and "CDK_OUTDIR" not in os.environ:
         outdir = DEFAULT_OUTDIR
-    return cdk.App(outdir=outdir, context={**feature_flags(), **(context or {})})
+    # The CLI turns on path metadata (aws:cdk:path) and a bare App does not; the checkov gate needs it to tie a
+    # template's skips to the registry's construct paths, so tests and `python app.py` get it too.
+    defaults = {"aws:cdk:enable-path-metadata": True, **feature_flags()}
+    return cdk.App(outdir=outdir, context={**defaults, **(context or {})})
 
 
 def add_stages(

@@ -30,6 +30,10 @@ def _context() -> Mapping[str, Any]:
     return context
 
 
+def primary_region() -> str:
+    return str(_context()["project"]["primary_region"])
+
+
 def log_retention_floor(environment: str) -> int | None:
     """The shortest retention allowed in ``environment`` (the same cdk.json numbers the CDK guard reads),
     or None for an environment cdk.json does not define."""

@@ -1,5 +1,6 @@
 """CKV_RECORDS_ECR_2: the secondary region can only start the service from images it already holds, so
-registry replication must send every repository it names to at least one literal destination region."""
+every registry replication rule must send images to at least one literal destination region (a rule without
+repository filters replicates every repository, which also does)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 class RegistryReplicatesToAnotherRegion(BaseResourceCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Ensure ECR replication rules name a destination region and the repositories they copy",
+            name="Ensure ECR replication rules copy images to a named destination region",
             id="CKV_RECORDS_ECR_2",
             categories=[CheckCategories.BACKUP_AND_RECOVERY],
             supported_resources=["AWS::ECR::ReplicationConfiguration"],
@@ -31,8 +32,6 @@ class RegistryReplicatesToAnotherRegion(BaseResourceCheck):
             if not isinstance(destinations, list) or not destinations:
                 return CheckResult.FAILED
             if not all(isinstance(d, Mapping) and isinstance(d.get("Region"), str) for d in destinations):
-                return CheckResult.FAILED
-            if not rule.get("RepositoryFilters"):
                 return CheckResult.FAILED
         return CheckResult.PASSED
 

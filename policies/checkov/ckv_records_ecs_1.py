@@ -31,7 +31,10 @@ class EcsServiceShiftsTrafficWithAlarmRollback(BaseResourceCheck):
             return CheckResult.FAILED
         deployment = props.get("DeploymentConfiguration")
         self.evaluated_keys = ["Properties/DeploymentConfiguration"]
-        if not isinstance(deployment, Mapping) or deployment.get("Strategy") not in GRADUAL_STRATEGIES:
+        if not isinstance(deployment, Mapping):
+            return CheckResult.FAILED
+        strategy = deployment.get("Strategy")
+        if not isinstance(strategy, str) or strategy not in GRADUAL_STRATEGIES:
             return CheckResult.FAILED
         bake = deployment.get("BakeTimeInMinutes")
         if not isinstance(bake, int) or bake < 1:

@@ -35,7 +35,11 @@ class ListenerTls12OrRedirect(BaseResourceCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         props = properties(conf)
-        if props.get("Protocol") in ENCRYPTED_PROTOCOLS:
+        protocol = props.get("Protocol")
+        if not isinstance(protocol, str):  # computed: cannot tell what the listener speaks
+            self.evaluated_keys = ["Properties/Protocol"]
+            return CheckResult.FAILED
+        if protocol in ENCRYPTED_PROTOCOLS:
             self.evaluated_keys = ["Properties/SslPolicy"]
             policy = props.get("SslPolicy")
             modern = isinstance(policy, str) and TLS12_OR_NEWER.match(policy) is not None

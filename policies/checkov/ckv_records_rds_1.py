@@ -1,17 +1,18 @@
 """CKV_RECORDS_RDS_1: the secondary region can take over only if its database already holds the data, so
-there it must be a cross-region read replica (source named by ARN); in the primary, the database is the source.
-The region's part comes from the ``RegionRole`` tag every stack sets; without it the check cannot tell and fails."""
+there it must be a read replica of a database in the primary region (cdk.json ``primary_region``, named by ARN);
+in the primary, the database is the source. The region's part comes from the ``RegionRole`` tag the guards put
+on every resource; without it the check cannot tell and fails."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from _support import properties, tag
+from _support import primary_region, properties, tag
 from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
 from checkov.common.models.enums import CheckCategories, CheckResult
 
-DB_INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:db:[A-Za-z][A-Za-z0-9-]*$")
+DB_INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:db:[A-Za-z][A-Za-z0-9-]*$")
 
 
 class SecondaryDatabaseIsCrossRegionReplica(BaseResourceCheck):
@@ -28,8 +29,8 @@ class SecondaryDatabaseIsCrossRegionReplica(BaseResourceCheck):
         source = properties(conf).get("SourceDBInstanceIdentifier")
         self.evaluated_keys = ["Properties/SourceDBInstanceIdentifier", "Properties/Tags"]
         if role == "secondary":
-            is_arn = isinstance(source, str) and DB_INSTANCE_ARN.match(source) is not None
-            return CheckResult.PASSED if is_arn else CheckResult.FAILED
+            arn = DB_INSTANCE_ARN.match(source) if isinstance(source, str) else None
+            return CheckResult.PASSED if arn and arn["region"] == primary_region() else CheckResult.FAILED
         if role == "primary":
             return CheckResult.PASSED if source is None else CheckResult.FAILED
         return CheckResult.FAILED

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 STATUS_COLOURS = {
     "pass": "#2e7d32", "acknowledged": "#f9a825", "fail": "#c62828",
-    "inconclusive": "#6a1b9a", "not-collected": "#9e9e9e", "gap": "#424242",
+    "inconclusive": "#6a1b9a", "not-collected": "#9e9e9e", "not-applicable": "#cfd8dc", "gap": "#424242",
 }
 
 

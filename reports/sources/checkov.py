@@ -1,16 +1,19 @@
-"""checkov's merged JSON report (``cdk.out/checkov.json``, written by ``aspects.checkov_gate``)."""
+"""checkov's merged JSON report (``cdk.out/checkov.json``, written by ``aspects.checkov_gate``): a record per
+check result, plus one for the gate's own verdict, which also judges what no single result shows (a skip that
+is not the registry's, a custom check that never ran)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from reports.model import Collected, Record, Source, SourceRun, Status, not_collected
+from reports.model import Collected, Record, Source, SourceRun, Status, Where, not_collected
 from reports.sources.nag import acknowledgment_detail
 from reports.sources.stacks import StackIndex
 
 RESULT = "checkov.json"
 _STATUS = {"passed_checks": Status.PASS, "failed_checks": Status.FAIL, "skipped_checks": Status.ACKNOWLEDGED}
+_GATE = {0: Status.PASS, 1: Status.FAIL}
 
 
 def collect(outdir: Path) -> Collected:
@@ -31,4 +34,10 @@ def collect(outdir: Path) -> Collected:
             ))
     if not records:
         return not_collected(Source.CHECKOV, f"{path} holds no check results", (path,))
+    gate = report.get("gate") or {}
+    records.append(Record(
+        source=Source.CHECKOV, rule="gate", where=Where(resource="all templates"),
+        status=_GATE.get(gate.get("exit_code"), Status.INCONCLUSIVE), title=str(gate.get("summary", "no verdict")),
+        detail={"problems": gate.get("problems", ["the gate wrote no verdict"])},
+    ))
     return Collected(run=SourceRun(source=Source.CHECKOV, collected=True, inputs=(path,)), records=tuple(records))

@@ -24,7 +24,8 @@ def _scenario_status(scenario: dict[str, Any]) -> Status:
 
 def collect(cucumber: Path, measurements: Path) -> Collected:
     if not cucumber.exists():
-        return not_collected(Source.DRILL, f"{cucumber} not found: run `make drill`", (cucumber, measurements))
+        note = f"{cucumber} not found: the DR drills (features/) have not run"
+        return not_collected(Source.DRILL, note, (cucumber, measurements))
     records = []
     for feature in json.loads(cucumber.read_text()):
         stem = Path(str(feature.get("uri", feature.get("name", "")))).stem

@@ -27,4 +27,10 @@ def collect(path: Path) -> Collected:
     ]
     if not records:
         return not_collected(Source.LOAD, f"{path} judged no metric (verdict {gate.get('verdict')})", (path,))
+    # The gate's own verdict also covers what no single metric shows (an aborted run, too few requests).
+    verdict = Status.INCONCLUSIVE if gate.get("aborted") else _STATUS.get(str(gate.get("verdict")), Status.INCONCLUSIVE)
+    records.append(Record(source=Source.LOAD, rule="verdict", status=verdict,
+                          where=Where(env=str(gate.get("environment", ""))),
+                          detail={"reasons": gate.get("reasons", []), "aborted": bool(gate.get("aborted")),
+                                  "host": gate.get("host")}))
     return Collected(run=SourceRun(source=Source.LOAD, collected=True, inputs=(path,)), records=tuple(records))

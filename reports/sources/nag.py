@@ -1,7 +1,8 @@
-"""cdk-nag and CDK's other validators, from ``cdk.out/validation-report.json``.
+"""The three cdk-nag packs, from ``cdk.out/validation-report.json``.
 
-cdk-nag reports findings only. A pack rule with no finding in an environment becomes one ``pass`` record
-for that environment (detail says so), which is as much as a report without passes can support.
+cdk-nag reports findings only. A pack rule with no finding becomes one ``pass`` record per synthesized
+environment that holds resources of the rule's service (detail says so); where there are none, the rule had
+nothing to judge and gets no record, so the control matrix shows it as not applicable rather than passed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.model import Collected, Record, Source, SourceRun, Status, Where, not_collected
+from policies.nag_controls import NagRule
 from reports.sources.stacks import StackIndex
 
 REPORT = "validation-report.json"
@@ -45,8 +47,8 @@ def _findings(report: Mapping[str, Any], stacks: StackIndex, packs: Sequence[str
     return records
 
 
-def collect(outdir: Path, pack_rules: Mapping[str, Sequence[str]], environments: Sequence[str]) -> Collected:
-    """``pack_rules``: pack -> every rule id it applies (from policies/nag_controls for the control packs)."""
+def collect(outdir: Path, pack_rules: Mapping[str, Mapping[str, NagRule]]) -> Collected:
+    """``pack_rules``: pack -> rule id -> rule, as policies/nag_controls parses them from cdk-nag."""
     path = outdir / REPORT
     if not path.exists():
         return not_collected(Source.NAG, f"{path} not found: run the synth", (path,))
@@ -56,12 +58,17 @@ def collect(outdir: Path, pack_rules: Mapping[str, Sequence[str]], environments:
     if missing:
         return not_collected(Source.NAG, f"{path} has no report from {missing}", (path,))
     stacks = StackIndex.read(outdir)
+    if not stacks.environments:
+        return not_collected(Source.NAG, f"no cloud assembly manifests under {outdir}", (path,))
     records = _findings(report, stacks, list(pack_rules))
     flagged = {(r.rule.split("[", 1)[0], r.where.env) for r in records}
     for rules in pack_rules.values():
-        for rule in rules:
-            for env in environments:
-                if (rule, env) not in flagged:
-                    records.append(Record(source=Source.NAG, rule=rule, status=Status.PASS, where=Where(env=env),
-                                          detail={"note": f"no resource in {env} was flagged"}))
+        for rule in rules.values():
+            for env in stacks.environments:
+                in_scope = any(t.startswith(rule.resource_type_prefixes) for t in stacks.resource_types[env])
+                if in_scope and (rule.id, env) not in flagged:
+                    records.append(Record(
+                        source=Source.NAG, rule=rule.id, status=Status.PASS, where=Where(env=env),
+                        detail={"note": f"no {rule.service} resource in {env} was flagged"},
+                    ))
     return Collected(run=SourceRun(source=Source.NAG, collected=True, inputs=(path,)), records=tuple(records))

@@ -14,10 +14,17 @@ from reports.model import Where
 class StackIndex:
     by_display: dict[str, tuple[str, str, str]]  # "dev/Data-use2" -> (env, stack, region)
     by_template: dict[str, tuple[str, str, str]]  # "assembly-dev/devData....template.json" -> same
+    resource_types: dict[str, set[str]]  # environment -> CloudFormation types synthesized there
+
+    @property
+    def environments(self) -> list[str]:
+        """The environments this cloud assembly holds (a synth can select one)."""
+        return sorted(self.resource_types)
 
     @classmethod
     def read(cls, outdir: Path) -> StackIndex:
         by_display, by_template = {}, {}
+        resource_types: dict[str, set[str]] = {}
         for manifest in sorted(outdir.glob("assembly-*/manifest.json")):
             artifacts = json.loads(manifest.read_text()).get("artifacts", {})
             for artifact in artifacts.values():
@@ -29,7 +36,10 @@ class StackIndex:
                 by_display[f"{env}/{stack}"] = place
                 template = artifact.get("properties", {}).get("templateFile", "")
                 by_template[f"{manifest.parent.name}/{template}"] = place
-        return cls(by_display=by_display, by_template=by_template)
+                path = manifest.parent / template
+                resources = json.loads(path.read_text()).get("Resources", {}) if path.is_file() else {}
+                resource_types.setdefault(env, set()).update(str(r.get("Type")) for r in resources.values())
+        return cls(by_display=by_display, by_template=by_template, resource_types=resource_types)
 
     def of_construct(self, path: str) -> Where:
         env, stack, *_ = [*path.split("/"), "", ""]

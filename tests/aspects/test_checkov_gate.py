@@ -11,12 +11,16 @@ from policies.acknowledgments import parse_registry
 from tests.factories import acknowledgment_entry
 
 ACK = "[ack log-sink; owner platform; review by 2027-01-31]"
-REGISTRY = parse_registry([acknowledgment_entry(id="log-sink", rules=["checkov::CKV_AWS_18"])])
+REGISTRY = parse_registry([acknowledgment_entry(id="log-sink", rules=["checkov::CKV_AWS_18"],
+                                                paths=["*/Svc/Logs/Resource"])])
+TEMPLATE = "assembly-dev/devSvc.template.json"
+PATHS = {(TEMPLATE, "Logs"): "dev/Svc/Logs/Resource", (TEMPLATE, "PatientData"): "dev/Svc/PatientData/Resource"}
+STILL_FAILS = {(TEMPLATE, "Logs", "CKV_AWS_18"): "failed", (TEMPLATE, "PatientData", "CKV_AWS_18"): "failed"}
 
 
 def _item(check_id: str, resource: str = "AWS::S3::Bucket.Logs", comment: str | None = None) -> dict:
     item = {"check_id": check_id, "check_name": "Ensure something", "resource": resource,
-            "file_path": "/assembly-dev/devSvc.template.json"}
+            "file_path": f"/{TEMPLATE}"}
     if comment is not None:
         item["check_result"] = {"result": "SKIPPED", "suppress_comment": comment}
     return item
@@ -36,11 +40,14 @@ def test_prod_templates_pass_with_every_custom_check_reporting(synthesized, tmp_
     line = capsys.readouterr().out.strip()
     custom = len(checkov_gate.custom_check_ids())
     assert line.startswith("checkov: PASS: 26 templates,") and f"custom checks with results {custom}/{custom}" in line
+    assert "(0 skip problems)" in line
     merged = json.loads((outdir / "checkov.json").read_text())
     assert merged["summary"]["failed"] == 0 and merged["results"]["skipped_checks"]
+    assert merged["gate"]["exit_code"] == 0
 
 
-def test_a_non_compliant_template_and_an_inline_skip_fail_the_gate(tmp_path, capsys):
+def test_a_non_compliant_template_and_an_inline_skip_fail_the_gate(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CKV_SKIP_CHECK", "CKV_AWS_18,CKV_AWS_53")  # checkov would honour it; the gate does not
     bucket = {"Type": "AWS::S3::Bucket", "Properties": {}}
     template = {"Resources": {
         "Plain": bucket,
@@ -66,23 +73,55 @@ def test_missing_checkov_is_inconclusive(tmp_path, capsys, monkeypatch):
     assert "run `make setup`" in capsys.readouterr().err
 
 
-def test_a_registry_skip_passes_and_counts_as_used():
-    verdict = judge(_report(skipped=[_item("CKV_AWS_18", comment=f"sink {ACK}")]), REGISTRY,
-                    templates=1, custom_ids=[])
+def _judge(report: dict, recheck=STILL_FAILS, **options):
+    return judge(report, REGISTRY, templates=1, custom_ids=[], paths=PATHS, recheck=recheck, **options)
+
+
+def test_a_registry_skip_that_still_excuses_a_failure_passes():
+    verdict = _judge(_report(skipped=[_item("CKV_AWS_18", comment=f"sink {ACK}")]))
     assert verdict.exit_code == 0 and verdict.skip_problems == []
 
 
 def test_a_skip_citing_an_entry_that_does_not_grant_that_check_fails():
-    verdict = judge(_report(skipped=[_item("CKV_AWS_21", comment=f"sink {ACK}")]), REGISTRY,
-                    templates=1, custom_ids=[])
+    verdict = _judge(_report(skipped=[_item("CKV_AWS_21", comment=f"sink {ACK}")]))
     assert verdict.exit_code == 1
-    assert verdict.skip_problems[0].startswith("CKV_AWS_21 skipped at Logs")
-    assert "acknowledgment 'log-sink' rule checkov::CKV_AWS_18 skipped nothing" in verdict.skip_problems[1]
+    assert verdict.skip_problems[0].startswith("CKV_AWS_21 skipped at dev/Svc/Logs/Resource")
+    assert "acknowledgment 'log-sink' rule checkov::CKV_AWS_18 was applied to no resource" in verdict.skip_problems[1]
+
+
+def test_a_copied_marker_on_a_resource_outside_the_entry_paths_fails():
+    forged = _item("CKV_AWS_18", resource="AWS::S3::Bucket.PatientData", comment=f"copied {ACK}")
+    verdict = _judge(_report(skipped=[_item("CKV_AWS_18", comment=ACK), forged]))
+    (problem,) = verdict.skip_problems
+    assert "dev/Svc/PatientData/Resource" in problem and "whose paths do not cover it" in problem
+
+
+@pytest.mark.parametrize("outcome, says", [("passed", "the check passes"), (None, "the check does not apply")])
+def test_a_skip_the_resource_no_longer_needs_fails(outcome, says):
+    recheck = {(TEMPLATE, "Logs", "CKV_AWS_18"): outcome} if outcome else {}
+    verdict = _judge(_report(skipped=[_item("CKV_AWS_18", comment=ACK)]), recheck=recheck)
+    (problem,) = verdict.skip_problems
+    assert problem.startswith("acknowledgment 'log-sink' rule checkov::CKV_AWS_18 skips nothing") and says in problem
+
+
+def test_a_check_that_crashed_on_a_resource_makes_the_run_inconclusive():
+    verdict = _judge(_report(skipped=[_item("CKV_AWS_18", comment=ACK)]),
+                     check_errors=["Failed to run check CKV_RECORDS_ELB_1 on /a.template.json:AWS::X.Y"])
+    assert verdict.exit_code == 2 and "Failed to run check" in verdict.parsing_errors[0]
+
+
+def test_a_config_that_selects_or_excuses_checks_is_refused(tmp_path):
+    config = tmp_path / ".checkov.yaml"
+    config.write_text("framework: [cloudformation]\nskip-check: [CKV_AWS_18]\n")
+    with pytest.raises(checkov_gate.CheckovUnavailable, match=r"sets \['skip-check'\]"):
+        checkov_gate.checked_config(config)
+    assert checkov_gate.checked_config() == checkov_gate.CONFIG_FILE
 
 
 def test_a_custom_check_without_results_makes_the_run_inconclusive():
     verdict = judge(_report(passed=[_item("CKV_RECORDS_ECS_1")], skipped=[_item("CKV_AWS_18", comment=ACK)]),
-                    REGISTRY, templates=1, custom_ids=["CKV_RECORDS_ECS_1", "CKV_RECORDS_RDS_1"])
+                    REGISTRY, templates=1, custom_ids=["CKV_RECORDS_ECS_1", "CKV_RECORDS_RDS_1"], paths=PATHS,
+                    recheck=STILL_FAILS)
     assert verdict.exit_code == 2 and verdict.missing_custom == ["CKV_RECORDS_RDS_1"]
     assert "INCONCLUSIVE" in checkov_gate.summary_line(verdict, ["CKV_RECORDS_ECS_1", "CKV_RECORDS_RDS_1"])
 

@@ -5,7 +5,7 @@ import pytest
 from aspects.checkov_gate import custom_check_ids
 from policies import catalog
 from policies.catalog import CatalogError, Catalog, Control, derive, load_catalog, load_catalogs
-from policies.nag_controls import NagSourceError, normalize, parse_pack, rule_controls
+from policies.nag_controls import NagSourceError, normalize, pack_rules, parse_pack, rule_controls
 
 ISSUE_CONTROLS = {
     "NIST.800.53.R5": ["CP-4", "CP-10", "SC-5", "AU-2", "AU-9", "SC-8", "SC-13", "SC-28", "IA-5", "CM-3"],
@@ -80,8 +80,23 @@ def test_pack_sources_without_control_ids_are_refused():
 
 def test_cited_ids_are_normalized():
     assert normalize(" 164.312(e)(1") == "164.312(e)(1)"
-    source = """this.applyRule({ info: "It's open - (Control IDs: 164.312(a)(1), 164.312(e)(1)).", rule: x.Open });"""
-    assert parse_pack(source, "HIPAA.Security") == {"HIPAA.Security-Open": ("164.312(a)(1)", "164.312(e)(1)")}
+    source = """this.applyRule({ info: "It's open - (Control IDs: 164.312(a)(1), 164.312(e)(1)).", rule: s3_1.Open });"""
+    (rule,) = parse_pack(source, "HIPAA.Security").values()
+    assert (rule.id, rule.service, rule.controls) == ("HIPAA.Security-Open", "s3", ("164.312(a)(1)", "164.312(e)(1)"))
+    assert rule.resource_type_prefixes == ("AWS::S3::",)
+
+
+def test_rule_ids_follow_the_suffix_override_and_unknown_services_are_refused():
+    source = "this.applyRule({ ruleSuffixOverride: 'EB1', info: 'No VPC.', rule: elasticbeanstalk_1.EBVpc });"
+    assert list(parse_pack(source, "AwsSolutions", cites_controls=False)) == ["AwsSolutions-EB1"]
+    with pytest.raises(NagSourceError, match="service folder 'bedrock'"):
+        parse_pack("this.applyRule({ info: 'x - (Control ID: A-1).', rule: bedrock_1.Guard });", "X")
+
+
+def test_every_pack_rule_is_placed_in_a_service():
+    rules = pack_rules()
+    assert {pack: len(r) for pack, r in rules.items()} == {"HIPAA.Security": 90, "NIST.800.53.R5": 85,
+                                                          "AwsSolutions": 131}
 
 
 @pytest.mark.parametrize("text, message", [

@@ -66,10 +66,13 @@ class FakeGates:
         self.write(self.cdk_out / "validation-report.json", {"version": "55.0.0", "pluginReports": packs})
         self.write(self.cdk_out / "guards.json", {"environments": {"dev": ["Guard-Tags", "Guard-Encryption"]}})
 
-    def checkov(self, *, passed=(), failed=(), skipped=()) -> None:
-        self.write(self.cdk_out / "checkov.json", {"results": {
+    def checkov(self, *, passed=(), failed=(), skipped=(), gate_exit: int | None = 0) -> None:
+        report: dict[str, Any] = {"results": {
             "passed_checks": list(passed), "failed_checks": list(failed), "skipped_checks": list(skipped)},
-            "summary": {"checkov_version": "3.3.30"}})
+            "summary": {"checkov_version": "3.3.30"}}
+        if gate_exit is not None:
+            report["gate"] = {"exit_code": gate_exit, "summary": "checkov: ...", "problems": []}
+        self.write(self.cdk_out / "checkov.json", report)
 
     def cfn_lint(self, findings: list[dict[str, Any]] | None = None) -> None:
         self.write(self.cdk_out / "cfn-lint.json", {"templates": 2, "findings": findings or []})

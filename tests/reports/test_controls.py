@@ -39,6 +39,16 @@ def test_control_statuses_fail_first_then_missing_evidence_then_acknowledged():
     assert result.status == "inconclusive"  # drills ran, but none of them is about failover
 
 
+def test_nag_rules_with_nothing_to_judge_are_not_applicable_and_do_not_count():
+    control = Control(id="SC-28", title="Protection of Information at Rest", nag=("N-rds", "N-sagemaker"))
+    records = [_record(Source.NAG, "N-rds")]
+    (result,) = control_matrix(_catalog(control), records, {"nag": True})
+    assert [r.status for r in result.references] == [Status.PASS, Status.NOT_APPLICABLE]
+    assert result.status == "pass"
+    (result,) = control_matrix(_catalog(control), [], {"nag": True})
+    assert result.status == "not-applicable"
+
+
 def test_a_control_without_any_evidence_source_is_a_gap():
     (result,) = control_matrix(_catalog(Control(id="AT-2", title="Literacy Training and Awareness")), [], {})
     assert result.status == GAP and result.references == ()

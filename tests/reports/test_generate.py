@@ -46,7 +46,7 @@ def test_evidence_json_follows_the_committed_schema(bundle):
     schema = json.loads(SCHEMA_FILE.read_text())
     document = json.loads((bundle / "evidence.json").read_text())
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.0.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
+    assert document["schema_version"] == "1.1.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
 
 
 def test_the_committed_schema_matches_the_model(capsys):
@@ -60,6 +60,9 @@ def test_sources_that_did_not_run_are_reported_as_not_collected(bundle):
     assert not [r for r in document["records"] if r["source"] in ("drill", "unit", "load")]
     cp4 = [c for c in document["controls"] if c["id"] == "CP-4"][0]
     assert cp4["status"] == "not-collected"
+    dynamo_only = [c for c in document["controls"] if c["references"]
+                   and all(r["reference"].startswith("nag:") and "DynamoDB" in r["reference"] for r in c["references"])]
+    assert all(c["status"] == "not-applicable" for c in dynamo_only)
     suites = {s.get("name"): s for s in ET.parse(bundle / "junit.xml").getroot()}
     assert suites["drill"].find("testcase/skipped").get("message").startswith("not collected")
 

@@ -4,15 +4,20 @@ import json
 
 import pytest
 
+from policies.nag_controls import NagRule
 from reports.model import DuplicateRecord, Record, Source, Status, Where, index
 from reports.sources import aspects, cfnlint, checkov, drills, junit, load, nag
 from tests.reports.conftest import ACK_REASON, nag_finding
 
-PACK_RULES = {"HIPAA.Security": ["HIPAA.Security-S3BucketLoggingEnabled", "HIPAA.Security-RDSStorageEncrypted"]}
+PACK_RULES = {"HIPAA.Security": {
+    "HIPAA.Security-S3BucketLoggingEnabled": NagRule("HIPAA.Security-S3BucketLoggingEnabled", "s3", ("164.312(b)",)),
+    "HIPAA.Security-RDSStorageEncrypted": NagRule("HIPAA.Security-RDSStorageEncrypted", "rds", ("164.312(a)(2)(iv)",)),
+    "HIPAA.Security-SageMakerEndpointKMS": NagRule("HIPAA.Security-SageMakerEndpointKMS", "sagemaker", ()),
+}}
 
 
 @pytest.mark.parametrize("collect", [
-    lambda g: nag.collect(g.cdk_out, PACK_RULES, ["dev"]), lambda g: aspects.collect(g.cdk_out),
+    lambda g: nag.collect(g.cdk_out, PACK_RULES), lambda g: aspects.collect(g.cdk_out),
     lambda g: checkov.collect(g.cdk_out), lambda g: cfnlint.collect(g.cdk_out),
     lambda g: junit.collect(g.inputs.junit), lambda g: drills.collect(g.inputs.cucumber, g.inputs.measurements),
     lambda g: load.collect(g.inputs.load_gate),
@@ -23,25 +28,40 @@ def test_a_source_that_did_not_run_is_not_collected_and_has_no_records(gates, co
     assert "not found" in result.run.note
 
 
-def test_nag_findings_keep_their_region_and_unflagged_rules_pass_per_environment(gates):
+def test_nag_findings_keep_their_region(gates):
     path = "dev/Data-use1/Logs/Resource"
     gates.synth(violations=[nag_finding("HIPAA.Security-RDSStorageEncrypted", "dev/Data-use2/Logs/Resource")],
                 suppressed=[nag_finding("HIPAA.Security-S3BucketLoggingEnabled", path, reason=ACK_REASON)])
-    records = {(r.rule, r.where.region): r for r in nag.collect(gates.cdk_out, PACK_RULES, ["dev", "prod"]).records}
+    records = {(r.rule, r.where.region): r for r in nag.collect(gates.cdk_out, PACK_RULES).records}
     acknowledged = records[("HIPAA.Security-S3BucketLoggingEnabled", "us-east-1")]
     assert acknowledged.status is Status.ACKNOWLEDGED and acknowledged.where.stack == "Data-use1"
     assert acknowledged.detail == {"reason": "Sink bucket cannot log to itself.", "acknowledgment":
                                    "access-log-sink-buckets-not-logged", "owner": "platform-security",
                                    "expires": "2027-08-31"}
     assert records[("HIPAA.Security-RDSStorageEncrypted", "us-east-2")].status is Status.FAIL
-    passes = [r for r in nag.collect(gates.cdk_out, PACK_RULES, ["dev", "prod"]).records if r.status is Status.PASS]
-    assert {(r.rule, r.where.env) for r in passes} == {("HIPAA.Security-S3BucketLoggingEnabled", "prod"),
-                                                       ("HIPAA.Security-RDSStorageEncrypted", "prod")}
+
+
+def test_an_unflagged_rule_passes_only_where_its_service_was_synthesized(gates):
+    gates.synth()  # dev only, S3 buckets only
+    passes = {(r.rule, r.where.env) for r in nag.collect(gates.cdk_out, PACK_RULES).records}
+    # No prod (not synthesized), no RDS or SageMaker rule (nothing of theirs to judge): never a pass.
+    assert passes == {("HIPAA.Security-S3BucketLoggingEnabled", "dev")}
+
+
+def test_findings_of_every_pack_are_collected(gates):
+    gates.synth()
+    report = json.loads((gates.cdk_out / "validation-report.json").read_text())
+    report["pluginReports"][0]["suppressedViolations"] = [
+        {**nag_finding("AwsSolutions-IAM5[Resource::*]", "dev/Data-use1/Logs/Resource", reason=ACK_REASON)}]
+    gates.write(gates.cdk_out / "validation-report.json", report)
+    rules = {"AwsSolutions": {"AwsSolutions-IAM5": NagRule("AwsSolutions-IAM5", "iam", ())}, **PACK_RULES}
+    records = nag.collect(gates.cdk_out, rules).records
+    assert [r.rule for r in records if r.status is Status.ACKNOWLEDGED] == ["AwsSolutions-IAM5[Resource::*]"]
 
 
 def test_a_report_without_a_pack_is_not_collected(gates):
     gates.synth()
-    result = nag.collect(gates.cdk_out, {**PACK_RULES, "PCI.DSS.321": ["PCI.DSS.321-X"]}, ["dev"])
+    result = nag.collect(gates.cdk_out, {**PACK_RULES, "PCI.DSS.321": {}})
     assert not result.run.collected and "PCI.DSS.321" in result.run.note
 
 
@@ -72,6 +92,27 @@ def test_checkov_skips_carry_the_registry_entry(gates):
     gates.all_static()
     (skipped,) = [r for r in checkov.collect(gates.cdk_out).records if r.status is Status.ACKNOWLEDGED]
     assert skipped.detail["acknowledgment"] == "access-log-sink-buckets-not-logged"
+
+
+@pytest.mark.parametrize("gate_exit, status", [(0, Status.PASS), (1, Status.FAIL), (2, Status.INCONCLUSIVE),
+                                               (None, Status.INCONCLUSIVE)])
+def test_the_checkov_gate_verdict_is_a_record_of_its_own(gates, gate_exit, status):
+    gates.all_static()
+    gates.checkov(passed=[{"check_id": "CKV_AWS_21", "file_path": "x", "resource": "AWS::S3::Bucket.Logs"}],
+                  gate_exit=gate_exit)
+    (gate,) = [r for r in checkov.collect(gates.cdk_out).records if r.rule == "gate"]
+    assert gate.status is status
+
+
+def test_an_unreadable_result_file_is_not_collected_and_names_the_problem(gates):
+    from reports.evidence import collect_all
+
+    gates.all_static()
+    gates.write(gates.cdk_out / "checkov.json", "{not json")
+    gates.write(gates.cdk_out / "cfn-lint.json", {"findings": [{"rule_id": "E1"}]})
+    runs = {c.run.source.value: c.run for c in collect_all(gates.inputs, PACK_RULES)}
+    assert not runs["checkov"].collected and "unreadable input (JSONDecodeError" in runs["checkov"].note
+    assert not runs["cfn-lint"].collected and "KeyError" in runs["cfn-lint"].note
 
 
 def test_cfn_lint_fails_a_template_with_an_error_and_lists_warnings(gates):
@@ -127,6 +168,7 @@ def test_load_metrics_become_records(gates):
     records = {r.rule: r for r in load.collect(gates.inputs.load_gate).records}
     assert records["p99_ms"].status is Status.PASS and records["p99_ms"].detail["threshold"] == 800
     assert records["requests"].status is Status.INCONCLUSIVE
+    assert records["verdict"].status is Status.INCONCLUSIVE  # the gate wrote no verdict
 
 
 def test_a_load_run_that_judged_nothing_is_not_collected(gates):
