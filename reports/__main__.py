@@ -88,7 +88,8 @@ def _copy_inputs(evidence: Evidence, inputs: Inputs, out: Path) -> list[dict[str
     for source in dict.fromkeys(files):
         # Assembly files repeat names (manifest.json per stage): keep cdk.out's layout; the others differ by name.
         location = source.resolve()
-        name = f"cdk.out/{location.relative_to(cdk_out).as_posix()}" if location.is_relative_to(cdk_out) else source.name
+        inside = location.is_relative_to(cdk_out)
+        name = f"cdk.out/{location.relative_to(cdk_out).as_posix()}" if inside else source.name
         target = out / "inputs" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
@@ -126,23 +127,38 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
                      tools=_tools(inputs.cdk_out) | {"cdk-nag (packs parsed)": cdk_nag_version()},
                      now=now or dt.datetime.now(dt.UTC))
     _prepare(out)
-    page = html.write(evidence, out, project=config.project.name, required=list(required))
     printed = html.render(evidence, project=config.project.name, required=list(required), printing=True)
-    pool, printing = pdf.start(printed, out, out / "evidence.pdf")
+    printing = pdf.start(evidence, printed, out, out / "evidence.pdf")
+    page = html.write(evidence, out, project=config.project.name, required=list(required))
     verdict = judge(evidence, required)
     try:
-        code = _write_the_rest(evidence, inputs, out, page, verdict=verdict, take_screenshot=take_screenshot)
-        printing.result()
+        _write_data(evidence, inputs, out)
     finally:
-        pool.shutdown()
+        printing.wait()
+    code = verdict.code
+    if take_screenshot:
+        code = max(code, _rendering_check(page, out))
+    copied = _copy_inputs(evidence, inputs, out)
+    bundle = {"commit": evidence.commit, "generated_at": evidence.generated_at, "tools": evidence.tools,
+              "required_sources": verdict.required, "exit_code": code, "inputs": copied}
+    (out / "bundle.json").write_text(json.dumps(bundle, indent=1))
     manifest.write(out)
     print(summary_line(evidence, verdict, code, out))
     return code
 
 
-def _write_the_rest(evidence: Evidence, inputs: Inputs, out: Path, page: Path, *, verdict: Verdict,
-                    take_screenshot: bool) -> int:
-    """Every output but the PDF (printing meanwhile) and the manifest; returns the exit code."""
+def _rendering_check(page: Path, out: Path) -> int:
+    """0 when Chromium renders the page with its control matrix and no console error; else 2."""
+    rendering = screenshot.capture(page, out / "index.png")
+    if rendering.console_errors or not rendering.matrix_rows:
+        print(f"evidence: report rendering: console errors {rendering.console_errors}, "
+              f"{rendering.matrix_rows} control rows", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _write_data(evidence: Evidence, inputs: Inputs, out: Path) -> None:
+    """The machine-readable outputs, written while the charts and PDF are printed."""
     (out / "evidence.json").write_text(json.dumps(to_json(evidence), indent=1))
     template_of = {f"{env}/{stack}": f"cdk.out/{template}"
                    for template, (env, stack, _) in StackIndex.read(inputs.cdk_out).by_template.items()}
@@ -150,18 +166,6 @@ def _write_the_rest(evidence: Evidence, inputs: Inputs, out: Path, page: Path, *
                 "cfn-lint": evidence.tools.get("cfn-lint", "unknown"), "records-guards": "1"}
     (out / "evidence.sarif").write_text(json.dumps(sarif.render(list(evidence.records), versions, template_of)))
     junit_xml.write(evidence, out / "junit.xml")
-    code = verdict.code
-    if take_screenshot:
-        rendering = screenshot.capture(page, out / "index.png")
-        if rendering.console_errors or not rendering.matrix_rows:
-            print(f"evidence: report rendering: console errors {rendering.console_errors}, "
-                  f"{rendering.matrix_rows} control rows", file=sys.stderr)
-            code = max(code, 2)
-    copied = _copy_inputs(evidence, inputs, out)
-    bundle = {"commit": evidence.commit, "generated_at": evidence.generated_at, "tools": evidence.tools,
-              "required_sources": verdict.required, "exit_code": code, "inputs": copied}
-    (out / "bundle.json").write_text(json.dumps(bundle, indent=1))
-    return code
 
 
 def _verify(directory: Path) -> int:
@@ -218,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return generate(inputs, options.out, required=required, take_screenshot=options.screenshot)
     except (ConfigError, CatalogError, RegistryError, NagSourceError, DuplicateRecord, BundleError,
-            screenshot.BrowserUnavailable) as error:
+            screenshot.BrowserUnavailable, pdf.PrintFailed) as error:
         print(f"evidence: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2
 

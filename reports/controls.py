@@ -5,6 +5,7 @@ synthesized: "not applicable", left out of the control's status. None of these i
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -49,11 +50,19 @@ def worst(statuses: Sequence[Status]) -> Status:
 
 def evaluate_reference(reference: str, by_source: Mapping[str, Mapping[str, list[Record]]],
                        collected: Mapping[str, bool]) -> ReferenceResult:
-    """``by_source``: source -> record rule -> records."""
+    """``by_source``: source -> record rule -> records, with rules in sorted order."""
     source, _, rule = reference.partition(":")
     if not collected.get(source, False):
         return ReferenceResult(reference=reference, status=Status.NOT_COLLECTED, counts={})
-    found = [r for name, group in by_source.get(source, {}).items() if matches(rule, name) for r in group]
+    groups = by_source.get(source, {})
+    names = list(groups)
+    # Every rule a reference covers starts with it, so they sit together in sorted order.
+    found = []
+    for name in names[bisect_left(names, rule):]:
+        if not name.startswith(rule):
+            break
+        if matches(rule, name):
+            found.extend(groups[name])
     if not found:
         status = Status.NOT_APPLICABLE if source == "nag" else Status.INCONCLUSIVE
         return ReferenceResult(reference=reference, status=status, counts={})
@@ -64,9 +73,10 @@ def evaluate_reference(reference: str, by_source: Mapping[str, Mapping[str, list
 def control_matrix(
     catalogs: Mapping[str, Catalog], records: Sequence[Record], collected: Mapping[str, bool]
 ) -> list[ControlResult]:
-    by_source: dict[str, dict[str, list[Record]]] = {}
+    grouped: dict[str, dict[str, list[Record]]] = {}
     for record in records:
-        by_source.setdefault(record.source.value, {}).setdefault(record.rule, []).append(record)
+        grouped.setdefault(record.source.value, {}).setdefault(record.rule, []).append(record)
+    by_source = {source: dict(sorted(rules.items())) for source, rules in grouped.items()}
     results = []
     for catalog in catalogs.values():
         for control in catalog.controls:

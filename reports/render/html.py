@@ -64,8 +64,7 @@ def render(evidence: Evidence, *, project: str, required: list[str], printing: b
 
 
 def write(evidence: Evidence, out: Path, *, project: str, required: list[str]) -> Path:
-    """``index.html`` and its charts in ``out``."""
-    write_charts(evidence, out)
+    """``index.html`` in ``out``; it shows the charts ``write_charts`` draws there."""
     path = out / "index.html"
     path.write_text(render(evidence, project=project, required=required, printing=False))
     return path

@@ -1,14 +1,23 @@
-"""``evidence.pdf``: the print rendering of the report, laid out by WeasyPrint (A4 landscape).
+"""``evidence.pdf``: the print rendering of the report, laid out by WeasyPrint (A4 landscape), and the charts
+both pages show.
 
-WeasyPrint's table layout is the slowest step of the bundle (about 3 s here), so ``start`` runs it in a
-forked process while the other outputs are written, and WeasyPrint is imported only there.
+WeasyPrint's import and table layout are the slowest steps of the bundle (about 3 s here), so ``start`` runs
+charts and PDF in a forked child while the parent writes the other outputs; WeasyPrint is imported only there.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+
+from reports.evidence import Evidence
+from reports.render.html import write_charts
+
+
+class PrintFailed(RuntimeError):
+    """The child that draws the charts and prints the PDF did not finish."""
 
 
 def write(page: str, base: Path, path: Path) -> Path:
@@ -24,7 +33,25 @@ def write(page: str, base: Path, path: Path) -> Path:
     return path
 
 
-def start(page: str, base: Path, path: Path) -> tuple[ProcessPoolExecutor, Future[Path]]:
-    """Begin ``write`` in another process; the caller waits on the future and shuts the pool down."""
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-    return pool, pool.submit(write, page, base, path)
+def _charts_then_pdf(evidence: Evidence, page: str, out: Path, path: Path) -> None:
+    write_charts(evidence, out)
+    write(page, out, path)
+
+
+@dataclass(frozen=True)
+class Printing:
+    process: BaseProcess
+
+    def wait(self) -> None:
+        """:raise PrintFailed: the child exited with an error (its traceback is on stderr)."""
+        self.process.join()
+        if self.process.exitcode != 0:
+            raise PrintFailed(f"charts and PDF: the printing process exited {self.process.exitcode}")
+
+
+def start(evidence: Evidence, page: str, out: Path, path: Path) -> Printing:
+    """Charts into ``out``, then the PDF at ``path``, in a forked child (which inherits ``evidence`` without
+    pickling it); ``wait`` before reading either."""
+    process = multiprocessing.get_context("fork").Process(target=_charts_then_pdf, args=(evidence, page, out, path))
+    process.start()
+    return Printing(process)

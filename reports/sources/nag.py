@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reports.model import Collected, Record, Source, SourceRun, Status, Where, not_collected
 from policies.nag_controls import NagRule
+from reports.model import Collected, Record, Source, SourceRun, Status, Where, not_collected
 from reports.sources.stacks import StackIndex
 
 REPORT = "validation-report.json"

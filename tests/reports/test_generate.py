@@ -144,3 +144,29 @@ def test_the_manifest_is_sha256sum_compatible(bundle):
     done = subprocess.run(["sha256sum", "--check", "--strict", "--quiet", manifest.MANIFEST], cwd=bundle,
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_page_that_renders_with_errors_makes_the_bundle_inconclusive(gates, tmp_path, monkeypatch, capsys):
+    from reports.render import screenshot
+
+    gates.all_static()
+    monkeypatch.setattr(screenshot, "capture", lambda page, png, **_: screenshot.Rendering(["TypeError: x"], 0, ""))
+    code = generate(gates.inputs, tmp_path / "out", required=REQUIRED, take_screenshot=True, now=NOW)
+    assert code == 2
+    captured = capsys.readouterr()
+    assert "console errors ['TypeError: x'], 0 control rows" in captured.err
+    assert captured.out.startswith("evidence: INCONCLUSIVE: ")
+
+
+def test_a_failed_pdf_is_reported_not_hidden(gates, tmp_path, monkeypatch, capsys):
+    from reports.render import pdf
+
+    def broken(page, base, path):
+        raise OSError("no fonts")
+
+    gates.all_static()
+    monkeypatch.setattr(pdf, "write", broken)
+    monkeypatch.chdir(gates.root)
+    assert cli.main(["--out", str(tmp_path / "out"), "--cdk-out", str(gates.cdk_out),
+                     "--junit", str(gates.inputs.junit)]) == 2
+    assert "the printing process exited 1" in capsys.readouterr().err
