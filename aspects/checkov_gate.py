@@ -119,8 +119,9 @@ def run_checkov(checkov: Path, groups: Sequence[Sequence[Path]], *, extra: Seque
     if not checkov.exists():
         raise CheckovUnavailable(f"{checkov} not found; run `make setup` (checkov lives in its own virtualenv)")
     config = checked_config()
-    # Variables like CKV_SKIP_CHECK would drop checks without a trace in the report.
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CKV_", "BC_"))}
+    # Variables like CKV_SKIP_CHECK would drop checks, and CHECKOV_CHECK_FAIL_LEVEL hide crashed ones, without
+    # a trace in the report.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CKV_", "BC_", "CHECKOV_"))}
 
     def scan(group: Sequence[Path]) -> Scan:
         command = [str(checkov), "--config-file", str(config), *extra]
@@ -141,17 +142,16 @@ def run_checkov(checkov: Path, groups: Sequence[Sequence[Path]], *, extra: Seque
     return Scan([d for s in scans for d in s.documents], [e for s in scans for e in s.check_errors])
 
 
-RECHECK_SUFFIX = ".recheck.template.json"
-
-
-def skipped_resources(templates: Sequence[Path], outdir: Path, scratch: Path) -> list[Path]:
-    """Copies of every resource that carries skips, without them, one template per original, in ``scratch``.
+def skipped_resources(templates: Sequence[Path], outdir: Path, scratch: Path) -> dict[Path, str]:
+    """Copies of every resource that carries skips, without them, one template per original, in ``scratch``;
+    returns copy -> original template relative to ``outdir``.
 
     checkov never evaluates a skipped check, so whether a skip still excuses a failure is only known by running
     the check on the resource without it. The copies are scanned with the real templates (one more file in a
-    shard costs far less than one more checkov start-up).
+    shard costs far less than one more checkov start-up). A lone resource is judged faithfully by resource
+    checks only, which is why the registry refuses to skip graph (CKV2_) checks.
     """
-    copies = []
+    copies = {}
     for template in templates:
         stripped = {}
         for logical_id, resource in json.loads(template.read_text()).get("Resources", {}).items():
@@ -159,25 +159,24 @@ def skipped_resources(templates: Sequence[Path], outdir: Path, scratch: Path) ->
             if (metadata.get("checkov") or {}).get("skip"):
                 stripped[logical_id] = {**resource, "Metadata": {k: v for k, v in metadata.items() if k != "checkov"}}
         if stripped:
-            name = str(template.relative_to(outdir)).replace("/", "__").removesuffix(".template.json")
-            copy = scratch / f"{name}{RECHECK_SUFFIX}"
+            copy = scratch / f"recheck-{len(copies)}.template.json"
             copy.write_text(json.dumps({"Resources": stripped}))
-            copies.append(copy)
+            copies[copy] = str(template.relative_to(outdir))
     return copies
 
 
-def split_rechecks(report: dict[str, Any]) -> dict[tuple[str, str, str], str]:
-    """Remove the stripped copies' results from ``report``; return (template, logical id, check) -> "passed" or
+def split_rechecks(report: dict[str, Any], copies: Mapping[Path, str]) -> dict[tuple[str, str, str], str]:
+    """Remove the copies' results from ``report``; return (template, logical id, check) -> "passed" or
     "failed" for them, keyed like the real templates' results."""
+    originals = {copy.name: original for copy, original in copies.items()}
     outcomes = {}
     for kind in RESULT_KINDS:
         kept = []
         for item in report["results"][kind]:
-            name = Path(str(item.get("file_path", ""))).name
-            if not name.endswith(RECHECK_SUFFIX):
+            original = originals.get(Path(str(item.get("file_path", ""))).name)
+            if original is None:
                 kept.append(item)
                 continue
-            original = name.removesuffix(RECHECK_SUFFIX).replace("__", "/") + ".template.json"
             logical_id = str(item.get("resource", "")).split(".", 1)[-1]
             outcomes[(original, logical_id, str(item.get("check_id")))] = kind.removesuffix("_checks")
         report["results"][kind] = kept
@@ -312,6 +311,8 @@ def summary_line(verdict: CheckovVerdict, custom_ids: Sequence[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     outdir = Path(args[0] if args else "cdk.out")
+    # A result from an earlier run must not outlive a run that could not judge: the evidence would read it.
+    (outdir / RESULT_FILE).unlink(missing_ok=True)
     templates = [t.resolve() for t in templates_under(outdir)]
     if not templates:
         print(f"checkov: INCONCLUSIVE: no templates under {outdir}; run the synth first", file=sys.stderr)
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"checkov: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2
     report = merge(scan.documents)
-    recheck = split_rechecks(report)
+    recheck = split_rechecks(report, copies)
     # The copies are the gate's own probe, not part of the infrastructure: counts cover the real templates only.
     report["summary"].update({kind.removesuffix("_checks"): len(report["results"][kind]) for kind in RESULT_KINDS})
     report["summary"]["resource_count"] = report["summary"].get("resource_count", 0) - copied

@@ -52,6 +52,10 @@ class AcknowledgmentEntry(BaseModel):
                 )
             if source in NAG_SOURCES and not match["rule"].startswith(f"{source}-"):
                 raise ValueError(f"rule '{rule}' belongs to another pack than '{source}'")
+            if source == CHECKOV_SOURCE and not re.match(r"^CKV_[A-Z0-9_]+$", match["rule"]):
+                # The gate re-checks a skipped resource on its own, which only resource checks judge faithfully.
+                raise ValueError(f"rule '{rule}' is not a checkov resource check (CKV_...); graph checks "
+                                 "(CKV2_) cannot be skipped")
         return rules
 
     @field_validator("reason")

@@ -64,9 +64,10 @@ def _tools(cdk_out: Path) -> dict[str, str]:
             found[package] = version(package)
         except PackageNotFoundError:
             continue
-    checkov = cdk_out / "checkov.json"
-    if checkov.exists():
-        found["checkov"] = str(json.loads(checkov.read_text()).get("summary", {}).get("checkov_version"))
+    try:
+        found["checkov"] = str(json.loads((cdk_out / "checkov.json").read_text())["summary"]["checkov_version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no checkov run, or an unreadable one: the checkov source reports it as not collected
     return found
 
 
@@ -129,12 +130,14 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     _prepare(out)
     printed = html.render(evidence, project=config.project.name, required=list(required), printing=True)
     printing = pdf.start(evidence, printed, out, out / "evidence.pdf")
-    page = html.write(evidence, out, project=config.project.name, required=list(required))
-    verdict = judge(evidence, required)
     try:
+        page = html.write(evidence, out, project=config.project.name, required=list(required))
+        verdict = judge(evidence, required)
         _write_data(evidence, inputs, out)
-    finally:
-        printing.wait()
+    except BaseException:
+        printing.cancel()  # the original error (or Ctrl-C) is what the caller must see
+        raise
+    printing.wait()
     code = verdict.code
     if take_screenshot:
         code = max(code, _rendering_check(page, out))

@@ -42,11 +42,19 @@ def _charts_then_pdf(evidence: Evidence, page: str, out: Path, path: Path) -> No
 class Printing:
     process: BaseProcess
 
-    def wait(self) -> None:
-        """:raise PrintFailed: the child exited with an error (its traceback is on stderr)."""
-        self.process.join()
+    def wait(self, timeout_s: float = 120) -> None:
+        """:raise PrintFailed: the child exited with an error (its traceback is on stderr) or hung."""
+        self.process.join(timeout_s)
+        if self.process.is_alive():
+            self.cancel()
+            raise PrintFailed(f"charts and PDF: the printing process did not finish within {timeout_s} s")
         if self.process.exitcode != 0:
             raise PrintFailed(f"charts and PDF: the printing process exited {self.process.exitcode}")
+
+    def cancel(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(10)
 
 
 def start(evidence: Evidence, page: str, out: Path, path: Path) -> Printing:

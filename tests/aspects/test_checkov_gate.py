@@ -66,11 +66,13 @@ def test_no_templates_is_inconclusive(tmp_path, capsys):
     assert "INCONCLUSIVE: no templates" in capsys.readouterr().err
 
 
-def test_missing_checkov_is_inconclusive(tmp_path, capsys, monkeypatch):
+def test_missing_checkov_is_inconclusive_and_leaves_no_earlier_result(tmp_path, capsys, monkeypatch):
     (tmp_path / "A.template.json").write_text(json.dumps({"Resources": {}}))
+    (tmp_path / "checkov.json").write_text(json.dumps({"gate": {"exit_code": 0}}))
     monkeypatch.setenv("CHECKOV", str(tmp_path / "nowhere" / "checkov"))
     assert checkov_gate.main([str(tmp_path)]) == 2
     assert "run `make setup`" in capsys.readouterr().err
+    assert not (tmp_path / "checkov.json").exists()
 
 
 def _judge(report: dict, recheck=STILL_FAILS, **options):
@@ -152,3 +154,36 @@ def test_templates_are_split_by_size(tmp_path):
     groups = shards(sorted(tmp_path.iterdir()), 2)
     assert sorted(sum(p.stat().st_size for p in g) for g in groups) == [900, 1000]
     assert shards(sorted(tmp_path.iterdir())[:1], 4) == [[sorted(tmp_path.iterdir())[0]]]
+
+
+def test_a_registry_skip_on_a_resource_that_now_passes_is_stale(tmp_path, capsys):
+    # The real registry's sink-bucket entry, on a bucket that does log its access: the skip excuses nothing.
+    marker = "[ack access-log-sink-buckets-not-logged; owner platform-security; review by 2027-08-31]"
+    bucket = {"Type": "AWS::S3::Bucket",
+              "Properties": {"LoggingConfiguration": {"DestinationBucketName": "elsewhere"}},
+              "Metadata": {"aws:cdk:path": "dev/Operations/ServerAccessLogs/Resource",
+                           "checkov": {"skip": [{"id": "CKV_AWS_18", "comment": f"sink {marker}"}]}}}
+    (tmp_path / "Ops.template.json").write_text(json.dumps({"Resources": {"ServerAccessLogs": bucket}}))
+    assert checkov_gate.main([str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert ("acknowledgment 'access-log-sink-buckets-not-logged' rule checkov::CKV_AWS_18 skips nothing at "
+            "dev/Operations/ServerAccessLogs/Resource") in err and "the check passes there" in err
+
+
+def test_skipped_resources_are_copied_without_their_skips_and_split_back(tmp_path):
+    outdir, scratch = tmp_path / "cdk.out", tmp_path / "scratch"
+    (outdir / "assembly-dev").mkdir(parents=True)
+    scratch.mkdir()
+    skip = {"checkov": {"skip": [{"id": "CKV_AWS_18", "comment": ACK}]}, "aws:cdk:path": "dev/Svc/Logs/Resource"}
+    template = outdir / "assembly-dev" / "devSvc.template.json"
+    template.write_text(json.dumps({"Resources": {"Logs": {"Type": "AWS::S3::Bucket", "Metadata": skip},
+                                                  "Data": {"Type": "AWS::S3::Bucket"}}}))
+    copies = checkov_gate.skipped_resources([template], outdir, scratch)
+    ((copy, original),) = copies.items()
+    assert original == TEMPLATE
+    assert json.loads(copy.read_text()) == {"Resources": {"Logs": {"Type": "AWS::S3::Bucket", "Metadata": {
+        "aws:cdk:path": "dev/Svc/Logs/Resource"}}}}
+    report = merge([_report(passed=[_item("CKV_AWS_21")], failed=[{**_item("CKV_AWS_18"), "file_path": f"/{copy.name}"}])])
+    outcomes = checkov_gate.split_rechecks(report, copies)
+    assert outcomes == {(TEMPLATE, "Logs", "CKV_AWS_18"): "failed"}
+    assert report["results"]["failed_checks"] == [] and len(report["results"]["passed_checks"]) == 1

@@ -35,6 +35,7 @@ def test_every_entry_has_owner_reason_and_expiry():
         ({"id": "Bad Id"}, "pattern"),
         ({"rules": ["Prowler::s3_bucket_default_encryption"]}, "names source 'Prowler'"),
         ({"rules": ["HIPAA.Security::NIST.800.53.R5-S3BucketLoggingEnabled"]}, "belongs to another pack"),
+        ({"rules": ["checkov::CKV2_AWS_69"]}, "graph checks"),
     ],
 )
 def test_malformed_entries_are_rejected_with_the_entry_named(overrides, message):

@@ -60,9 +60,10 @@ def test_sources_that_did_not_run_are_reported_as_not_collected(bundle):
     assert not [r for r in document["records"] if r["source"] in ("drill", "unit", "load")]
     cp4 = [c for c in document["controls"] if c["id"] == "CP-4"][0]
     assert cp4["status"] == "not-collected"
-    dynamo_only = [c for c in document["controls"] if c["references"]
-                   and all(r["reference"].startswith("nag:") and "DynamoDB" in r["reference"] for r in c["references"])]
-    assert all(c["status"] == "not-applicable" for c in dynamo_only)
+    # The fake assembly holds S3 buckets only: controls resting on other services' rules judged nothing.
+    not_applicable = [c for c in document["controls"] if c["status"] == "not-applicable"]
+    assert not_applicable
+    assert all(r["status"] == "not-applicable" for c in not_applicable for r in c["references"])
     suites = {s.get("name"): s for s in ET.parse(bundle / "junit.xml").getroot()}
     assert suites["drill"].find("testcase/skipped").get("message").startswith("not collected")
 

@@ -115,6 +115,16 @@ def test_an_unreadable_result_file_is_not_collected_and_names_the_problem(gates)
     assert not runs["cfn-lint"].collected and "KeyError" in runs["cfn-lint"].note
 
 
+def test_the_generator_reports_an_unreadable_checkov_result_as_inconclusive(gates, tmp_path, capsys, monkeypatch):
+    import reports.__main__ as cli
+
+    gates.all_static()
+    gates.write(gates.cdk_out / "checkov.json", "{not json")
+    monkeypatch.chdir(gates.root)
+    assert cli.main(["--out", str(tmp_path / "out"), "--cdk-out", str(gates.cdk_out)]) == 2
+    assert "(required: checkov)" in capsys.readouterr().out
+
+
 def test_cfn_lint_fails_a_template_with_an_error_and_lists_warnings(gates):
     gates.synth()
     gates.cfn_lint([{"rule_id": "E3012", "template": "assembly-dev/devData-use2.template.json", "line": 9,
