@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 # The CDK CLI would otherwise try to reach the network for notices and telemetry.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: all setup synth lint checkov evidence verify-evidence check bench-evidence test serve load bench-synth bench-service clean
+.PHONY: all setup synth lint checkov evidence verify-evidence check bench-evidence drill test serve load bench-synth bench-service clean
 
 all: check
 
@@ -52,7 +52,7 @@ checkov: setup
 
 # The evidence bundle in reports/out/ (index.html, evidence.pdf, evidence.json, SARIF, JUnit, MANIFEST.sha256)
 # from what the gates wrote. REQUIRE lists the sources that must be present: the static gates here; a release
-# adds unit,load (and drill once the DR drills write features/out/). With Debian's chromium installed the page is also rendered and screenshotted (index.png).
+# adds unit,drill,load (after make test, make drill, make load). With Debian's chromium installed the page is also rendered and screenshotted (index.png).
 REQUIRE ?= nag,aspect,checkov,cfn-lint
 evidence: setup
 	$(PY) -m reports --require $(REQUIRE) $(if $(wildcard /usr/bin/chromium),--screenshot)
@@ -79,6 +79,15 @@ PROFILE ?= local
 WORKERS ?= 0
 load: setup
 	$(PY) -m load --profile $(PROFILE) --workers $(WORKERS) $(if $(HOST),--host $(HOST))
+
+# DR drills (features/*.feature) on the local two-region lab: HAProxy, PostgreSQL primary + standby, gunicorn
+# blue/green per region, built and torn down per scenario. Ends with the one-line summary.
+# make drill LAB_FAULT=no-backup-region    the same drills on a deliberately broken lab: they must fail
+drill: setup
+	rm -f features/out/measurements.json features/out/cucumber.json
+	rc=0; $(PY) -m pytest features -p no:cacheprovider --no-cov -q --cucumberjson=features/out/cucumber.json \
+	  $(if $(LAB_FAULT),--lab-fault $(LAB_FAULT)) || rc=1; \
+	$(PY) -m ops.drill_report || { r=$$?; [ $$rc -ne 0 ] || rc=$$r; }; exit $$rc
 
 bench-synth: setup
 	$(PY) tests/bench/bench_synth.py

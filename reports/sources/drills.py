@@ -24,15 +24,17 @@ def _scenario_status(scenario: dict[str, Any]) -> Status:
 
 def collect(cucumber: Path, measurements: Path) -> Collected:
     if not cucumber.exists():
-        note = f"{cucumber} not found: the DR drills (features/) have not run"
+        note = f"{cucumber} not found: run `make drill`"
         return not_collected(Source.DRILL, note, (cucumber, measurements))
     records = []
     for feature in json.loads(cucumber.read_text()):
         stem = Path(str(feature.get("uri", feature.get("name", "")))).stem
         for scenario in feature.get("elements", []):
+            # An outline's examples share a name; pytest-bdd's id carries their parameters ("...[v2-10,100]").
+            example = str(scenario.get("id", "")).partition("[")[2].rstrip("]")
+            name = f"{scenario.get('name', '')}{f' [{example}]' if example else ''}"
             records.append(Record(source=Source.DRILL, rule=stem, status=_scenario_status(scenario),
-                                  where=Where(resource=str(scenario.get("name", ""))),
-                                  title=str(feature.get("name", ""))))
+                                  where=Where(resource=name), title=str(feature.get("name", ""))))
     inputs = [cucumber]
     if measurements.exists():
         inputs.append(measurements)

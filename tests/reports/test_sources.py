@@ -157,7 +157,9 @@ def test_drill_scenarios_and_measurements(gates):
     gates.write(gates.inputs.cucumber, [{"uri": "features/failover.feature", "name": "Failover", "elements": [
         {"name": "primary lost", "steps": steps("passed", "passed")},
         {"name": "writes resume", "steps": steps("passed", "failed", "skipped")},
-        {"name": "not run", "steps": steps("skipped")}]}])
+        {"name": "not run", "steps": steps("skipped")},
+        {"name": "outline", "id": "test_outline[v2-10]", "steps": steps("passed")},
+        {"name": "outline", "id": "test_outline[v3-25]", "steps": steps("failed")}]}])
     gates.write(gates.inputs.measurements, {"measurements": [
         {"feature": "failover", "scenario": "primary lost", "metric": "rto_seconds", "observed": 12.5,
          "threshold": 900, "comparison": "<=", "unit": "s", "verdict": "pass"}]})
@@ -166,6 +168,8 @@ def test_drill_scenarios_and_measurements(gates):
     assert records["primary lost/failover"].status is Status.PASS
     assert records["writes resume/failover"].status is Status.FAIL
     assert records["not run/failover"].status is Status.INCONCLUSIVE
+    assert records["outline [v2-10]/failover"].status is Status.PASS  # examples of one outline stay apart
+    assert records["outline [v3-25]/failover"].status is Status.FAIL
     assert records["primary lost/failover.rto_seconds"].detail["observed"] == 12.5
 
 

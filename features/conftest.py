@@ -1,0 +1,69 @@
+"""Drills: the same feature files run on the local lab (default) or a deployed environment.
+
+    pytest features/                                   the lab, built and torn down per scenario
+    pytest features/ --target aws --env staging        a deployed environment (AWS credentials needed)
+
+Measurements (RTO, RPO, failed requests, rollback time) go to features/out/measurements.json at the end of
+the session, for `make drill`'s summary and the evidence generator.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from features.steps.drill_steps import *  # noqa: F403  (pytest-bdd steps are fixtures: they must be in scope)
+from features.steps.drill_steps import OUT
+from ops.driver import Driver
+from policies.slo import ServiceLevelObjectives, load_slo
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--target", choices=["lab", "aws"], default="lab", help="where the drills run")
+    parser.addoption("--env", default="dev", help="environment whose SLO applies (and, with aws, the target)")
+    parser.addoption("--lab-fault", action="append", default=[],
+                     help="build the lab broken on purpose (no-backup-region) to see a drill fail")
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    # An outline's examples share a name; their parameters keep them apart in the evidence.
+    example = f" [{request.node.callspec.id}]" if hasattr(request.node, "callspec") else ""
+    request.node.drill = {"feature": Path(feature.filename).stem, "scenario": f"{scenario.name}{example}"}
+
+
+@pytest.fixture(scope="session")
+def measurements() -> Iterator[list[dict[str, Any]]]:
+    found: list[dict[str, Any]] = []
+    yield found
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "measurements.json").write_text(json.dumps({"measurements": found}, indent=1))
+
+
+@pytest.fixture(scope="session")
+def slo(request: pytest.FixtureRequest) -> ServiceLevelObjectives:
+    return load_slo().for_env(request.config.getoption("--env"))
+
+
+@pytest.fixture
+def driver(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
+    if request.config.getoption("--target") == "aws":
+        from ops.aws_driver import AwsDriver
+
+        yield AwsDriver.for_environment(request.config.getoption("--env"))
+        return
+    from ops.lab.driver import LabDriver
+    from ops.lab.topology import down, up
+
+    directory = tmp_path_factory.mktemp("lab")
+    up(directory, faults=frozenset(request.config.getoption("--lab-fault")))
+    try:
+        yield LabDriver(directory)
+    finally:
+        down(directory)
+        logs = OUT / "lab-logs" / request.node.name
+        shutil.copytree(directory, logs, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.sock"))

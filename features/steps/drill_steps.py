@@ -1,0 +1,209 @@
+"""The step library: each step calls the driver and hands its result on as a fixture. Thresholds come from
+the SLO file; every measured step also records its measurement for the drill report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from ops.driver import Driver, DriverError
+from ops.release import Decision, release
+from ops.traffic import Traffic, Writer
+from policies.slo import ServiceLevelObjectives
+
+ROOT_TIMEOUT_S = 60
+# DRILL_OUT: a test that runs the drills on a broken lab keeps its results away from the real ones.
+OUT = Path(os.environ.get("DRILL_OUT") or Path(__file__).resolve().parents[1] / "out")
+DECISIONS = OUT / "decisions"
+
+
+def record(request: pytest.FixtureRequest, measurements: list[dict[str, Any]], metric: str, observed: float,
+           comparison: str, threshold: float, unit: str) -> None:
+    holds = observed <= threshold if comparison == "<=" else observed >= threshold
+    measurements.append({**request.node.drill, "metric": metric, "observed": observed, "comparison": comparison,
+                         "threshold": threshold, "unit": unit, "verdict": "pass" if holds else "fail"})
+
+
+def eventually(check: Any, timeout_s: float, interval_s: float = 0.05) -> float:
+    """Seconds until ``check()`` is true. :raise AssertionError: it never was within ``timeout_s``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if check():
+            return time.monotonic() - started
+        time.sleep(interval_s)
+    raise AssertionError(f"not true within {timeout_s} s: {getattr(check, '__doc__', None) or check}")
+
+
+@given("the service is up in both regions with us-east-1 active")
+def service_up(driver: Driver) -> None:
+    status = driver.status()
+    assert status.active_region == "us-east-1", status
+    assert all(region.healthy for region in status.regions.values()), status
+
+
+@given("clients are writing records through the global entry point", target_fixture="writer")
+def clients_writing(driver: Driver) -> Any:
+    writer = Writer(driver.write).__enter__()
+    eventually(lambda: len(writer.acknowledged) >= 20, 20)
+    yield writer
+    writer.__exit__(None, None, None)
+
+
+@given("steady traffic reaches us-east-1", target_fixture="traffic")
+def steady_traffic(driver: Driver) -> Any:
+    url = f"{driver.region_url('us-east-1')}/api/records?subject=drill"
+    traffic = Traffic(url).__enter__()
+    yield traffic
+    traffic.__exit__(None, None, None)
+
+
+@when(parsers.parse("{region} is lost"), target_fixture="lost_at")
+@when(parsers.parse("{region} is taken out of service"), target_fixture="lost_at")
+def region_lost(driver: Driver, region: str) -> float:
+    lost_at = time.monotonic()
+    driver.fail_region(region)
+    return lost_at
+
+
+@when("new writes are stopped", target_fixture="stopped_at")
+def writes_stopped(writer: Writer) -> float:
+    writer.__exit__(None, None, None)
+    return time.monotonic()
+
+
+@when(parsers.parse("the {region} replica has replayed every acknowledged write"))
+def replica_caught_up(driver: Driver, region: str) -> None:
+    eventually(lambda: driver.replica_caught_up(region), 30)
+
+
+@when(parsers.parse("the {region} replica is promoted"))
+def replica_promoted(driver: Driver, region: str) -> None:
+    driver.promote_replica(region)
+
+
+@then(parsers.parse("traffic moves to {region}"))
+def traffic_moves(driver: Driver, region: str) -> None:
+    eventually(lambda: driver.active_region() == region, 30)
+
+
+@then(parsers.parse("writes resume in {region} within the RTO"))
+def writes_resume(request: pytest.FixtureRequest, driver: Driver, measurements: list[dict[str, Any]],
+                  slo: ServiceLevelObjectives, lost_at: float, region: str) -> None:
+    def written_in_region() -> bool:
+        try:
+            return driver.read(driver.write({"subject": "drill", "kind": "note", "body": "resume",
+                                             "client_ref": f"resume-{time.time_ns()}"}), region=region) is not None
+        except DriverError:
+            return False
+
+    eventually(written_in_region, slo.rto_minutes * 60)
+    rto_s = round(time.monotonic() - lost_at, 2)
+    record(request, measurements, "rto_seconds", rto_s, "<=", slo.rto_minutes * 60, "s")
+    assert rto_s <= slo.rto_minutes * 60
+
+
+def _missing(driver: Driver, writer: Writer, region: str) -> list[tuple[float, int]]:
+    return [(at, rid) for at, rid in writer.acknowledged if driver.read(rid, region=region) is None]
+
+
+@then(parsers.parse("the acknowledged writes missing from {region} are within the RPO"))
+def missing_within_rpo(request: pytest.FixtureRequest, driver: Driver, measurements: list[dict[str, Any]],
+                       slo: ServiceLevelObjectives, writer: Writer, lost_at: float, region: str) -> None:
+    writer.__exit__(None, None, None)
+    acknowledged_before = [(at, rid) for at, rid in writer.acknowledged if at < lost_at]
+    missing = [(at, rid) for at, rid in _missing(driver, writer, region) if at < lost_at]
+    window_s = round(lost_at - min(at for at, _ in missing), 3) if missing else 0.0
+    # The RPO is a time: at most the writes acknowledged in its last window before the loss may be missing.
+    allowed = sum(1 for at, _ in acknowledged_before if at >= lost_at - slo.rpo_minutes * 60)
+    record(request, measurements, "rpo_writes", len(missing), "<=", allowed, "writes")
+    record(request, measurements, "rpo_window_seconds", window_s, "<=", slo.rpo_minutes * 60, "s")
+    assert acknowledged_before, "no write was acknowledged before the loss: nothing was measured"
+    assert window_s <= slo.rpo_minutes * 60
+
+
+@then(parsers.parse("no acknowledged write is missing from {region}"))
+def nothing_missing(request: pytest.FixtureRequest, driver: Driver, measurements: list[dict[str, Any]],
+                    writer: Writer, region: str) -> None:
+    assert writer.acknowledged, "no write was acknowledged: nothing was measured"
+    missing = _missing(driver, writer, region)
+    record(request, measurements, "rpo_writes", len(missing), "<=", 0, "writes")
+    assert missing == []
+
+
+@when("a build that fails its requests is released to us-east-1", target_fixture="decision")
+def bad_release(request: pytest.FixtureRequest, driver: Driver, traffic: Traffic, slo: ServiceLevelObjectives,
+                measurements: list[dict[str, Any]]) -> Decision:
+    decision = release(driver, "us-east-1", "v2-bad", slo=slo, traffic=traffic, healthy=False,
+                       records=DECISIONS)
+    record(request, measurements, "rollback_seconds", decision.seconds, "<=", slo.rto_minutes * 60, "s")
+    return decision
+
+
+@then(parsers.parse("the release is rolled back because {metric} failed"))
+def rolled_back(decision: Decision, metric: str) -> None:
+    assert decision.verdict == "rollback" and metric in decision.reason, decision
+
+
+@then(parsers.parse("the live colour takes all of {region}'s traffic again"))
+def live_takes_all(driver: Driver, region: str) -> None:
+    status = driver.status().regions[region]
+    assert status.weights[status.live_colour] == 100, status
+
+
+@then("the decision record states the metric, threshold, observed value and window")
+def decision_record(decision: Decision) -> None:
+    (step,) = decision.steps
+    failing = [m for m in step["measurements"] if m["verdict"] == "fail"]
+    assert failing and {"metric", "threshold", "observed", "window_s", "samples"} <= set(failing[0])
+
+
+@given(parsers.parse("a good build takes {percent:d} percent of {region}'s traffic"))
+def good_build_partly(driver: Driver, percent: int, region: str) -> None:
+    driver.deploy(region, "v2")
+    driver.shift_traffic(region, percent)
+    assert driver.status().regions[region].weights[driver.status().regions[region].live_colour] == 100 - percent
+
+
+@when(parsers.parse("the operator runs python -m ops rollback for {region}"))
+def manual_rollback(driver: Driver, region: str) -> None:
+    command = [sys.executable, "-m", "ops", "rollback", "--region", region, *driver.cli_target()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=ROOT_TIMEOUT_S, check=False)
+    assert done.returncode == 0, done.stderr
+    driver.refresh()
+
+
+@when(parsers.parse("version {version} is released to us-east-1 in steps of {steps} percent"),
+      target_fixture="decision")
+def good_release(request: pytest.FixtureRequest, driver: Driver, traffic: Traffic, slo: ServiceLevelObjectives,
+                 measurements: list[dict[str, Any]], version: str, steps: str) -> Decision:
+    started = time.monotonic()
+    decision = release(driver, "us-east-1", version, slo=slo, traffic=traffic,
+                       steps=[int(p) for p in steps.split(",")], records=DECISIONS)
+    time.sleep(1)  # requests issued just after the promotion are part of it
+    failed = [s for s in traffic.since(started) if s.status == 0 or s.status >= 500]
+    record(request, measurements, "promotion_failed_requests", len(failed), "<=", 0, "requests")
+    request.node.failed_requests = failed
+    return decision
+
+
+@then("the release is promoted")
+def promoted(decision: Decision) -> None:
+    assert decision.verdict == "promote", decision
+
+
+@then(parsers.parse("us-east-1 serves version {version} from the new live colour"))
+def serves_version(driver: Driver, decision: Decision, version: str) -> None:
+    status = driver.status().regions["us-east-1"]
+    assert status.live_colour == decision.colour and status.versions[decision.colour] == version
+
+
+@then("no request failed during the release")
+def no_failures(request: pytest.FixtureRequest) -> None:
+    assert request.node.failed_requests == []

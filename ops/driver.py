@@ -1,0 +1,79 @@
+"""The operations a drill performs, whatever the target: the local lab (``ops.lab.driver.LabDriver``) or a
+deployed environment (``ops.aws_driver.AwsDriver``). Feature steps talk to this protocol only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class RegionStatus:
+    region: str
+    healthy: bool
+    live_colour: str
+    weights: Mapping[str, int] = field(default_factory=dict)  # colour -> share of traffic, percent
+    versions: Mapping[str, str] = field(default_factory=dict)  # colour -> version
+
+
+@dataclass(frozen=True)
+class Status:
+    active_region: str | None  # where the global entry point sends traffic; None when nothing answers
+    regions: Mapping[str, RegionStatus]
+
+
+class DriverError(RuntimeError):
+    """The target refused or could not perform an operation; the message names it and the target."""
+
+
+class Driver(Protocol):
+    def status(self) -> Status: ...
+
+    def deploy(self, region: str, version: str, *, healthy: bool = True) -> str:
+        """Put ``version`` on the idle colour of ``region`` with no traffic; returns that colour. ``healthy``
+        False deploys a build whose requests fail (the drills' bad build)."""
+        ...
+
+    def shift_traffic(self, region: str, percent: int) -> None:
+        """Send ``percent`` of ``region``'s traffic to the idle colour, the rest to the live one."""
+        ...
+
+    def promote(self, region: str) -> None:
+        """The idle colour becomes live with all traffic (the end of a blue/green deployment)."""
+        ...
+
+    def rollback(self, region: str) -> None:
+        """All traffic back to the live colour."""
+        ...
+
+    def fail_region(self, region: str) -> None: ...
+
+    def restore_region(self, region: str) -> None: ...
+
+    def promote_replica(self, region: str) -> None: ...
+
+    def replica_caught_up(self, region: str) -> bool:
+        """Whether ``region``'s replica has replayed everything its source acknowledged (the planned
+        switchover waits for this before it fails the primary)."""
+        ...
+
+    def active_region(self) -> str | None: ...
+
+    def write(self, record: Mapping[str, Any]) -> int:
+        """Through the global entry point; returns the acknowledged record's id. :raise DriverError: refused."""
+        ...
+
+    def read(self, record_id: int, *, region: str | None = None) -> Mapping[str, Any] | None: ...
+
+    def region_url(self, region: str) -> str:
+        """The region's own entry point (its load balancer), bypassing the global one."""
+        ...
+
+    def cli_target(self) -> list[str]:
+        """The arguments that make ``python -m ops`` act on the same target."""
+        ...
+
+    def refresh(self) -> None:
+        """Re-read the target's state after another process (the ops CLI) changed it."""
+        ...

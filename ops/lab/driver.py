@@ -1,0 +1,139 @@
+"""The Driver protocol on the local lab: HAProxy weights for ECS traffic shifting, the front HAProxy's health
+checks for Route 53 failover, ``pg_ctl promote`` for ``promote_read_replica``."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from ops import http_api
+from ops.driver import DriverError, RegionStatus, Status
+from ops.lab.haproxy import Haproxy, HaproxyError, Server
+from ops.lab.topology import PRIMARY, LabState, _alive, _stop_pids, start_service
+from ops.postgres import PG_BIN, LocalPostgres, PostgresError
+
+
+class LabDriver:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.state = LabState.read(directory)
+
+    def _balancer(self, region: str) -> Haproxy:
+        found = self.state.regions[region]
+        return Haproxy(region, found.balancer_port, self.directory, self._servers(region))
+
+    def _servers(self, region: str) -> list[Server]:
+        found = self.state.regions[region]
+        return [Server(colour, int(found.services[colour]["port"]), weight=found.weights[colour])
+                for colour in ("blue", "green")]
+
+    def _database(self, region: str) -> LocalPostgres:
+        root = Path(self.state.postgres_roots[region])
+        return LocalPostgres(root=root, port=self.state.regions[region].database_port)
+
+    def status(self) -> Status:
+        regions = {}
+        for name, region in self.state.regions.items():
+            healthy = _alive(region.balancer_pid)
+            if healthy:
+                try:
+                    healthy = "UP" in self._balancer(name).server_states().values()
+                except HaproxyError:
+                    healthy = False
+            regions[name] = RegionStatus(name, healthy, region.live, dict(region.weights),
+                                         {c: str(s["version"]) for c, s in region.services.items()})
+        return Status(active_region=self.active_region(), regions=regions)
+
+    def deploy(self, region: str, version: str, *, healthy: bool = True) -> str:
+        found = self.state.regions[region]
+        colour = found.idle
+        if found.weights[colour]:
+            raise DriverError(f"{region}: {colour} still takes {found.weights[colour]} % of traffic; roll back first")
+        _stop_pids([int(found.services[colour]["pid"])])
+        # A bad build (healthy=False) starts and answers /health, but every database call is refused.
+        gunicorn = start_service(self.directory, self._database(region), region, colour, version,
+                                 bad_credentials=not healthy)
+        assert gunicorn.process is not None
+        found.services[colour] = {"port": gunicorn.port, "pid": gunicorn.process.pid, "version": version}
+        self._balancer(region).command(
+            f"set server {region}_servers/{colour} addr 127.0.0.1 port {gunicorn.port}")
+        self.state.write()
+        return colour
+
+    def shift_traffic(self, region: str, percent: int) -> None:
+        if not 0 <= percent <= 100:
+            raise DriverError(f"{region}: traffic share {percent} is not a percentage")
+        found = self.state.regions[region]
+        found.weights = {found.idle: percent, found.live: 100 - percent}
+        balancer = self._balancer(region)
+        for colour, weight in found.weights.items():
+            balancer.set_weight(colour, weight)
+        self.state.write()
+
+    def promote(self, region: str) -> None:
+        found = self.state.regions[region]
+        self.shift_traffic(region, 100)
+        found.live = found.idle
+        self.state.write()
+
+    def rollback(self, region: str) -> None:
+        self.shift_traffic(region, 0)
+
+    def fail_region(self, region: str) -> None:
+        """The region is lost: its load balancer stops answering and, in the primary, the database crashes."""
+        found = self.state.regions[region]
+        os.kill(found.balancer_pid, signal.SIGKILL)
+        _stop_pids([found.balancer_pid], timeout_s=2)
+        if region == PRIMARY:
+            database = self._database(region)
+            try:
+                database._run(str(PG_BIN / "pg_ctl"), "-D", str(database.data_dir), "-m", "immediate", "-w", "stop")
+            except PostgresError as error:
+                raise DriverError(f"{region}: database did not stop: {error}") from None
+
+    def restore_region(self, region: str) -> None:
+        """The region's load balancer answers again (its database is not rebuilt: that is a runbook step)."""
+        found = self.state.regions[region]
+        balancer = self._balancer(region).start()
+        assert balancer.pid is not None
+        found.balancer_pid = balancer.pid
+        self.state.write()
+
+    def promote_replica(self, region: str) -> None:
+        database = self._database(region)
+        try:
+            database._run(str(PG_BIN / "pg_ctl"), "-D", str(database.data_dir), "-w", "-t", "30", "promote")
+        except PostgresError as error:
+            raise DriverError(f"{region}: promotion failed: {error}") from None
+
+    def replica_caught_up(self, region: str) -> bool:
+        source = self._database(PRIMARY)
+        with psycopg.connect(source.url(), autocommit=True, connect_timeout=2) as connection:
+            written = connection.execute("SELECT pg_current_wal_lsn()").fetchone()
+        with psycopg.connect(self._database(region).url(), autocommit=True, connect_timeout=2) as connection:
+            replayed = connection.execute(
+                "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (written[0] if written else None,)).fetchone()
+        return bool(replayed and replayed[0])
+
+    def active_region(self) -> str | None:
+        return http_api.region_serving(self.state.front_url)
+
+    def write(self, record: Mapping[str, Any]) -> int:
+        return http_api.write(self.state.front_url, record)
+
+    def region_url(self, region: str) -> str:
+        return f"http://127.0.0.1:{self.state.regions[region].balancer_port}"
+
+    def cli_target(self) -> list[str]:
+        return ["--target", "lab", "--dir", str(self.directory)]
+
+    def refresh(self) -> None:
+        self.state = LabState.read(self.directory)
+
+    def read(self, record_id: int, *, region: str | None = None) -> Mapping[str, Any] | None:
+        return http_api.read(self.state.front_url if region is None else self.region_url(region), record_id)

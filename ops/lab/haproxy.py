@@ -1,0 +1,118 @@
+"""HAProxy from Debian's package, as the lab's load balancers; weights and server states change at run time
+through its admin socket (the runtime API), as ECS shifts traffic between target groups."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+# Health checks every 300 ms, down after 2 failures and up after 2 passes: a failover is visible within ~1 s.
+CHECK = "check inter 300ms fall 2 rise 2"
+
+
+class HaproxyError(RuntimeError):
+    """HAProxy is missing, rejected its configuration, or its admin socket did not answer."""
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    port: int
+    weight: int = 100
+    backup: bool = False
+
+
+def render(name: str, port: int, socket_path: Path, servers: list[Server]) -> str:
+    """A one-frontend, one-backend configuration with HTTP health checks on /health."""
+    lines = [
+        "global",
+        f"    stats socket {socket_path} mode 600 level admin",
+        "    log stderr format raw local0 warning",
+        "defaults",
+        "    mode http",
+        "    timeout connect 1s",
+        "    timeout client 10s",
+        "    timeout server 10s",
+        "    option redispatch",
+        "    retries 2",
+        f"frontend {name}",
+        f"    bind 127.0.0.1:{port}",
+        f"    default_backend {name}_servers",
+        f"backend {name}_servers",
+        "    balance roundrobin",
+        "    option httpchk GET /health",
+        "    http-check expect status 200",
+    ]
+    for server in servers:
+        role = " backup" if server.backup else ""
+        lines.append(f"    server {server.name} 127.0.0.1:{server.port} weight {server.weight} {CHECK}{role}")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Haproxy:
+    name: str
+    port: int
+    directory: Path
+    servers: list[Server]
+    pid: int | None = None
+
+    @property
+    def socket_path(self) -> Path:
+        return self.directory / f"{self.name}.sock"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Haproxy:
+        """:raise HaproxyError: the binary is missing or the configuration is refused."""
+        if not Path(HAPROXY).exists():
+            raise HaproxyError(f"{HAPROXY} not found; install Debian's haproxy package")
+        config = self.directory / f"{self.name}.cfg"
+        config.write_text(render(self.name, self.port, self.socket_path, self.servers))
+        checked = subprocess.run([HAPROXY, "-c", "-q", "-f", str(config)], capture_output=True, text=True, check=False)
+        if checked.returncode != 0:
+            raise HaproxyError(f"{config}: {checked.stderr.strip()[-400:]}")
+        with (self.directory / f"{self.name}.log").open("ab") as log:
+            # A session of its own: the lab outlives `python -m ops.lab up`, and Ctrl-C there must not stop it.
+            process = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        self.pid = process.pid
+        return self
+
+    def command(self, line: str) -> str:
+        """One runtime API command. :raise HaproxyError: the socket is gone or refused the command."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+                connection.settimeout(2)
+                connection.connect(str(self.socket_path))
+                connection.sendall(line.encode() + b"\n")
+                chunks = []
+                while chunk := connection.recv(65536):
+                    chunks.append(chunk)
+        except OSError as error:
+            raise HaproxyError(f"{self.name}: runtime API {line!r}: {error}") from None
+        answer = b"".join(chunks).decode().strip()
+        if answer.lower().startswith(("unknown", "no such")):
+            raise HaproxyError(f"{self.name}: runtime API {line!r}: {answer}")
+        return answer
+
+    def set_weight(self, server: str, weight: int) -> None:
+        self.command(f"set server {self.name}_servers/{server} weight {weight}")
+
+    def server_states(self) -> Mapping[str, str]:
+        """Server name -> UP / DOWN / MAINT, as the health checks see it."""
+        answer = self.command(f"show stat {self.name}_servers 4 -1")
+        states = {}
+        for row in answer.splitlines():
+            fields = row.split(",")
+            if row.startswith("#") or len(fields) < 18 or fields[1] in ("BACKEND", "FRONTEND"):
+                continue
+            states[fields[1]] = fields[17].split(" ")[0]
+        return states

@@ -1,0 +1,60 @@
+"""PostgreSQL primary (us-east-1) streaming to a standby (us-east-2), from Debian's server binaries: the stand-in
+for RDS and its cross-region read replica. ``promote`` is what ``rds.promote_read_replica`` does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+from ops.postgres import PG_BIN, LocalPostgres, PostgresError, _as_server_user, _chown, free_port, server_dir
+
+
+@dataclass
+class ReplicatedPostgres:
+    primary: LocalPostgres
+    standby: LocalPostgres
+
+    @classmethod
+    def create(cls, prepare: Callable[[LocalPostgres], None]) -> ReplicatedPostgres:
+        """A started primary, ``prepare``d (database, schema), and a standby cloned from it with pg_basebackup,
+        streaming.
+
+        :raise PostgresError: a server or the base backup failed; the message carries their stderr.
+        """
+        primary = LocalPostgres(root=server_dir("records-lab-use1-"), port=free_port()).init()
+        primary.start()
+        prepare(primary)
+        standby = LocalPostgres(root=server_dir("records-lab-use2-"), port=free_port())
+        standby.root.mkdir(parents=True, exist_ok=True)
+        _chown(standby.root)
+        command = _as_server_user([
+            str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+            "-D", str(standby.data_dir), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+        ])
+        done = subprocess.run(command, env={**os.environ, "PGPASSWORD": primary.password}, capture_output=True,
+                              text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            primary.stop()
+            raise PostgresError(f"pg_basebackup failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+        standby.start()
+        return cls(primary=primary, standby=standby)
+
+    def promote(self) -> None:
+        """The standby becomes writable (its own timeline); it stops following the primary."""
+        self.standby._run(str(PG_BIN / "pg_ctl"), "-D", str(self.standby.data_dir), "-w", "-t", "30", "promote")
+
+    def in_recovery(self, server: LocalPostgres) -> bool:
+        with psycopg.connect(server.url(), autocommit=True, connect_timeout=2) as connection:
+            row = connection.execute("SELECT pg_is_in_recovery()").fetchone()
+        return bool(row and row[0])
+
+    def stop(self) -> None:
+        for server in (self.standby, self.primary):
+            try:
+                server.stop()
+            except PostgresError:  # already stopped by a drill that failed a region; keep tearing down
+                continue

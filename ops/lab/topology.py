@@ -1,0 +1,205 @@
+"""The lab's topology: built by ``up``, recorded in a state file, torn down by ``down`` from that file alone
+(so `python -m ops.lab down` works from another shell, and a test teardown leaves nothing running)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ops.gunicorn import ROOT, Gunicorn, wait_until_ok
+from ops.lab.haproxy import Haproxy, Server
+from ops.lab.replication import ReplicatedPostgres
+from ops.postgres import LocalPostgres, free_port
+
+PRIMARY, SECONDARY = "us-east-1", "us-east-2"
+COLOURS = ("blue", "green")
+DATABASE, PASSWORD = "records", "records-lab"  # a throwaway cluster on loopback  # nosec B105
+DEFAULT_DIRECTORY = ROOT / "features" / "out" / "lab"
+STATE_FILE = "state.json"
+
+
+class LabError(RuntimeError):
+    """The lab could not be built, or its state file is missing or stale."""
+
+
+@dataclass
+class RegionState:
+    region: str
+    balancer_port: int
+    balancer_pid: int
+    database_port: int
+    services: dict[str, dict[str, int | str]] = field(default_factory=dict)  # colour -> port, pid, version
+    live: str = "blue"
+    weights: dict[str, int] = field(default_factory=lambda: {"blue": 100, "green": 0})
+
+    @property
+    def idle(self) -> str:
+        return "green" if self.live == "blue" else "blue"
+
+
+@dataclass
+class LabState:
+    directory: str
+    front_port: int
+    front_pid: int
+    regions: dict[str, RegionState]
+    postgres_roots: dict[str, str]
+
+    def write(self) -> None:
+        path = Path(self.directory) / STATE_FILE
+        path.write_text(json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def read(cls, directory: Path) -> LabState:
+        """:raise LabError: no lab was started from ``directory``."""
+        path = directory / STATE_FILE
+        if not path.exists():
+            raise LabError(f"{path} not found: no lab is up (python -m ops.lab up)")
+        document = json.loads(path.read_text())
+        regions = {name: RegionState(**region) for name, region in document.pop("regions").items()}
+        return cls(regions=regions, **document)
+
+    @property
+    def front_url(self) -> str:
+        return f"http://127.0.0.1:{self.front_port}"
+
+    def pids(self) -> list[int]:
+        found = [self.front_pid]
+        for region in self.regions.values():
+            found.append(region.balancer_pid)
+            found.extend(int(service["pid"]) for service in region.services.values())
+        return found
+
+
+def _prepare_database(primary: LocalPostgres) -> None:
+    url = primary.create_database(DATABASE, PASSWORD)
+    subprocess.run([sys.executable, "-m", "service", "migrate"], cwd=ROOT, check=True, capture_output=True,
+                   timeout=60, env={**os.environ, "DATABASE_URL": url, "DB_SSLMODE": "disable"})
+
+
+def service_env(database: LocalPostgres, region: str, colour: str, version: str, *,
+                bad_credentials: bool = False) -> dict[str, str]:
+    password = "not-the-password" if bad_credentials else PASSWORD  # nosec B105
+    return {
+        "DATABASE_URL": database.url(user=DATABASE, password=password, database=DATABASE),
+        "DB_SSLMODE": "disable", "APP_REGION": region, "COLOUR": colour, "APP_VERSION": version,
+        "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4", "LOG_LEVEL": "WARNING",
+    }
+
+
+def start_service(directory: Path, database: LocalPostgres, region: str, colour: str, version: str, *,
+                  bad_credentials: bool = False) -> Gunicorn:
+    log = directory / f"{region}-{colour}.log"
+    env = service_env(database, region, colour, version, bad_credentials=bad_credentials)
+    return Gunicorn(env, log).start()
+
+
+FAULTS = frozenset({"no-backup-region"})
+
+
+def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozenset[str] = frozenset()) -> LabState:
+    """Build the whole lab; on any failure, tear down what was started. ``faults`` builds it deliberately
+    broken, to prove a drill notices: ``no-backup-region`` leaves us-east-2 out of the front (no failover).
+
+    :raise LabError: a piece did not start, or a fault is unknown (the message names it).
+    """
+    if faults - FAULTS:
+        raise LabError(f"unknown lab faults {sorted(faults - FAULTS)}; known: {sorted(FAULTS)}")
+    directory.mkdir(parents=True, exist_ok=True)
+    if (directory / STATE_FILE).exists():
+        raise LabError(f"a lab is already up in {directory}; run python -m ops.lab down first")
+    started: list[int] = []
+    postgres: ReplicatedPostgres | None = None
+    try:
+        postgres = ReplicatedPostgres.create(_prepare_database)
+        databases = {PRIMARY: postgres.primary, SECONDARY: postgres.standby}
+        regions: dict[str, RegionState] = {}
+        for region, database in databases.items():
+            services = {}
+            for colour in COLOURS:
+                gunicorn = start_service(directory, database, region, colour, version)
+                assert gunicorn.process is not None
+                started.append(gunicorn.process.pid)
+                services[colour] = {"port": gunicorn.port, "pid": gunicorn.process.pid, "version": version}
+            # Blue takes all traffic until a deployment shifts it, as an ECS service's production target group.
+            balancer = Haproxy(region, free_port(), directory, [
+                Server("blue", int(services["blue"]["port"]), weight=100),
+                Server("green", int(services["green"]["port"]), weight=0),
+            ]).start()
+            assert balancer.pid is not None
+            started.append(balancer.pid)
+            regions[region] = RegionState(region, balancer.port, balancer.pid, database.port, services)
+        front_servers = [Server("primary", regions[PRIMARY].balancer_port)]
+        if "no-backup-region" not in faults:
+            front_servers.append(Server("secondary", regions[SECONDARY].balancer_port, backup=True))
+        front = Haproxy("front", free_port(), directory, front_servers).start()
+        assert front.pid is not None
+        started.append(front.pid)
+        state = LabState(directory=str(directory), front_port=front.port, front_pid=front.pid, regions=regions,
+                         postgres_roots={PRIMARY: str(postgres.primary.root), SECONDARY: str(postgres.standby.root)})
+        state.write()
+        wait_until_ok(f"{state.front_url}/health", timeout_s=20)
+        return state
+    except Exception as error:
+        _stop_pids(started)
+        if postgres is not None:
+            postgres.stop()
+        raise LabError(f"lab did not come up: {error}") from error
+
+
+def _stop_pids(pids: list[int], timeout_s: float = 10) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+    deadline = time.monotonic() + timeout_s
+    for pid in pids:
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)  # reap our own children so they do not linger as zombies
+        if finished == pid:
+            return False
+    except ChildProcessError:
+        pass  # started by another process (python -m ops.lab up); only signal 0 can tell
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def down(directory: Path = DEFAULT_DIRECTORY) -> LabState:
+    """Stop every process the state file names and both PostgreSQL servers; remove the state file.
+
+    :raise LabError: no lab is up in ``directory``.
+    """
+    state = LabState.read(directory)
+    _stop_pids(state.pids())
+    for root in state.postgres_roots.values():
+        data = Path(root) / "data"
+        if (data / "postmaster.pid").exists():
+            LocalPostgres(root=Path(root), port=0).stop()
+        shutil.rmtree(root, ignore_errors=True)
+    (directory / STATE_FILE).unlink()
+    return state
+
+
+def status(directory: Path = DEFAULT_DIRECTORY) -> Mapping[str, object]:
+    """What is running: per process alive or not, and what the front serves."""
+    state = LabState.read(directory)
+    return {"front": state.front_url, "alive": {pid: _alive(pid) for pid in state.pids()}}

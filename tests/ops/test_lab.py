@@ -1,0 +1,118 @@
+"""The lab itself: real HAProxy, PostgreSQL streaming replication and gunicorn on loopback, and nothing left
+running afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from ops import drill_report
+from ops.lab import __main__ as lab_cli
+from ops.lab.driver import LabDriver
+from ops.lab.haproxy import Haproxy, HaproxyError, Server, render
+from ops.lab.topology import LabError, LabState, down, up
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "\nState:\tZ" in status.read_text())  # a zombie is gone, only unreaped
+
+
+def test_the_cli_brings_the_lab_up_and_down_leaving_nothing_behind(tmp_path, capsys):
+    assert lab_cli.main(["up", "--dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("lab: up: front http://127.0.0.1:")
+    state = LabState.read(tmp_path)
+    ports = [state.front_port] + [r.balancer_port for r in state.regions.values()] + [
+        int(s["port"]) for r in state.regions.values() for s in r.services.values()] + [
+        r.database_port for r in state.regions.values()]
+    try:
+        assert all(_listening(port) for port in ports)
+        assert lab_cli.main(["status", "--dir", str(tmp_path)]) == 0
+        assert all(json.loads(capsys.readouterr().out)["alive"].values())
+        assert lab_cli.main(["up", "--dir", str(tmp_path)]) == 1  # one lab per directory
+        assert "already up" in capsys.readouterr().err
+        driver = LabDriver(tmp_path)
+        record_id = driver.write({"subject": "lab", "kind": "note", "body": "replicated", "client_ref": "lab-1"})
+        assert driver.read(record_id)["body"] == "replicated"
+        # The standby in us-east-2 streams from the primary: the write shows up there.
+        deadline_reads = [driver.read(record_id, region="us-east-2") for _ in range(50)]
+        assert any(deadline_reads)
+    finally:
+        assert lab_cli.main(["down", "--dir", str(tmp_path)]) == 0
+    assert not any(_listening(port) for port in ports)
+    assert not any(_alive(pid) for pid in state.pids())
+    assert lab_cli.main(["down", "--dir", str(tmp_path)]) == 1
+    assert "no lab is up" in capsys.readouterr().err
+
+
+def test_unknown_faults_are_refused(tmp_path):
+    with pytest.raises(LabError, match="unknown lab faults"):
+        up(tmp_path, faults=frozenset({"meteor"}))
+
+
+def test_haproxy_refuses_a_bad_config_and_a_dead_socket(tmp_path):
+    broken = Haproxy("x", 0, tmp_path, [Server("a", 70000)])
+    with pytest.raises(HaproxyError, match="x.cfg"):
+        broken.start()
+    with pytest.raises(HaproxyError, match="runtime API"):
+        Haproxy("y", 1, tmp_path, []).command("show info")
+    assert "backup" in render("f", 1, tmp_path / "s", [Server("b", 2, backup=True)])
+
+
+def test_the_drills_fail_on_a_lab_without_a_backup_region(tmp_path):
+    """The failover drill must notice when failover cannot happen: a lab whose front has no backup region."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "features/test_drills.py", "-k", "primary_region_is_lost", "-q",
+         "-p", "no:cacheprovider", "--no-cov", "--lab-fault", "no-backup-region", "-o", "addopts="],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "DRILL_OUT": str(tmp_path)},
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "Then traffic moves to us-east-2" in done.stdout or "not true within" in done.stdout
+
+
+def test_the_drill_report_names_each_measure(tmp_path, capsys):
+    rows = [
+        ("failover", "rto_seconds", 3.2), ("failover", "rpo_writes", 1), ("switchover", "rpo_writes", 0),
+        ("blue_green", "promotion_failed_requests", 0), ("rollback", "rollback_seconds", 7.5),
+    ]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"measurements": [
+        {"feature": f, "metric": m, "observed": v, "comparison": "<=", "threshold": 900, "verdict": "pass"}
+        for f, m, v in rows]}))
+    assert drill_report.main([str(path)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "drills: failover rto 3.2 s, failover rpo 1 writes, switchover rpo 0 writes, promotion errors 0, "
+        "rollback 7.5 s")
+    path.write_text(json.dumps({"measurements": [{"feature": "failover", "metric": "rto_seconds",
+                                                  "observed": 1, "verdict": "fail", "comparison": "<=",
+                                                  "threshold": 0}]}))
+    assert drill_report.main([str(path)]) == 1
+    assert "FAIL" in capsys.readouterr().out
+    path.write_text("{}")
+    assert drill_report.main([str(path)]) == 2
+
+
+def test_the_rollback_command_needs_a_lab(tmp_path, capsys):
+    from ops import __main__ as ops_cli
+
+    assert ops_cli.main(["rollback", "--region", "us-east-1", "--dir", str(tmp_path)]) == 2
+    assert "no lab is up" in capsys.readouterr().err
