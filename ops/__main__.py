@@ -36,13 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         driver = _driver(options)
         driver.rollback(options.region)
+        status = driver.status().regions[options.region]
     except LabError as error:
         print(f"ops: error: {error}", file=sys.stderr)
         return 2
-    except (DriverError, KeyError) as error:
+    except (DriverError, KeyError, RuntimeError) as error:  # HaproxyError is a RuntimeError
         print(f"ops: rollback of {options.region} failed: {error}", file=sys.stderr)
         return 1
-    status = driver.status().regions[options.region]
     print(f"ops: rollback: {options.region} live colour {status.live_colour} takes "
           f"{status.weights.get(status.live_colour)} % of traffic")
     return 0

@@ -4,9 +4,9 @@
   exactly as it would for a real outage, without touching the region (abort: ``restore_region``).
 - ``deploy``: a new task definition revision with the image tag, then ``update_service`` (ECS-native
   blue/green or canary takes it from there, with its bake time and alarm rollback).
-- ``shift_traffic``/``promote``: the weights of the production listener rule's two target groups.
-- ``rollback``: ``stop_service_deployment(stopType=ROLLBACK)`` on the deployment in progress; without one, all
-  weight back to the live target group.
+- ``shift_traffic``/``promote``: refused. ECS-native deployments own the production listener rule's weights;
+  editing them beside ECS would fight it. The rollback and blue/green drills are lab-only (``@lab``).
+- ``rollback``: ``stop_service_deployment(stopType=ROLLBACK)`` on every pending or running deployment.
 - ``promote_replica``: ``rds.promote_read_replica`` (irreversible: the replica stops following the primary).
 - ``replica_caught_up``: CloudWatch ``ReplicaLag`` of the replica is 0 in its latest datapoint.
 
@@ -93,6 +93,9 @@ def _one(resources: list[tuple[str, str, str]], kind: str, hint: str = "") -> st
 
 
 class AwsDriver:
+    # Route 53: 3 failed checks 30 s apart, then DNS TTLs and CloudFront's origin resolution.
+    failover_timeout_s = 600.0
+
     def __init__(self, target: AwsTarget, session: boto3.Session | None = None) -> None:
         self.target = target
         self.session = session or boto3.Session()
@@ -118,15 +121,14 @@ class AwsDriver:
         by_arn = {g["TargetGroupArn"]: int(g.get("Weight", 0)) for g in forward}
         return {colour: by_arn.get(arn, 0) for colour, arn in found.target_groups.items()}
 
-    def _set_weights(self, region: str, weights: Mapping[str, int]) -> None:
-        found = self.target.regions[region]
-        groups = [{"TargetGroupArn": found.target_groups[c], "Weight": w} for c, w in weights.items()]
-        self._call("modify_rule", self._client("elbv2", region).modify_rule, RuleArn=found.listener_rule_arn,
-                   Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}])
-
     def _live(self, region: str) -> str:
-        weights = self._weights(region)
-        return max(COLOURS, key=lambda c: weights[c])
+        """The colour of the target group the ECS service calls production (never guessed from weights)."""
+        found = self.target.regions[region]
+        ecs = self._client("ecs", region)
+        service = self._call("describe_services", ecs.describe_services, cluster=found.cluster,
+                             services=[found.service])["services"][0]
+        production = service["loadBalancers"][0]["targetGroupArn"]
+        return next((c for c, arn in found.target_groups.items() if arn == production), COLOURS[0])
 
     def status(self) -> Status:
         regions = {}
@@ -150,10 +152,14 @@ class AwsDriver:
         containers = []
         for container in current["containerDefinitions"]:
             if container["name"] == found.container:
-                container = {**container, "image": f"{container['image'].rsplit(':', 1)[0]}:{version}"}
+                repository = container["image"].split("@", 1)[0]  # pinned by digest or tag: keep the repository
+                if ":" in repository.rsplit("/", 1)[-1]:
+                    repository = repository.rsplit(":", 1)[0]
+                container = {**container, "image": f"{repository}:{version}"}
             containers.append(container)
         keep = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "placementConstraints",
-                "requiresCompatibilities", "cpu", "memory", "runtimePlatform")
+                "requiresCompatibilities", "cpu", "memory", "runtimePlatform", "ephemeralStorage", "pidMode",
+                "ipcMode", "proxyConfiguration", "enableFaultInjection")
         revision = self._call("register_task_definition", ecs.register_task_definition,
                               containerDefinitions=containers, **{k: current[k] for k in keep if k in current})
         self._call("update_service", ecs.update_service, cluster=found.cluster, service=found.service,
@@ -161,26 +167,29 @@ class AwsDriver:
         return COLOURS[1] if self._live(region) == COLOURS[0] else COLOURS[0]
 
     def shift_traffic(self, region: str, percent: int) -> None:
-        if not 0 <= percent <= 100:
-            raise DriverError(f"{region}: traffic share {percent} is not a percentage")
-        live = self._live(region)
-        idle = next(c for c in COLOURS if c != live)
-        self._set_weights(region, {live: 100 - percent, idle: percent})
+        raise DriverError(f"{region}: ECS-native deployments shift traffic on AWS; deploy and let ECS bake")
 
     def promote(self, region: str) -> None:
-        self.shift_traffic(region, 100)
+        raise DriverError(f"{region}: ECS-native deployments promote on AWS once the bake passes")
 
     def rollback(self, region: str) -> None:
+        """:raise DriverError: no deployment is pending or running, so there is nothing to roll back."""
         found = self.target.regions[region]
         ecs = self._client("ecs", region)
-        running = self._call("list_service_deployments", ecs.list_service_deployments, cluster=found.cluster,
-                             service=found.service, status=["IN_PROGRESS"])["serviceDeployments"]
-        if running:
-            for deployment in running:
-                self._call("stop_service_deployment", ecs.stop_service_deployment,
-                           serviceDeploymentArn=deployment["serviceDeploymentArn"], stopType="ROLLBACK")
-            return
-        self.shift_traffic(region, 0)
+        running, token = [], None
+        while True:
+            page = self._call("list_service_deployments", ecs.list_service_deployments, cluster=found.cluster,
+                              service=found.service, status=["PENDING", "IN_PROGRESS"],
+                              **({"nextToken": token} if token else {}))
+            running += page["serviceDeployments"]
+            token = page.get("nextToken")
+            if not token:
+                break
+        if not running:
+            raise DriverError(f"{region}: no ECS deployment is pending or in progress; nothing to roll back")
+        for deployment in running:
+            self._call("stop_service_deployment", ecs.stop_service_deployment,
+                       serviceDeploymentArn=deployment["serviceDeploymentArn"], stopType="ROLLBACK")
 
     def _invert(self, region: str, inverted: bool) -> None:
         route53 = self._client("route53", self.target.primary)
@@ -218,7 +227,8 @@ class AwsDriver:
         passing = sum(1 for o in observations if o["StatusReport"]["Status"].startswith("Success"))
         inverted = self._call("get_health_check", route53.get_health_check,
                               HealthCheckId=check_id)["HealthCheck"]["HealthCheckConfig"].get("Inverted", False)
-        return (passing * 2 > len(observations)) != bool(inverted)
+        # Route 53 counts an endpoint healthy when more than 18 % of its checkers see it healthy.
+        return (passing > 0.18 * len(observations)) != bool(inverted)
 
     def active_region(self) -> str | None:
         if self._region_healthy(self.target.primary):

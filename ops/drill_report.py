@@ -27,12 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args[0]) if args else DEFAULT
     try:
         measured = json.loads(path.read_text())["measurements"]
-    except (OSError, ValueError, KeyError) as error:
-        print(f"drills: INCONCLUSIVE: {path}: {error}", file=sys.stderr)
+        rows = [(m["feature"], m["metric"], float(m["observed"]), m.get("verdict")) for m in measured]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"drills: INCONCLUSIVE: {path}: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     parts, missing = [], []
     for (feature, metric), label in NEEDED.items():
-        values = [m["observed"] for m in measured if m["feature"] == feature and m["metric"] == metric]
+        values = [observed for f, m, observed, _ in rows if f == feature and m == metric]
         if values:
             parts.append(label.format(max(values)))
         else:

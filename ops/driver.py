@@ -28,6 +28,10 @@ class DriverError(RuntimeError):
 
 
 class Driver(Protocol):
+    # How long a failover may take to show on this target before a drill calls it failed (the lab's health
+    # checks react in seconds; Route 53's in minutes).
+    failover_timeout_s: float
+
     def status(self) -> Status: ...
 
     def deploy(self, region: str, version: str, *, healthy: bool = True) -> str:

@@ -52,7 +52,8 @@ def judge(samples: Sequence[Sample], slo: ServiceLevelObjectives, window_s: floa
     count = len(samples)
     if count < min_samples:
         return [Measurement("requests", ">=", min_samples, count, window_s, count, "inconclusive")]
-    errors = 100 * sum(1 for s in samples if s.status == 0 or s.status >= 500) / count
+    # Anything but a 2xx failed the client: a WAF's 403 or a 404 from a broken route counts like a 5xx.
+    errors = 100 * sum(1 for s in samples if not 200 <= s.status < 300) / count
     p99 = percentile([s.latency_ms for s in samples], 99)
     return [
         Measurement("requests", ">=", min_samples, count, window_s, count, "pass"),
@@ -64,7 +65,7 @@ def judge(samples: Sequence[Sample], slo: ServiceLevelObjectives, window_s: floa
 
 
 def release(driver: Driver, region: str, version: str, *, slo: ServiceLevelObjectives, traffic: Traffic,
-            steps: Sequence[int] = (10,), bake_s: float = 4.0, min_samples: int = 100, healthy: bool = True,
+            steps: Sequence[int] = (10,), bake_s: float = 4.0, healthy: bool = True,
             records: Path | None = None) -> Decision:
     """Deploy ``version`` to ``region``'s idle colour and walk it through ``steps`` (percent), judging each bake.
 
@@ -78,7 +79,7 @@ def release(driver: Driver, region: str, version: str, *, slo: ServiceLevelObjec
         driver.shift_traffic(region, percent)
         window_start = time.monotonic()
         time.sleep(bake_s)
-        measurements = judge(traffic.since(window_start), slo, bake_s, min_samples)
+        measurements = judge(traffic.since(window_start), slo, bake_s, slo.min_requests_per_window)
         walked.append({"percent": percent, "measurements": [asdict(m) for m in measurements]})
         failing = [m for m in measurements if m.verdict != "pass"]
         if failing:

@@ -72,7 +72,7 @@ class Writer(_Background):
 
     def __init__(self, write: Callable[[Mapping[str, Any]], int], *, pause_s: float = 0.02) -> None:
         self.write, self.pause_s = write, pause_s
-        self.acknowledged: list[tuple[float, int]] = []  # (monotonic time, record id)
+        self.acknowledged: list[tuple[float, int, str]] = []  # (monotonic time, record id, client_ref)
         self.refused: list[float] = []
         super().__init__("writer")
 
@@ -80,10 +80,11 @@ class Writer(_Background):
         number = 0
         while not self._stop.is_set():
             number += 1
+            client_ref = f"drill-{time.time_ns()}-{number}"
             try:
                 record_id = self.write({"subject": "drill", "kind": "note", "body": f"write {number}",
-                                        "client_ref": f"drill-{time.time_ns()}-{number}"})
-                self.acknowledged.append((time.monotonic(), record_id))
+                                        "client_ref": client_ref})
+                self.acknowledged.append((time.monotonic(), record_id, client_ref))
             except DriverError:
                 self.refused.append(time.monotonic())
             self._stop.wait(self.pause_s)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from pytest_bdd import given, parsers, then, when
 
 from ops.driver import Driver, DriverError
@@ -50,18 +51,15 @@ def service_up(driver: Driver) -> None:
 
 @given("clients are writing records through the global entry point", target_fixture="writer")
 def clients_writing(driver: Driver) -> Any:
-    writer = Writer(driver.write).__enter__()
-    eventually(lambda: len(writer.acknowledged) >= 20, 20)
-    yield writer
-    writer.__exit__(None, None, None)
+    with Writer(driver.write) as writer:  # stopped however the scenario ends
+        eventually(lambda: len(writer.acknowledged) >= 20, 20)
+        yield writer
 
 
 @given("steady traffic reaches us-east-1", target_fixture="traffic")
 def steady_traffic(driver: Driver) -> Any:
-    url = f"{driver.region_url('us-east-1')}/api/records?subject=drill"
-    traffic = Traffic(url).__enter__()
-    yield traffic
-    traffic.__exit__(None, None, None)
+    with Traffic(f"{driver.region_url('us-east-1')}/api/records?subject=drill") as traffic:
+        yield traffic
 
 
 @when(parsers.parse("{region} is lost"), target_fixture="lost_at")
@@ -80,22 +78,26 @@ def writes_stopped(writer: Writer) -> float:
 
 @when(parsers.parse("the {region} replica has replayed every acknowledged write"))
 def replica_caught_up(driver: Driver, region: str) -> None:
-    eventually(lambda: driver.replica_caught_up(region), 30)
+    eventually(lambda: driver.replica_caught_up(region), driver.failover_timeout_s, interval_s=1)
 
 
-@when(parsers.parse("the {region} replica is promoted"))
-def replica_promoted(driver: Driver, region: str) -> None:
+@when(parsers.parse("the {region} replica is promoted"), target_fixture="promoted_at")
+def replica_promoted(driver: Driver, region: str) -> float:
     driver.promote_replica(region)
+    return time.monotonic()
 
 
 @then(parsers.parse("traffic moves to {region}"))
 def traffic_moves(driver: Driver, region: str) -> None:
-    eventually(lambda: driver.active_region() == region, 30)
+    eventually(lambda: driver.active_region() == region, driver.failover_timeout_s, interval_s=0.2)
 
 
 @then(parsers.parse("writes resume in {region} within the RTO"))
 def writes_resume(request: pytest.FixtureRequest, driver: Driver, measurements: list[dict[str, Any]],
                   slo: ServiceLevelObjectives, lost_at: float, region: str) -> None:
+    # A planned switchover is unavailable for writes from the moment they stop, not from the primary's exit.
+    if "stopped_at" in request.fixturenames:
+        lost_at = min(lost_at, request.getfixturevalue("stopped_at"))
     def written_in_region() -> bool:
         try:
             return driver.read(driver.write({"subject": "drill", "kind": "note", "body": "resume",
@@ -110,21 +112,29 @@ def writes_resume(request: pytest.FixtureRequest, driver: Driver, measurements: 
 
 
 def _missing(driver: Driver, writer: Writer, region: str) -> list[tuple[float, int]]:
-    return [(at, rid) for at, rid in writer.acknowledged if driver.read(rid, region=region) is None]
+    """Acknowledged writes the region does not hold as written: an id the promoted database handed out again
+    to a newer record does not count as present."""
+    missing = []
+    for at, record_id, client_ref in writer.acknowledged:
+        found = driver.read(record_id, region=region)
+        if found is None or found.get("client_ref") != client_ref:
+            missing.append((at, record_id))
+    return missing
 
 
 @then(parsers.parse("the acknowledged writes missing from {region} are within the RPO"))
 def missing_within_rpo(request: pytest.FixtureRequest, driver: Driver, measurements: list[dict[str, Any]],
-                       slo: ServiceLevelObjectives, writer: Writer, lost_at: float, region: str) -> None:
+                       slo: ServiceLevelObjectives, writer: Writer, lost_at: float, promoted_at: float,
+                       region: str) -> None:
     writer.__exit__(None, None, None)
-    acknowledged_before = [(at, rid) for at, rid in writer.acknowledged if at < lost_at]
-    missing = [(at, rid) for at, rid in _missing(driver, writer, region) if at < lost_at]
-    window_s = round(lost_at - min(at for at, _ in missing), 3) if missing else 0.0
-    # The RPO is a time: at most the writes acknowledged in its last window before the loss may be missing.
-    allowed = sum(1 for at, _ in acknowledged_before if at >= lost_at - slo.rpo_minutes * 60)
-    record(request, measurements, "rpo_writes", len(missing), "<=", allowed, "writes")
+    # Every write acknowledged until the promotion counts: on AWS the old primary may acknowledge writes after
+    # its health check failed, and those are exactly the ones a failover loses.
+    considered = [entry for entry in writer.acknowledged if entry[0] < promoted_at]
+    missing = [(at, rid) for at, rid in _missing(driver, writer, region) if at < promoted_at]
+    window_s = round(promoted_at - min(at for at, _ in missing), 3) if missing else 0.0
+    record(request, measurements, "rpo_writes", len(missing), "<=", len(considered), "writes")
     record(request, measurements, "rpo_window_seconds", window_s, "<=", slo.rpo_minutes * 60, "s")
-    assert acknowledged_before, "no write was acknowledged before the loss: nothing was measured"
+    assert considered, "no write was acknowledged before the promotion: nothing was measured"
     assert window_s <= slo.rpo_minutes * 60
 
 
@@ -142,7 +152,9 @@ def bad_release(request: pytest.FixtureRequest, driver: Driver, traffic: Traffic
                 measurements: list[dict[str, Any]]) -> Decision:
     decision = release(driver, "us-east-1", "v2-bad", slo=slo, traffic=traffic, healthy=False,
                        records=DECISIONS)
-    record(request, measurements, "rollback_seconds", decision.seconds, "<=", slo.rto_minutes * 60, "s")
+    # From the bad deploy to the completed rollback; ECS's alarms must roll back within one evaluation window.
+    record(request, measurements, "rollback_seconds", decision.seconds, "<=", slo.evaluation_window_minutes * 60, "s")
+    assert decision.seconds <= slo.evaluation_window_minutes * 60
     return decision
 
 
@@ -155,6 +167,9 @@ def rolled_back(decision: Decision, metric: str) -> None:
 def live_takes_all(driver: Driver, region: str) -> None:
     status = driver.status().regions[region]
     assert status.weights[status.live_colour] == 100, status
+    # What the load balancer does, not only what it was told: every answer comes from the live colour.
+    colours = {requests.get(f"{driver.region_url(region)}/version", timeout=2).json()["colour"] for _ in range(20)}
+    assert colours == {status.live_colour}
 
 
 @then("the decision record states the metric, threshold, observed value and window")
@@ -187,7 +202,7 @@ def good_release(request: pytest.FixtureRequest, driver: Driver, traffic: Traffi
     decision = release(driver, "us-east-1", version, slo=slo, traffic=traffic,
                        steps=[int(p) for p in steps.split(",")], records=DECISIONS)
     time.sleep(1)  # requests issued just after the promotion are part of it
-    failed = [s for s in traffic.since(started) if s.status == 0 or s.status >= 500]
+    failed = [s for s in traffic.since(started) if not 200 <= s.status < 300]
     record(request, measurements, "promotion_failed_requests", len(failed), "<=", 0, "requests")
     request.node.failed_requests = failed
     return decision

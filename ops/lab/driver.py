@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from ops.postgres import PG_BIN, LocalPostgres, PostgresError
 
 
 class LabDriver:
+    failover_timeout_s = 30.0
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.state = LabState.read(directory)
@@ -56,13 +59,25 @@ class LabDriver:
             raise DriverError(f"{region}: {colour} still takes {found.weights[colour]} % of traffic; roll back first")
         _stop_pids([int(found.services[colour]["pid"])])
         # A bad build (healthy=False) starts and answers /health, but every database call is refused.
-        gunicorn = start_service(self.directory, self._database(region), region, colour, version,
-                                 bad_credentials=not healthy)
+        try:
+            gunicorn = start_service(self.directory, self._database(region), region, colour, version,
+                                     bad_credentials=not healthy)
+        except RuntimeError as error:
+            raise DriverError(f"{region}: {colour} did not start: {error}") from None
         assert gunicorn.process is not None
         found.services[colour] = {"port": gunicorn.port, "pid": gunicorn.process.pid, "version": version}
-        self._balancer(region).command(
-            f"set server {region}_servers/{colour} addr 127.0.0.1 port {gunicorn.port}")
-        self.state.write()
+        self.state.write()  # recorded before anything else can fail, so `down` stops it
+        balancer = self._balancer(region)
+        try:
+            balancer.command(f"set server {region}_servers/{colour} addr 127.0.0.1 port {gunicorn.port}")
+            # Traffic shifted to a server HAProxy still counts as down would bake nothing.
+            deadline = time.monotonic() + 15
+            while balancer.server_states().get(colour) != "UP":
+                if time.monotonic() > deadline:
+                    raise DriverError(f"{region}: {colour} not UP in its load balancer within 15 s")
+                time.sleep(0.1)
+        except HaproxyError as error:
+            raise DriverError(str(error)) from None
         return colour
 
     def shift_traffic(self, region: str, percent: int) -> None:
@@ -71,8 +86,11 @@ class LabDriver:
         found = self.state.regions[region]
         found.weights = {found.idle: percent, found.live: 100 - percent}
         balancer = self._balancer(region)
-        for colour, weight in found.weights.items():
-            balancer.set_weight(colour, weight)
+        try:
+            for colour, weight in found.weights.items():
+                balancer.set_weight(colour, weight)
+        except HaproxyError as error:
+            raise DriverError(str(error)) from None
         self.state.write()
 
     def promote(self, region: str) -> None:
@@ -99,7 +117,10 @@ class LabDriver:
     def restore_region(self, region: str) -> None:
         """The region's load balancer answers again (its database is not rebuilt: that is a runbook step)."""
         found = self.state.regions[region]
-        balancer = self._balancer(region).start()
+        try:
+            balancer = self._balancer(region).start()
+        except HaproxyError as error:
+            raise DriverError(str(error)) from None
         assert balancer.pid is not None
         found.balancer_pid = balancer.pid
         self.state.write()

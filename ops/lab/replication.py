@@ -4,6 +4,7 @@ for RDS and its cross-region read replica. ``promote`` is what ``rds.promote_rea
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +26,22 @@ class ReplicatedPostgres:
 
         :raise PostgresError: a server or the base backup failed; the message carries their stderr.
         """
-        primary = LocalPostgres(root=server_dir("records-lab-use1-"), port=free_port()).init()
-        primary.start()
-        prepare(primary)
+        primary = LocalPostgres(root=server_dir("records-lab-use1-"), port=free_port())
         standby = LocalPostgres(root=server_dir("records-lab-use2-"), port=free_port())
+        try:
+            primary.init().start()
+            prepare(primary)
+            cls._clone(primary, standby)
+        except BaseException:
+            for server in (standby, primary):
+                if server.running:
+                    server.stop()
+                shutil.rmtree(server.root, ignore_errors=True)
+            raise
+        return cls(primary=primary, standby=standby)
+
+    @staticmethod
+    def _clone(primary: LocalPostgres, standby: LocalPostgres) -> None:
         standby.root.mkdir(parents=True, exist_ok=True)
         _chown(standby.root)
         command = _as_server_user([
@@ -38,10 +51,8 @@ class ReplicatedPostgres:
         done = subprocess.run(command, env={**os.environ, "PGPASSWORD": primary.password}, capture_output=True,
                               text=True, timeout=120, check=False)
         if done.returncode != 0:
-            primary.stop()
             raise PostgresError(f"pg_basebackup failed ({done.returncode}): {done.stderr.strip()[-400:]}")
         standby.start()
-        return cls(primary=primary, standby=standby)
 
     def promote(self) -> None:
         """The standby becomes writable (its own timeline); it stops following the primary."""

@@ -145,14 +145,18 @@ def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozens
         started.append(front.pid)
         state = LabState(directory=str(directory), front_port=front.port, front_pid=front.pid, regions=regions,
                          postgres_roots={PRIMARY: str(postgres.primary.root), SECONDARY: str(postgres.standby.root)})
-        state.write()
         wait_until_ok(f"{state.front_url}/health", timeout_s=20)
+        state.write()  # only a lab that came up is recorded: `down` must never signal PIDs of a failed one
         return state
-    except Exception as error:
+    except BaseException as error:  # Ctrl-C included: HAProxy runs in its own session and would survive
         _stop_pids(started)
         if postgres is not None:
             postgres.stop()
-        raise LabError(f"lab did not come up: {error}") from error
+            for server in (postgres.primary, postgres.standby):
+                shutil.rmtree(server.root, ignore_errors=True)
+        if isinstance(error, Exception):
+            raise LabError(f"lab did not come up: {error}") from error
+        raise
 
 
 def _stop_pids(pids: list[int], timeout_s: float = 10) -> None:
@@ -166,7 +170,10 @@ def _stop_pids(pids: list[int], timeout_s: float = 10) -> None:
         while time.monotonic() < deadline and _alive(pid):
             time.sleep(0.05)
         if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:  # exited between the check and the signal
+                continue
 
 
 def _alive(pid: int) -> bool:

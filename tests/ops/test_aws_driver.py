@@ -46,7 +46,9 @@ def _region(session: boto3.Session, region: str) -> RegionTarget:
         {"name": "web", "image": "111111111111.dkr.ecr.us-east-1.amazonaws.com/records-service:v1", "memory": 512},
         {"name": "otel", "image": "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3", "memory": 128}])
     ecs.create_service(cluster="records", serviceName="records", desiredCount=1,
-                       taskDefinition=task["taskDefinition"]["taskDefinitionArn"])
+                       taskDefinition=task["taskDefinition"]["taskDefinitionArn"],
+                       loadBalancers=[{"targetGroupArn": groups["blue"], "containerName": "web",
+                                       "containerPort": 8080}])
     health = session.client("route53").create_health_check(CallerReference=region, HealthCheckConfig={
         "Type": "HTTPS", "FullyQualifiedDomainName": f"{region}.example.com", "Port": 443,
         "ResourcePath": "/health"})["HealthCheck"]["Id"]
@@ -62,15 +64,17 @@ def driver(aws) -> AwsDriver:
     return AwsDriver(target, aws)
 
 
-def test_traffic_shifts_move_the_listener_rule_weights(driver):
-    assert driver.status().regions[PRIMARY].live_colour == "blue"
-    driver.shift_traffic(PRIMARY, 10)
-    assert driver.status().regions[PRIMARY].weights == {"blue": 90, "green": 10}
-    driver.promote(PRIMARY)
+def test_status_reads_the_production_target_group_and_rule_weights(driver):
     status = driver.status().regions[PRIMARY]
-    assert status.live_colour == "green" and status.weights == {"blue": 0, "green": 100}
-    with pytest.raises(DriverError, match="not a percentage"):
-        driver.shift_traffic(PRIMARY, 120)
+    assert status.live_colour == "blue" and status.weights == {"blue": 100, "green": 0}
+    assert status.healthy is False  # no registered target answers in moto: never assumed healthy
+
+
+def test_traffic_is_ecs_native_on_aws_so_manual_shifts_are_refused(driver):
+    with pytest.raises(DriverError, match="ECS-native deployments shift traffic"):
+        driver.shift_traffic(PRIMARY, 10)
+    with pytest.raises(DriverError, match="promote"):
+        driver.promote(PRIMARY)
 
 
 def test_deploy_registers_the_image_tag_and_updates_the_service(driver, aws):
@@ -80,7 +84,8 @@ def test_deploy_registers_the_image_tag_and_updates_the_service(driver, aws):
     containers = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"][
         "containerDefinitions"]
     images = {c["name"]: c["image"] for c in containers}
-    assert images["web"].endswith("/records-service:v2") and images["otel"].endswith(":v0.43.3")
+    assert images["web"] == "111111111111.dkr.ecr.us-east-1.amazonaws.com/records-service:v2"
+    assert images["otel"].endswith(":v0.43.3")
     with pytest.raises(DriverError, match="lab fault"):
         driver.deploy(PRIMARY, "v3", healthy=False)
 
@@ -100,8 +105,9 @@ def test_promote_replica_promotes_the_named_instance(driver, aws, monkeypatch):
     # moto accepts the call but keeps the replica linked, so the request itself is what is checked.
     rds = boto3.client("rds", region_name=SECONDARY)
     stubber = Stubber(rds)
-    stubber.add_response("promote_read_replica", {"DBInstance": {"DBInstanceIdentifier": f"records-dev-{SECONDARY}"}},
-                         {"DBInstanceIdentifier": f"records-dev-{SECONDARY}"})
+    replica = f"records-dev-{SECONDARY}"
+    stubber.add_response("promote_read_replica", {"DBInstance": {"DBInstanceIdentifier": replica}},
+                         {"DBInstanceIdentifier": replica})
     real = driver._client
     monkeypatch.setattr(driver, "_client", lambda service, region: rds if service == "rds" else real(service, region))
     stubber.add_client_error("promote_read_replica", "InvalidDBInstanceState", "already a primary")
@@ -118,7 +124,8 @@ def test_replica_lag_must_be_zero_in_the_latest_datapoint(driver, aws):
     now = dt.datetime.now(dt.UTC)
     dimensions = [{"Name": "DBInstanceIdentifier", "Value": f"records-dev-{SECONDARY}"}]
     cloudwatch.put_metric_data(Namespace="AWS/RDS", MetricData=[
-        {"MetricName": "ReplicaLag", "Dimensions": dimensions, "Timestamp": now - dt.timedelta(minutes=2), "Value": 4.0}])
+        {"MetricName": "ReplicaLag", "Dimensions": dimensions, "Timestamp": now - dt.timedelta(minutes=2),
+         "Value": 4.0}])
     assert driver.replica_caught_up(SECONDARY) is False
     cloudwatch.put_metric_data(Namespace="AWS/RDS", MetricData=[
         {"MetricName": "ReplicaLag", "Dimensions": dimensions, "Timestamp": now - dt.timedelta(seconds=30),
@@ -130,8 +137,12 @@ def test_rollback_stops_the_deployment_in_progress(driver, monkeypatch):
     ecs = boto3.client("ecs", region_name=PRIMARY)
     stubber = Stubber(ecs)
     arn = "arn:aws:ecs:us-east-1:111111111111:service-deployment/records/records/abc"
-    stubber.add_response("list_service_deployments", {"serviceDeployments": [{"serviceDeploymentArn": arn}]},
-                         {"cluster": "records", "service": "records", "status": ["IN_PROGRESS"]})
+    stubber.add_response("list_service_deployments", {"serviceDeployments": [{"serviceDeploymentArn": arn}],
+                                                      "nextToken": "page-2"},
+                         {"cluster": "records", "service": "records", "status": ["PENDING", "IN_PROGRESS"]})
+    stubber.add_response("list_service_deployments", {"serviceDeployments": []},
+                         {"cluster": "records", "service": "records", "status": ["PENDING", "IN_PROGRESS"],
+                          "nextToken": "page-2"})
     stubber.add_response("stop_service_deployment", {"serviceDeploymentArn": arn},
                          {"serviceDeploymentArn": arn, "stopType": "ROLLBACK"})
     real = driver._client
@@ -141,17 +152,15 @@ def test_rollback_stops_the_deployment_in_progress(driver, monkeypatch):
     stubber.assert_no_pending_responses()
 
 
-def test_rollback_without_a_deployment_in_progress_moves_the_weights_back(driver, monkeypatch):
-    driver.shift_traffic(PRIMARY, 50)
+def test_rollback_without_a_deployment_in_progress_is_refused(driver, monkeypatch):
     ecs = boto3.client("ecs", region_name=PRIMARY)
     stubber = Stubber(ecs)
     stubber.add_response("list_service_deployments", {"serviceDeployments": []},
-                         {"cluster": "records", "service": "records", "status": ["IN_PROGRESS"]})
+                         {"cluster": "records", "service": "records", "status": ["PENDING", "IN_PROGRESS"]})
     real = driver._client
     monkeypatch.setattr(driver, "_client", lambda service, region: ecs if service == "ecs" else real(service, region))
-    with stubber:
+    with stubber, pytest.raises(DriverError, match="nothing to roll back"):
         driver.rollback(PRIMARY)
-    assert driver.status().regions[PRIMARY].weights == {"blue": 100, "green": 0}
 
 
 def test_the_target_is_resolved_from_the_stacks_resources(aws):
