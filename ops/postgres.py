@@ -97,9 +97,14 @@ class LocalPostgres:
                   "-o", options, "-w", "-t", "30", "start")
         return self
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """``mode`` "immediate" is a crash (the lab's lost region); "fast" a clean shutdown."""
         if self.running:
-            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+
+    def promote(self) -> None:
+        """A standby becomes writable on its own timeline and stops following its primary."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "30", "promote")
 
     @property
     def running(self) -> bool:

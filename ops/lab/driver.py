@@ -16,7 +16,7 @@ from ops import http_api
 from ops.driver import DriverError, RegionStatus, Status
 from ops.lab.haproxy import Haproxy, HaproxyError, Server
 from ops.lab.topology import PRIMARY, LabState, _alive, _stop_pids, start_service
-from ops.postgres import PG_BIN, LocalPostgres, PostgresError
+from ops.postgres import LocalPostgres, PostgresError
 
 
 class LabDriver:
@@ -110,7 +110,7 @@ class LabDriver:
         if region == PRIMARY:
             database = self._database(region)
             try:
-                database._run(str(PG_BIN / "pg_ctl"), "-D", str(database.data_dir), "-m", "immediate", "-w", "stop")
+                database.stop(mode="immediate")
             except PostgresError as error:
                 raise DriverError(f"{region}: database did not stop: {error}") from None
 
@@ -128,7 +128,7 @@ class LabDriver:
     def promote_replica(self, region: str) -> None:
         database = self._database(region)
         try:
-            database._run(str(PG_BIN / "pg_ctl"), "-D", str(database.data_dir), "-w", "-t", "30", "promote")
+            database.promote()
         except PostgresError as error:
             raise DriverError(f"{region}: promotion failed: {error}") from None
 

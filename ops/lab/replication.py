@@ -1,5 +1,6 @@
 """PostgreSQL primary (us-east-1) streaming to a standby (us-east-2), from Debian's server binaries: the stand-in
-for RDS and its cross-region read replica. ``promote`` is what ``rds.promote_read_replica`` does."""
+for RDS and its cross-region read replica; ``LocalPostgres.promote`` on the standby is what
+``rds.promote_read_replica`` does."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import psycopg
 
 from ops.postgres import PG_BIN, LocalPostgres, PostgresError, _as_server_user, _chown, free_port, server_dir
 
@@ -53,15 +52,6 @@ class ReplicatedPostgres:
         if done.returncode != 0:
             raise PostgresError(f"pg_basebackup failed ({done.returncode}): {done.stderr.strip()[-400:]}")
         standby.start()
-
-    def promote(self) -> None:
-        """The standby becomes writable (its own timeline); it stops following the primary."""
-        self.standby._run(str(PG_BIN / "pg_ctl"), "-D", str(self.standby.data_dir), "-w", "-t", "30", "promote")
-
-    def in_recovery(self, server: LocalPostgres) -> bool:
-        with psycopg.connect(server.url(), autocommit=True, connect_timeout=2) as connection:
-            row = connection.execute("SELECT pg_is_in_recovery()").fetchone()
-        return bool(row and row[0])
 
     def stop(self) -> None:
         for server in (self.standby, self.primary):
