@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aspects.guard import GuardError, guard
 from aspects.gate import ReportMissing, judge_report, load_report
+from aspects.guard import GuardError, guard
 from policies.acknowledgments import RegistryError, load_registry
 from policies.slo import SloError, load_slo
 from stacks.build import CDK_JSON, add_stages, new_app

@@ -151,7 +151,7 @@ def skipped_resources(templates: Sequence[Path], outdir: Path, scratch: Path) ->
     shard costs far less than one more checkov start-up). A lone resource is judged faithfully by resource
     checks only, which is why the registry refuses to skip graph (CKV2_) checks.
     """
-    copies = {}
+    copies: dict[Path, str] = {}
     for template in templates:
         stripped = {}
         for logical_id, resource in json.loads(template.read_text()).get("Resources", {}).items():

@@ -58,7 +58,8 @@ def _blocks(plugin_name: str, severity: str) -> bool:
 
 
 def _violation_lines(report: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    blocking, informing = [], []
+    blocking: list[str] = []
+    informing: list[str] = []
     for plugin in report.get("pluginReports", []):
         name = str(plugin.get("pluginName"))
         for violation in plugin.get("violations", []):

@@ -30,7 +30,8 @@ class RequiredTags(ValidatingAspect):
     def judge(self, node: cdk.CfnResource) -> str | None:
         if not cdk.TagManager.is_taggable(node) or node.cfn_resource_type in UNTAGGABLE_TYPES:
             return None
-        present = node.tags.tag_values()
+        tags = cdk.TagManager.of(node)
+        present = tags.tag_values() if tags else {}
         missing = [key for key in self.required if not present.get(key)]
         if missing:
             return f"{node.cfn_resource_type} lacks required tags {missing}"

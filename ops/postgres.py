@@ -115,7 +115,7 @@ class LocalPostgres:
 
     def execute(self, sql: str, database: str = "postgres") -> None:
         with psycopg.connect(self.url(database=database), autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def create_database(self, name: str, owner_password: str) -> str:
         """A database and a login role of the same name; returns its URL."""

@@ -85,7 +85,7 @@ def _copy_inputs(evidence: Evidence, inputs: Inputs, out: Path) -> list[dict[str
     files = [path for run in evidence.sources if run.collected for path in run.inputs if path.is_file()]
     files += sorted(inputs.cdk_out.glob("assembly-*/*.template.json")) + sorted(inputs.cdk_out.glob("**/manifest.json"))
     cdk_out = inputs.cdk_out.resolve()
-    copied = []
+    copied: list[dict[str, object]] = []
     for source in dict.fromkeys(files):
         # Assembly files repeat names (manifest.json per stage): keep cdk.out's layout; the others differ by name.
         location = source.resolve()

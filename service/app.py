@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ def build_services(settings: Settings, *, aws: Any = None) -> Services:
         if settings.db_secret_id
         else None
     )
-    sources = []
+    sources: list[Callable[[], dict[str, Any]]] = []
     if settings.uses_appconfig:
         sources.append(AppConfigSource(aws("appconfigdata"), settings.appconfig_application or "",
                                        settings.appconfig_environment or "", settings.appconfig_profile or ""))

@@ -85,7 +85,7 @@ class RecordCache:
             self.misses += 1
             return None
         self.hits += 1
-        return json.loads(raw)  # type: ignore[no-any-return]
+        return json.loads(raw)
 
     def put(self, record: dict[str, Any]) -> None:
         if self._usable():

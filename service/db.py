@@ -41,7 +41,7 @@ records = Table(
 # psycopg reports a failed login without a SQLSTATE, so the server's message is what identifies it.
 AUTH_FAILURE_MARKERS = ("password authentication failed",)
 # Detect a database host that vanished (failover, partition) in seconds instead of the kernel's hours.
-TCP_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+TCP_KEEPALIVE: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
                  "tcp_user_timeout": 10_000}
 
 

@@ -71,7 +71,7 @@ class FileSource:
         self._path = path
 
     def __call__(self) -> dict[str, Any]:
-        return json.loads(self._path.read_text())  # type: ignore[no-any-return]
+        return json.loads(self._path.read_text())
 
 
 class FeatureFlags:

@@ -6,6 +6,7 @@ import logging
 import sys
 import time
 import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -17,7 +18,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 EMF_NAMESPACE = "Records/Service"
 
 
-def _trace_ids(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     context = trace.get_current_span().get_span_context()
     if context.is_valid:
         event["trace_id"] = format(context.trace_id, "032x")

@@ -78,7 +78,9 @@ def document(version: str) -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "newest first", "content": {"application/json": {"schema": {
                             "type": "object", "required": ["items"],
-                            "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}}},
+                            "properties": {
+                                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}}
+                            },
                         }}}},
                         "400": _error("invalid limit"),
                         "503": _error("database unavailable"),

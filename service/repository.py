@@ -26,10 +26,10 @@ def _as_dict(row: RowMapping) -> dict[str, Any]:
 def create_record(engine: Engine, data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Insert a record; returns (record, created). A known ``client_ref`` returns the existing record."""
     with engine.begin() as conn:
-        statement = insert(records).values(**data).returning(*COLUMNS)
+        statement = insert(records).values(**data)
         if data.get("client_ref"):
             statement = statement.on_conflict_do_nothing(index_elements=[records.c.client_ref])
-        row = conn.execute(statement).mappings().first()
+        row = conn.execute(statement.returning(*COLUMNS)).mappings().first()
         if row is not None:
             return _as_dict(row), True
         existing = conn.execute(select(*COLUMNS).where(records.c.client_ref == data["client_ref"])).mappings().one()

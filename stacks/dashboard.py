@@ -26,9 +26,9 @@ WIDTH = 8  # three graphs per row of 24
 class DashboardProps:
     name: str
     slo: ServiceLevelObjectives
-    load_balancer: elbv2.IApplicationLoadBalancer
-    target_groups: Sequence[elbv2.IApplicationTargetGroup]
-    service: ecs.IBaseService
+    load_balancer: elbv2.ApplicationLoadBalancer
+    target_groups: Sequence[elbv2.ApplicationTargetGroup]
+    service: ecs.BaseService
     cluster_name: str
     database_instance_id: str
     replica: bool

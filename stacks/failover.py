@@ -86,7 +86,8 @@ class FailoverRouting(Construct):
         health = props.health
         name = regional_name(origin.region, props.domain_name)
         target = route53.RecordTarget.from_alias(
-            route53_targets.LoadBalancerTarget(origin.load_balancer, _EvaluateTargetHealth())
+            # A jsii interface implementation, which mypy cannot match structurally to the protocol.
+            route53_targets.LoadBalancerTarget(origin.load_balancer, _EvaluateTargetHealth())  # type: ignore[arg-type]
         )
         route53.ARecord(self, f"Regional-{origin.region}", zone=props.zone, record_name=name, target=target)
         check = route53.HealthCheck(

@@ -41,9 +41,9 @@ class ObservabilityProps:
     topic_arn: str
     telemetry_key_arn: str
     log_retention_days: int
-    load_balancer: elbv2.IApplicationLoadBalancer
-    target_groups: Sequence[elbv2.IApplicationTargetGroup]
-    service: ecs.IBaseService
+    load_balancer: elbv2.ApplicationLoadBalancer
+    target_groups: Sequence[elbv2.ApplicationTargetGroup]
+    service: ecs.BaseService
     cluster_name: str
     deployment_alarms: Mapping[str, cloudwatch.IAlarm]  # the service's 5xx, p99, unhealthy-hosts, by catalog key
     database_instance_id: str
@@ -62,7 +62,7 @@ class _LogGroupTarget:
     def __init__(self, arn: str) -> None:
         self._arn = arn
 
-    def bind(self, _rule: events.IRule, _id: str | None = None) -> events.RuleTargetConfig:
+    def bind(self, _rule: object, _id: str | None = None) -> events.RuleTargetConfig:
         return events.RuleTargetConfig(arn=self._arn)
 
 

@@ -153,10 +153,10 @@ class EnvironmentStage(cdk.Stage):
 
     def _order(self, primary: RegionalStacks, secondary: RegionalStacks) -> None:
         """Deployment order for links made by name, which CloudFormation cannot see."""
-        for stack in (primary.data, self.app_secrets):
-            stack.add_stack_dependency(secondary.keys, "secrets replicate under the secondary data key alias")
-        for stack in (primary.cache, secondary.cache, primary.service, secondary.service):
-            stack.add_stack_dependency(self.app_secrets, "resolves application secrets by name")
+        for replicated in (primary.data, self.app_secrets):
+            replicated.add_stack_dependency(secondary.keys, "secrets replicate under the secondary data key alias")
+        for consumer in (primary.cache, secondary.cache, primary.service, secondary.service):
+            consumer.add_stack_dependency(self.app_secrets, "resolves application secrets by name")
         secondary.data.add_stack_dependency(primary.data, "the read replica needs its source instance")
         primary.registry.add_stack_dependency(
             secondary.registry, "replication must not pre-create the secondary repository"

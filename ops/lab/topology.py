@@ -123,7 +123,7 @@ def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozens
         databases = {PRIMARY: postgres.primary, SECONDARY: postgres.standby}
         regions: dict[str, RegionState] = {}
         for region, database in databases.items():
-            services = {}
+            services: dict[str, dict[str, int | str]] = {}
             for colour in COLOURS:
                 gunicorn = start_service(directory, database, region, colour, version)
                 assert gunicorn.process is not None

@@ -35,9 +35,11 @@ def collect(outdir: Path) -> Collected:
     if not records:
         return not_collected(Source.CHECKOV, f"{path} holds no check results", (path,))
     gate = report.get("gate") or {}
+    exit_code = gate.get("exit_code")
     records.append(Record(
         source=Source.CHECKOV, rule="gate", where=Where(resource="all templates"),
-        status=_GATE.get(gate.get("exit_code"), Status.INCONCLUSIVE), title=str(gate.get("summary", "no verdict")),
+        status=_GATE.get(exit_code, Status.INCONCLUSIVE) if isinstance(exit_code, int) else Status.INCONCLUSIVE,
+        title=str(gate.get("summary", "no verdict")),
         detail={"problems": gate.get("problems", ["the gate wrote no verdict"])},
     ))
     return Collected(run=SourceRun(source=Source.CHECKOV, collected=True, inputs=(path,)), records=tuple(records))

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from ops.postgres import temporary_postgres  # noqa: E402
 from ops.gunicorn import Gunicorn  # noqa: E402
+from ops.postgres import temporary_postgres  # noqa: E402
 
 LOCUSTFILE = Path(__file__).with_name("locust_bench.py")
 SEED_RECORDS = 500

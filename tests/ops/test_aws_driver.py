@@ -171,9 +171,9 @@ def test_the_target_is_resolved_from_the_stacks_resources(aws):
         return clients.setdefault((service, region_name), boto3.client(service, region_name=region_name))
 
     def resources(*rows):
-        return {"StackResources": [{"ResourceType": t, "LogicalResourceId": l, "PhysicalResourceId": p,
+        return {"StackResources": [{"ResourceType": t, "LogicalResourceId": logical, "PhysicalResourceId": p,
                                     "ResourceStatus": "CREATE_COMPLETE", "Timestamp": dt.datetime.now(dt.UTC)}
-                                   for t, l, p in rows]}
+                                   for t, logical, p in rows]}
 
     service_rows = lambda short: resources(  # noqa: E731
         ("AWS::ECS::Cluster", "ClusterEB0386A7", f"records-{short}"),
@@ -183,14 +183,8 @@ def test_the_target_is_resolved_from_the_stacks_resources(aws):
         ("AWS::ElasticLoadBalancingV2::TargetGroup", "Green9DCBBC03", f"arn:tg/green/{short}"))
     edge = resources(("AWS::Route53::HealthCheck", "FailoverHealthuseast1C66D7F8B", "hc-1"),
                      ("AWS::Route53::HealthCheck", "FailoverHealthuseast2ABCDEF12", "hc-2"))
-    stubs = []
-    for region, stack, answer in ((PRIMARY, "records-dev-edge-global", edge),
-                                  (PRIMARY, "records-dev-service-use1", service_rows("use1")),
-                                  (SECONDARY, "records-dev-service-use2", service_rows("use2"))):
-        stub = Stubber(client("cloudformation", region))
-        stubs.append(stub)
     # One stubbed client per region: the primary's answers come in call order.
-    primary, secondary = stubs[0], stubs[2]
+    primary, secondary = Stubber(client("cloudformation", PRIMARY)), Stubber(client("cloudformation", SECONDARY))
     primary.add_response("describe_stack_resources", edge, {"StackName": "records-dev-edge-global"})
     primary.add_response("describe_stack_resources", service_rows("use1"), {"StackName": "records-dev-service-use1"})
     secondary.add_response("describe_stack_resources", service_rows("use2"), {"StackName": "records-dev-service-use2"})

@@ -4,7 +4,7 @@ import pytest
 
 from aspects.checkov_gate import custom_check_ids
 from policies import catalog
-from policies.catalog import CatalogError, Catalog, Control, derive, load_catalog, load_catalogs
+from policies.catalog import Catalog, CatalogError, Control, derive, load_catalog, load_catalogs
 from policies.nag_controls import NagSourceError, normalize, pack_rules, parse_pack, rule_controls
 
 ISSUE_CONTROLS = {

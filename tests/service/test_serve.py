@@ -10,8 +10,8 @@ import sys
 
 import requests
 
-from ops.postgres import free_port, server_dir
 from ops.gunicorn import ROOT, wait_until_ok
+from ops.postgres import free_port, server_dir
 
 
 def test_serve_starts_database_and_service_and_stops_both(tmp_path):
