@@ -14,11 +14,15 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 # The CDK CLI would otherwise try to reach the network for notices and telemetry.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: all setup synth lint checkov evidence verify-evidence check bench-evidence drill test serve load bench-synth bench-service clean
+# setup-python, setup-cdk, setup-checkov: the parts, for CI jobs that need only some of them.
+.PHONY: all setup setup-python setup-cdk setup-checkov static unit coverage synth lint checkov evidence verify-evidence check bench-evidence drill test serve load bench-synth bench-service clean
 
 all: check
 
-setup: $(VENV)/.installed $(TOOLS)/.installed $(CHECKOV_VENV)/.installed
+setup: setup-python setup-cdk setup-checkov
+setup-python: $(VENV)/.installed
+setup-cdk: $(TOOLS)/.installed
+setup-checkov: $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml service/requirements.txt tests/requirements.txt reports/requirements.txt
 	python3 -m venv $(VENV)
@@ -39,54 +43,83 @@ $(CHECKOV_VENV)/.installed:
 	touch $@
 
 # All environments x regions through the real CLI (runs app.py); exits non-zero on any unacknowledged finding.
-synth: setup
+# make synth IMAGE_TAG=<git sha>   the templates a release deploys (the tag is immutable in ECR)
+synth: setup-python setup-cdk
 	rm -rf cdk.out
-	cdk synth --quiet --no-notices
+	cdk synth --quiet --no-notices $(if $(IMAGE_TAG),-c image_tag=$(IMAGE_TAG))
 
-lint: setup
+# Code and pipeline linters: ruff, mypy, bandit (service and ops), hadolint (the Dockerfile), actionlint with
+# shellcheck (the workflows; shellcheck comes from Debian's package).
+static: setup-python
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m bandit -r service ops -ll -q
+	$(VENV)/bin/hadolint --failure-threshold info service/Dockerfile
+	$(VENV)/bin/actionlint
+
+lint: setup-python
 	$(PY) -m aspects.lint cdk.out
 
 # checkov over every template with the custom policies in policies/checkov (skips only from the registry).
-checkov: setup
+checkov: setup-python setup-checkov
 	$(PY) -m aspects.checkov_gate cdk.out
 
 # The evidence bundle in reports/out/ (index.html, evidence.pdf, evidence.json, SARIF, JUnit, MANIFEST.sha256)
 # from what the gates wrote. REQUIRE lists the sources that must be present: the static gates here; a release
 # adds unit,drill,load (after make test, make drill, make load). With Debian's chromium installed the page is also rendered and screenshotted (index.png).
 REQUIRE ?= nag,aspect,checkov,cfn-lint
-evidence: setup
-	$(PY) -m reports --require $(REQUIRE) $(if $(wildcard /usr/bin/chromium),--screenshot)
+# JUNIT: the file make test writes, or a folder of JUnit files (CI's unit shards).
+JUNIT ?= tests/out/junit.xml
+evidence: setup-python
+	$(PY) -m reports --require $(REQUIRE) --junit $(JUNIT) $(if $(wildcard /usr/bin/chromium),--screenshot)
 
 # Verify a bundle later: make verify-evidence [BUNDLE=reports/out]
 BUNDLE ?= reports/out
-verify-evidence: setup
+verify-evidence: setup-python
 	$(PY) -m reports verify $(BUNDLE)
 
 # The main job: synth + guards, cfn-lint, checkov, then the evidence bundle; stops at the first failing gate.
 check: synth lint checkov evidence
+
+# CI runs the unit tests as parallel shards (make unit SHARD=infrastructure|runtime) and the drills in their own
+# job; make coverage then holds the three together to the floor in pyproject.toml. tests/test_workflows.py fails
+# when a test folder is in no shard.
+SHARD_infrastructure := tests/stacks tests/aspects tests/policies tests/test_app.py tests/test_cli.py \
+  tests/test_docs.py tests/test_workflows.py
+SHARD_runtime := tests/service tests/ops tests/load tests/reports
+unit: setup
+	@test -n "$(SHARD_$(SHARD))" || { echo "usage: make unit SHARD=infrastructure|runtime" >&2; exit 2; }
+	COVERAGE_FILE=.coverage.$(SHARD) $(PY) -m pytest $(SHARD_$(SHARD)) -p no:cacheprovider \
+	  --junitxml=tests/out/junit-$(SHARD).xml --cov-fail-under=0
+
+coverage: setup-python
+	$(VENV)/bin/coverage combine .coverage.infrastructure .coverage.runtime .coverage.drill
+	$(VENV)/bin/coverage report
 
 # The JUnit file is unit-test evidence (python -m reports reads it): only whole runs write it, never a subset.
 test: setup
 	$(PY) -m pytest --junitxml=tests/out/junit.xml
 
 # The service on http://127.0.0.1:8080 with a local PostgreSQL in .pg/ (Ctrl-C stops both).
-serve: setup
+serve: setup-python
 	$(PY) -m ops.serve
 
 # make load                          the local service (PostgreSQL + gunicorn started and stopped here)
 # make load HOST=https://... PROFILE=staging WORKERS=2
 PROFILE ?= local
 WORKERS ?= 0
-load: setup
+load: setup-python
 	$(PY) -m load --profile $(PROFILE) --workers $(WORKERS) $(if $(HOST),--host $(HOST))
 
 # DR drills (features/*.feature) on the local two-region lab: HAProxy, PostgreSQL primary + standby, gunicorn
 # blue/green per region, built and torn down per scenario. Ends with the one-line summary.
 # make drill LAB_FAULT=no-backup-region    the same drills on a deliberately broken lab: they must fail
-drill: setup
+# make drill DRILL_ENV=staging             against the deployed environment (AWS credentials of its account)
+drill: setup-python
 	rm -f features/out/measurements.json features/out/cucumber.json
-	rc=0; $(PY) -m pytest features -p no:cacheprovider --no-cov -q --cucumberjson=features/out/cucumber.json \
-	  $(if $(LAB_FAULT),--lab-fault $(LAB_FAULT)) || rc=1; \
+	rc=0; COVERAGE_FILE=.coverage.drill $(PY) -m pytest features -p no:cacheprovider -q \
+	  --cov-fail-under=0 --cucumberjson=features/out/cucumber.json \
+	  $(if $(LAB_FAULT),--lab-fault $(LAB_FAULT)) $(if $(DRILL_ENV),--target aws --env $(DRILL_ENV)) || rc=1; \
 	$(PY) -m ops.drill_report || { r=$$?; [ $$rc -ne 0 ] || rc=$$r; }; exit $$rc
 
 bench-synth: setup
@@ -99,4 +132,4 @@ bench-service: setup
 	$(PY) tests/bench/bench_service.py
 
 clean:
-	rm -rf cdk.out .pytest_cache .coverage coverage.xml .pg reports/out tests/out
+	rm -rf cdk.out .pytest_cache .coverage .coverage.* coverage.xml .pg reports/out tests/out

@@ -104,7 +104,7 @@ def apply_acknowledgments(
         # Each node.path is a round trip to the jsii kernel: read every path once, not once per entry.
         nodes = [(n.node.path, n) for n in stage.node.find_all()]
         for entry in registry.entries:
-            if not entry.applies_to(environment):
+            if not entry.applies_to(environment) or not entry.governs_constructs:
                 continue
             stale = [pattern for pattern in entry.paths if not _matching(nodes, [pattern])]
             if stale:

@@ -1,7 +1,8 @@
 """python -m ops rollback --region R [--target lab --dir D | --target aws --env staging]
 
-All traffic of the region back to its live colour (an ECS deployment stopped with rollback). Exit 0 done,
-1 the target refused, 2 usage or no such target.
+All traffic of the region back to its live colour. On AWS: a pending or running ECS deployment is stopped with
+rollback; when none runs, a deployment back to the revision the newest completed one replaced is started (with
+the service's strategy, bake time and alarms). Exit 0 done, 1 the target refused, 2 usage or no such target.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def _driver(options: argparse.Namespace) -> Driver:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops")
     commands = parser.add_subparsers(dest="command", required=True)
-    rollback = commands.add_parser("rollback", help="all traffic of a region back to its live colour")
+    rollback = commands.add_parser("rollback", help="all traffic of a region back to its live colour (AWS: or to "
+                                   "the previous service revision)")
     rollback.add_argument("--region", required=True)
     rollback.add_argument("--target", choices=["lab", "aws"], default="lab")
     rollback.add_argument("--dir", type=Path, default=DEFAULT_DIRECTORY, help="the lab's directory")

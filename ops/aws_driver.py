@@ -173,23 +173,42 @@ class AwsDriver:
         raise DriverError(f"{region}: ECS-native deployments promote on AWS once the bake passes")
 
     def rollback(self, region: str) -> None:
-        """:raise DriverError: no deployment is pending or running, so there is nothing to roll back."""
+        """Stop a pending or running deployment with rollback (ECS returns traffic to the live revision). With
+        none running, the newest deployment completed, so start one back to the revision it replaced: ECS runs
+        it with the service's own strategy, bake time and alarms.
+
+        :raise DriverError: nothing runs and no completed deployment names an earlier revision.
+        """
         found = self.target.regions[region]
         ecs = self._client("ecs", region)
-        running, token = [], None
-        while True:
-            page = self._call("list_service_deployments", ecs.list_service_deployments, cluster=found.cluster,
-                              service=found.service, status=["PENDING", "IN_PROGRESS"],
-                              **({"nextToken": token} if token else {}))
-            running += page["serviceDeployments"]
-            token = page.get("nextToken")
-            if not token:
-                break
-        if not running:
-            raise DriverError(f"{region}: no ECS deployment is pending or in progress; nothing to roll back")
+        running = self._deployments(ecs, found, ["PENDING", "IN_PROGRESS"])
         for deployment in running:
             self._call("stop_service_deployment", ecs.stop_service_deployment,
                        serviceDeploymentArn=deployment["serviceDeploymentArn"], stopType="ROLLBACK")
+        if running:
+            return
+        completed = sorted(self._deployments(ecs, found, ["SUCCESSFUL"]), key=lambda d: d["createdAt"])
+        if not completed:
+            raise DriverError(f"{region}: no ECS deployment is running or has completed; nothing to roll back")
+        (newest,) = self._call("describe_service_deployments", ecs.describe_service_deployments,
+                               serviceDeploymentArns=[completed[-1]["serviceDeploymentArn"]])["serviceDeployments"]
+        sources = newest.get("sourceServiceRevisions") or []
+        if not sources:
+            raise DriverError(f"{region}: the newest deployment was the service's first; nothing to roll back to")
+        (previous,) = self._call("describe_service_revisions", ecs.describe_service_revisions,
+                                 serviceRevisionArns=[sources[0]["arn"]])["serviceRevisions"]
+        self._call("update_service", ecs.update_service, cluster=found.cluster, service=found.service,
+                   taskDefinition=previous["taskDefinition"])
+
+    def _deployments(self, ecs: Any, found: RegionTarget, status: list[str]) -> list[dict[str, Any]]:
+        listed, token = [], None
+        while True:
+            page = self._call("list_service_deployments", ecs.list_service_deployments, cluster=found.cluster,
+                              service=found.service, status=status, **({"nextToken": token} if token else {}))
+            listed += page["serviceDeployments"]
+            token = page.get("nextToken")
+            if not token:
+                return listed
 
     def _invert(self, region: str, inverted: bool) -> None:
         route53 = self._client("route53", self.target.primary)

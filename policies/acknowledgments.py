@@ -18,6 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 REGISTRY_FILE = Path(__file__).with_name("acknowledgments.yaml")
 NAG_SOURCES = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
 CHECKOV_SOURCE = "checkov"
+# Vulnerabilities in the service image (Trivy in CI, ECR's scan on push): `image::CVE-2026-1234`. Such an entry's
+# paths are globs over the vulnerable package's name, since an image finding has no construct.
+IMAGE_SOURCE = "image"
+SOURCES = (*NAG_SOURCES, CHECKOV_SOURCE, IMAGE_SOURCE)
+_VULNERABILITY_ID = re.compile(r"^(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3})$")
 MAX_TERM_DAYS = 400
 _RULE_ID = re.compile(r"^(?P<source>[A-Za-z0-9.-]+)::(?P<rule>\S+)$")
 _VAGUE_REASONS = re.compile(r"\b(todo|tbd|fixme|false positive|not applicable|n/a)\b", re.IGNORECASE)
@@ -46,16 +51,21 @@ class AcknowledgmentEntry(BaseModel):
             if not match:
                 raise ValueError(f"rule '{rule}' is not namespaced like 'AwsSolutions::AwsSolutions-S1'")
             source = match["source"]
-            if source not in (*NAG_SOURCES, CHECKOV_SOURCE):
-                raise ValueError(
-                    f"rule '{rule}' names source '{source}'; expected one of {[*NAG_SOURCES, CHECKOV_SOURCE]}"
-                )
+            if source not in SOURCES:
+                raise ValueError(f"rule '{rule}' names source '{source}'; expected one of {list(SOURCES)}")
             if source in NAG_SOURCES and not match["rule"].startswith(f"{source}-"):
                 raise ValueError(f"rule '{rule}' belongs to another pack than '{source}'")
             if source == CHECKOV_SOURCE and not re.match(r"^CKV_[A-Z0-9_]+$", match["rule"]):
                 # The gate re-checks a skipped resource on its own, which only resource checks judge faithfully.
                 raise ValueError(f"rule '{rule}' is not a checkov resource check (CKV_...); graph checks "
                                  "(CKV2_) cannot be skipped")
+            if source == IMAGE_SOURCE and not _VULNERABILITY_ID.match(match["rule"]):
+                raise ValueError(f"rule '{rule}' is not a vulnerability id like 'image::CVE-2026-1234' or "
+                                 "'image::GHSA-xxxx-xxxx-xxxx'")
+        sources = {rule.split("::", 1)[0] == IMAGE_SOURCE for rule in rules}
+        if len(sources) > 1:
+            # Their paths mean different things (packages, constructs), so one entry cannot hold both.
+            raise ValueError("an entry acknowledges image vulnerabilities or template findings, not both")
         return rules
 
     @field_validator("reason")
@@ -74,6 +84,16 @@ class AcknowledgmentEntry(BaseModel):
     def checkov_checks(self) -> tuple[str, ...]:
         """Bare checkov check ids (``CKV_AWS_18``), as written into a resource's ``Metadata.checkov.skip``."""
         return tuple(rule.split("::", 1)[1] for rule in self.rules if rule.startswith(f"{CHECKOV_SOURCE}::"))
+
+    @property
+    def image_vulnerabilities(self) -> tuple[str, ...]:
+        """Bare vulnerability ids (``CVE-2026-1234``) this entry accepts in the service image."""
+        return tuple(rule.split("::", 1)[1] for rule in self.rules if rule.startswith(f"{IMAGE_SOURCE}::"))
+
+    @property
+    def governs_constructs(self) -> bool:
+        """Whether the paths are construct paths (nag and checkov entries), which the guards apply at synth."""
+        return not self.image_vulnerabilities
 
     def applies_to(self, env: str) -> bool:
         return not self.environments or env in self.environments

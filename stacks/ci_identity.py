@@ -1,9 +1,14 @@
-"""GitHub Actions' identity in this account: the OIDC provider and the environment's deploy role.
+"""GitHub Actions' identity in this account: the OIDC provider, the environment's deploy role and its operator
+role.
 
-The role trusts only tokens whose ``sub`` is this repository's workflow running in the GitHub environment of the
-same name (``repo:<owner>/<repo>:environment:<env>``), so a job in another environment, branch or fork cannot
-assume it. It can do what ``cdk deploy`` needs (assume the CDK bootstrap roles), push the service image, read the
-image scan, and upload evidence, but never delete or shorten evidence. No long-lived keys exist anywhere.
+Both roles trust only tokens whose ``sub`` is this repository's workflow running in the GitHub environment of the
+same name (``repo:<owner>/<repo>:environment:<env>``, or with the owner's and repository's numeric ids when
+cdk.json gives them: GitHub's immutable subject claims), so a job in another environment, branch or fork cannot
+assume them. The deploy role can do what ``cdk deploy`` needs (assume the CDK bootstrap roles), push the service
+image, read the image scan, and upload evidence, but never delete or shorten evidence. The operator role runs the
+post-deploy drills and ``python -m ops rollback``: it reads the stacks, the ECS service and its deployments, the
+load balancer and the health checks, and changes only the ECS service (tagged with this project) and the Route 53
+health checks' inversion. No long-lived keys exist anywhere.
 """
 
 from __future__ import annotations
@@ -39,10 +44,33 @@ EVIDENCE_DENIED_ACTIONS = (
 )
 
 
+# What the drills and a rollback read: CloudFormation resolves the stacks' physical ids, then the ECS service,
+# its deployments and revisions, the load balancer rules and target health, health checks and replica lag.
+OPERATOR_READ_ACTIONS = (
+    "cloudformation:DescribeStackResources",
+    "ecs:DescribeServices",
+    "ecs:DescribeTaskDefinition",
+    "ecs:ListServiceDeployments",
+    "ecs:DescribeServiceDeployments",
+    "ecs:DescribeServiceRevisions",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "route53:GetHealthCheck",
+    "route53:GetHealthCheckStatus",
+    "cloudwatch:GetMetricStatistics",
+)
+# What they change: the ECS service (a new revision, a stopped deployment) and a health check's inversion. The
+# rollback drill registers a revision of the running task definition, which passes its roles to ECS tasks.
+OPERATOR_ECS_CHANGES = ("ecs:UpdateService", "ecs:StopServiceDeployment")
+
+
 @dataclass(frozen=True, kw_only=True)
 class CiIdentityProps:
     github_owner: str
     github_repository: str
+    project: str  # the Project tag the guards put on every resource; service changes are limited to it
+    github_owner_id: int | None = None  # both ids set: the immutable subject claim form
+    github_repository_id: int | None = None
     environment: str  # the GitHub environment, named like ours
     account: str
     regions: Sequence[str]
@@ -52,7 +80,10 @@ class CiIdentityProps:
     evidence_key: kms.IKey
 
 
-def subject(owner: str, repository: str, environment: str) -> str:
+def subject(owner: str, repository: str, environment: str, *, owner_id: int | None = None,
+            repository_id: int | None = None) -> str:
+    if owner_id is not None and repository_id is not None:
+        return f"repo:{owner}@{owner_id}/{repository}@{repository_id}:environment:{environment}"
     return f"repo:{owner}/{repository}:environment:{environment}"
 
 
@@ -67,7 +98,10 @@ class CiIdentity(Construct):
             conditions={
                 "StringEquals": {
                     f"{GITHUB_ISSUER}:aud": AUDIENCE,
-                    f"{GITHUB_ISSUER}:sub": subject(props.github_owner, props.github_repository, props.environment),
+                    f"{GITHUB_ISSUER}:sub": subject(
+                        props.github_owner, props.github_repository, props.environment,
+                        owner_id=props.github_owner_id, repository_id=props.github_repository_id,
+                    ),
                 }
             },
         )
@@ -78,6 +112,36 @@ class CiIdentity(Construct):
             description=f"GitHub Actions deploys {props.environment}: CDK bootstrap roles, image push, evidence upload",
             statements=_statements(props),
         )
+        self.operator_role = ManagedRole(
+            self,
+            "OperatorRole",
+            assumed_by=principal,
+            description=f"GitHub Actions verifies {props.environment}: DR drills, rollback of the ECS service",
+            statements=_operator_statements(props),
+        )
+
+
+def _operator_statements(props: CiIdentityProps) -> list[iam.PolicyStatement]:
+    # The account holds one environment only, so "*" here is this environment; none of the read actions, nor
+    # Route 53's health checks, take a narrower resource in advance (names are generated at deploy time).
+    return [
+        iam.PolicyStatement(sid="ReadForDrills", actions=list(OPERATOR_READ_ACTIONS), resources=["*"]),
+        iam.PolicyStatement(
+            sid="ChangeOnlyThisProjectsService",
+            actions=list(OPERATOR_ECS_CHANGES),
+            resources=["*"],
+            conditions={"StringEquals": {"aws:ResourceTag/Project": props.project}},
+        ),
+        iam.PolicyStatement(sid="InvertHealthChecks", actions=["route53:UpdateHealthCheck"], resources=["*"]),
+        # RegisterTaskDefinition has no resource-level permissions.
+        iam.PolicyStatement(sid="RegisterRevisions", actions=["ecs:RegisterTaskDefinition"], resources=["*"]),
+        iam.PolicyStatement(
+            sid="PassTaskRolesToEcsOnly",
+            actions=["iam:PassRole"],
+            resources=["*"],
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ),
+    ]
 
 
 def _statements(props: CiIdentityProps) -> list[iam.PolicyStatement]:

@@ -195,6 +195,16 @@ class GithubConfig(_Frozen):
 
     owner: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
     repository: str = Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    # GitHub's immutable subject claims (repositories created from July 2026, or opted in) carry the numeric
+    # ids: "repo:<owner>@<owner_id>/<repo>@<repository_id>:...". Give both to trust that form.
+    owner_id: int | None = Field(default=None, gt=0)
+    repository_id: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _ids_together(self) -> GithubConfig:
+        if (self.owner_id is None) != (self.repository_id is None):
+            raise ValueError("github.owner_id and github.repository_id go together (the immutable subject claim)")
+        return self
 
 
 class EnvironmentConfig(_Frozen):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from stacks.access_logs import access_log_sink
@@ -23,6 +23,7 @@ from stacks.keys import imported_key
 @dataclass(frozen=True, kw_only=True)
 class OperationsProps:
     name_prefix: str  # "<project>-<env>"
+    project: str
     env: EnvironmentConfig
     github: GithubConfig
     regions: Sequence[str]  # primary first
@@ -70,6 +71,9 @@ class OperationsStack(Stack):
             props=CiIdentityProps(
                 github_owner=props.github.owner,
                 github_repository=props.github.repository,
+                github_owner_id=props.github.owner_id,
+                github_repository_id=props.github.repository_id,
+                project=props.project,
                 environment=env.name,
                 account=env.account,
                 regions=props.regions,
@@ -79,3 +83,10 @@ class OperationsStack(Stack):
                 evidence_key=self.evidence.key,
             ),
         )
+        # What the GitHub environment's variables must hold (docs/deployment.md, "GitHub environments").
+        for name, value, variable in (
+            ("DeployRoleArn", self.ci.deploy_role.role.role_arn, "AWS_DEPLOY_ROLE_ARN"),
+            ("OperatorRoleArn", self.ci.operator_role.role.role_arn, "AWS_OPERATOR_ROLE_ARN"),
+            ("EvidenceBucketName", self.evidence.bucket.bucket_name, "EVIDENCE_BUCKET"),
+        ):
+            CfnOutput(self, name, value=value, description=f"GitHub environment variable {variable}")

@@ -387,6 +387,7 @@ class EnvironmentStage(cdk.Stage):
             "Operations",
             props=OperationsProps(
                 name_prefix=f"{self.naming.project}-{self.naming.env}",
+                project=self.naming.project,
                 env=self.env_config,
                 github=self.config.project.github,
                 regions=[primary.name, secondary.name],

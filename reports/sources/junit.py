@@ -1,4 +1,5 @@
-"""pytest's JUnit XML (``tests/out/junit.xml``): one record per test case, named ``module::test``."""
+"""pytest's JUnit XML (``tests/out/junit.xml``, or a folder of them: CI's shards): one record per test case,
+named ``module::test``."""
 
 from __future__ import annotations
 
@@ -19,16 +20,21 @@ def _status(case: ET.Element) -> Status:
 def collect(path: Path) -> Collected:
     if not path.exists():
         return not_collected(Source.UNIT, f"{path} not found: run `make test`", (path,))
-    try:
-        cases = ET.parse(path).getroot().iter("testcase")
-        records = [
+    files = tuple(sorted(path.glob("*.xml"))) if path.is_dir() else (path,)
+    if not files:
+        return not_collected(Source.UNIT, f"{path} holds no JUnit XML files", (path,))
+    records = []
+    for file in files:
+        try:
+            cases = list(ET.parse(file).getroot().iter("testcase"))
+        except ET.ParseError as error:
+            return not_collected(Source.UNIT, f"{file} is not JUnit XML: {error}", files)
+        records += [
             Record(source=Source.UNIT, rule=f"{case.get('classname')}::{case.get('name')}", status=_status(case),
                    where=Where(resource=f"{case.get('classname')}::{case.get('name')}"),
                    detail={"seconds": round(float(case.get("time") or 0), 3)})
             for case in cases
         ]
-    except ET.ParseError as error:
-        return not_collected(Source.UNIT, f"{path} is not JUnit XML: {error}", (path,))
     if not records:
-        return not_collected(Source.UNIT, f"{path} holds no test cases", (path,))
-    return Collected(run=SourceRun(source=Source.UNIT, collected=True, inputs=(path,)), records=tuple(records))
+        return not_collected(Source.UNIT, f"{path} holds no test cases", files)
+    return Collected(run=SourceRun(source=Source.UNIT, collected=True, inputs=files), records=tuple(records))

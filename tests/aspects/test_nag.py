@@ -78,6 +78,12 @@ def test_entry_matching_no_construct_stops_the_build():
         apply_acknowledgments([_stage("dev")], _registry(paths=["*/Nothing/Here"]), TODAY)
 
 
+def test_image_entries_are_not_matched_against_constructs():
+    # Their paths name packages; the image gate (ops.image_gate) applies them, not the guards.
+    registry = _registry(rules=["image::CVE-2026-12345"], paths=["zlib1g"])
+    assert apply_acknowledgments([_stage("dev")], registry, TODAY) == []
+
+
 def test_expired_entry_stops_the_build():
     with pytest.raises(GuardError, match="expired on 2026-11-01"):
         apply_acknowledgments([_stage("dev")], _registry(expires="2026-11-01"), TODAY)

@@ -152,14 +152,57 @@ def test_rollback_stops_the_deployment_in_progress(driver, monkeypatch):
     stubber.assert_no_pending_responses()
 
 
-def test_rollback_without_a_deployment_in_progress_is_refused(driver, monkeypatch):
+LISTED = {"cluster": "records", "service": "records"}
+
+
+def _stubbed_ecs(driver, monkeypatch) -> Stubber:
     ecs = boto3.client("ecs", region_name=PRIMARY)
-    stubber = Stubber(ecs)
-    stubber.add_response("list_service_deployments", {"serviceDeployments": []},
-                         {"cluster": "records", "service": "records", "status": ["PENDING", "IN_PROGRESS"]})
     real = driver._client
     monkeypatch.setattr(driver, "_client", lambda service, region: ecs if service == "ecs" else real(service, region))
+    return Stubber(ecs)
+
+
+def test_rollback_after_a_completed_deployment_returns_to_the_revision_it_replaced(driver, monkeypatch):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    older, newer = "arn:dep/older", "arn:dep/newer"
+    stubber.add_response("list_service_deployments", {"serviceDeployments": []},
+                         {**LISTED, "status": ["PENDING", "IN_PROGRESS"]})
+    stubber.add_response("list_service_deployments", {"serviceDeployments": [
+        {"serviceDeploymentArn": newer, "createdAt": dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)},
+        {"serviceDeploymentArn": older, "createdAt": dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)},
+    ]}, {**LISTED, "status": ["SUCCESSFUL"]})
+    stubber.add_response("describe_service_deployments", {"serviceDeployments": [
+        {"serviceDeploymentArn": newer, "sourceServiceRevisions": [{"arn": "arn:rev/7"}],
+         "targetServiceRevision": {"arn": "arn:rev/8"}}]}, {"serviceDeploymentArns": [newer]})
+    stubber.add_response("describe_service_revisions", {"serviceRevisions": [
+        {"serviceRevisionArn": "arn:rev/7", "taskDefinition": "arn:task/records:7"}]},
+        {"serviceRevisionArns": ["arn:rev/7"]})
+    stubber.add_response("update_service", {"service": {"serviceName": "records"}},
+                         {**LISTED, "taskDefinition": "arn:task/records:7"})
+    with stubber:
+        driver.rollback(PRIMARY)
+    stubber.assert_no_pending_responses()
+
+
+def test_rollback_with_nothing_running_or_completed_is_refused(driver, monkeypatch):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    stubber.add_response("list_service_deployments", {"serviceDeployments": []},
+                         {**LISTED, "status": ["PENDING", "IN_PROGRESS"]})
+    stubber.add_response("list_service_deployments", {"serviceDeployments": []}, {**LISTED, "status": ["SUCCESSFUL"]})
     with stubber, pytest.raises(DriverError, match="nothing to roll back"):
+        driver.rollback(PRIMARY)
+
+
+def test_rollback_after_the_first_deployment_has_nothing_to_return_to(driver, monkeypatch):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    stubber.add_response("list_service_deployments", {"serviceDeployments": []},
+                         {**LISTED, "status": ["PENDING", "IN_PROGRESS"]})
+    stubber.add_response("list_service_deployments", {"serviceDeployments": [
+        {"serviceDeploymentArn": "arn:dep/1", "createdAt": dt.datetime(2026, 11, 23, tzinfo=dt.UTC)}]},
+        {**LISTED, "status": ["SUCCESSFUL"]})
+    stubber.add_response("describe_service_deployments", {"serviceDeployments": [
+        {"serviceDeploymentArn": "arn:dep/1", "sourceServiceRevisions": []}]}, {"serviceDeploymentArns": ["arn:dep/1"]})
+    with stubber, pytest.raises(DriverError, match="first; nothing to roll back to"):
         driver.rollback(PRIMARY)
 
 

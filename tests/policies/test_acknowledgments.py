@@ -36,12 +36,26 @@ def test_every_entry_has_owner_reason_and_expiry():
         ({"rules": ["Prowler::s3_bucket_default_encryption"]}, "names source 'Prowler'"),
         ({"rules": ["HIPAA.Security::NIST.800.53.R5-S3BucketLoggingEnabled"]}, "belongs to another pack"),
         ({"rules": ["checkov::CKV2_AWS_69"]}, "graph checks"),
+        ({"rules": ["image::openssl"]}, "not a vulnerability id"),
+        ({"rules": ["image::CVE-26-1"]}, "not a vulnerability id"),
+        ({"rules": ["image::CVE-2026-12345", "AwsSolutions::AwsSolutions-EC23"]}, "not both"),
     ],
 )
 def test_malformed_entries_are_rejected_with_the_entry_named(overrides, message):
     with pytest.raises(RegistryError, match=message) as error:
         parse_registry([entry(**overrides)])
     assert "entry 0 ('" in str(error.value)
+
+
+def test_image_entries_name_vulnerabilities_and_govern_no_constructs():
+    registry = parse_registry([
+        entry(id="zlib-overflow", rules=["image::CVE-2026-12345", "image::GHSA-jfh8-c2jp-5v3q"], paths=["zlib1g"]),
+        entry(),
+    ])
+    image, template = registry.entries
+    assert image.image_vulnerabilities == ("CVE-2026-12345", "GHSA-jfh8-c2jp-5v3q")
+    assert (image.governs_constructs, image.nag_rules, image.checkov_checks) == (False, (), ())
+    assert (template.governs_constructs, template.image_vulnerabilities) == (True, ())
 
 
 def test_duplicate_ids_are_rejected():

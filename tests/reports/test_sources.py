@@ -152,6 +152,28 @@ def test_junit_that_is_not_xml_is_not_collected(gates):
     assert not junit.collect(gates.inputs.junit).run.collected
 
 
+def test_a_folder_of_junit_shards_is_read_whole(tmp_path):
+    shards = tmp_path / "out"
+    shards.mkdir()
+    for shard, outcome in (("infrastructure", ""), ("runtime", '<failure message="no"/>')):
+        (shards / f"junit-{shard}.xml").write_text(
+            f'<testsuites><testsuite><testcase classname="tests.{shard}" name="test_x">{outcome}</testcase>'
+            "</testsuite></testsuites>")
+    collected = junit.collect(shards)
+    assert {r.rule: r.status for r in collected.records} == {"tests.infrastructure::test_x": Status.PASS,
+                                                               "tests.runtime::test_x": Status.FAIL}
+    assert [p.name for p in collected.run.inputs] == ["junit-infrastructure.xml", "junit-runtime.xml"]
+
+
+@pytest.mark.parametrize("content, reason", [(None, "holds no JUnit XML files"), ("<x", "is not JUnit XML"),
+                                             ("<testsuites/>", "holds no test cases")])
+def test_a_junit_folder_without_cases_is_not_collected(tmp_path, content, reason):
+    if content is not None:
+        (tmp_path / "junit-a.xml").write_text(content)
+    collected = junit.collect(tmp_path)
+    assert not collected.run.collected and reason in collected.run.note
+
+
 def test_drill_scenarios_and_measurements(gates):
     steps = lambda *s: [{"result": {"status": x}} for x in s]  # noqa: E731
     gates.write(gates.inputs.cucumber, [{"uri": "features/failover.feature", "name": "Failover", "elements": [

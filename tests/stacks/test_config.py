@@ -85,6 +85,7 @@ def test_unknown_environment_is_one_clear_line(config):
         ("environments.dev.operations", None, "environments.dev.operations"),
         ("project.adot_image", "public.ecr.aws/aws-observability/aws-otel-collector:latest", "adot_image"),
         ("project.github.owner", "bad owner!", "project.github.owner"),
+        ("project.github.owner_id", 123, "github.owner_id and github.repository_id go together"),
         ("environments.prod.operations.alert_emails", [], "production needs operations.alert_emails"),
         ("environments.dev.operations.alert_emails", ["not-an-address"], "are not email addresses"),
         ("environments.staging.account", "111111111111", "cdk.json: Value error, environments share accounts ['111111111111']"),

@@ -6,6 +6,8 @@ from fnmatch import fnmatchcase
 
 import pytest
 
+from stacks.ci_identity import subject
+
 ISSUER = "token.actions.githubusercontent.com"
 
 
@@ -87,13 +89,55 @@ def test_cloudtrail_may_encrypt_and_deliver_for_this_trail_only(synthesized):
             "aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/records-dev"}
 
 
-def _trust(synthesized, env) -> dict:
+def _trust(synthesized, env, role: str = "CiDeployRole") -> dict:
     template = _template(synthesized, env)
     roles = template.find_resources("AWS::IAM::Role")
-    (role,) = [r["Properties"] for r in roles.values()
-               if "Federated" in str(r["Properties"]["AssumeRolePolicyDocument"])]
-    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    (found,) = [r["Properties"] for k, r in roles.items() if k.startswith(role)]
+    (statement,) = found["AssumeRolePolicyDocument"]["Statement"]
     return statement
+
+
+def test_only_the_deploy_and_operator_roles_trust_github_and_in_the_same_way(synthesized):
+    template = _template(synthesized, "staging")
+    federated = sorted(k for k, r in template.find_resources("AWS::IAM::Role").items()
+                       if "Federated" in str(r["Properties"]["AssumeRolePolicyDocument"]))
+    assert len(federated) == 2
+    assert federated[0].startswith("CiDeployRole") and federated[1].startswith("CiOperatorRole")
+    assert _trust(synthesized, "staging", "CiOperatorRole") == _trust(synthesized, "staging")
+
+
+def _operator_statements(synthesized, env) -> dict[str, dict]:
+    policies = _template(synthesized, env).find_resources("AWS::IAM::ManagedPolicy")
+    (policy,) = [p for k, p in policies.items() if k.startswith("CiOperatorRole")]
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def test_operator_role_reads_for_drills_and_changes_only_the_tagged_service(synthesized):
+    statements = _operator_statements(synthesized, "prod")
+    actions = [a for s in statements.values() for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    assert not [a for a in actions if a.startswith(("s3:", "ecr:", "kms:", "rds:", "sts:")) or a.endswith(":*")]
+    changes = statements["ChangeOnlyThisProjectsService"]
+    assert set(changes["Action"]) == {"ecs:UpdateService", "ecs:StopServiceDeployment"}
+    assert changes["Condition"] == {"StringEquals": {"aws:ResourceTag/Project": "records"}}
+    assert statements["PassTaskRolesToEcsOnly"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    reads = statements["ReadForDrills"]["Action"]
+    assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in reads)
+
+
+def test_the_github_environment_variables_are_stack_outputs(synthesized):
+    outputs = _template(synthesized, "dev").find_outputs("*")
+    described = {o["Description"] for o in outputs.values()}
+    assert described == {"GitHub environment variable AWS_DEPLOY_ROLE_ARN",
+                         "GitHub environment variable AWS_OPERATOR_ROLE_ARN",
+                         "GitHub environment variable EVIDENCE_BUCKET"}
+
+
+def test_the_immutable_subject_claim_carries_both_ids():
+    assert subject("example-health", "records-platform", "prod", owner_id=123, repository_id=456) == (
+        "repo:example-health@123/records-platform@456:environment:prod")
+    assert subject("example-health", "records-platform", "prod") == (
+        "repo:example-health/records-platform:environment:prod")
 
 
 def _admits(statement: dict, claims: dict[str, str]) -> bool:

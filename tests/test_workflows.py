@@ -1,0 +1,283 @@
+"""The GitHub workflows, checked offline: actionlint (with shellcheck), the promotion graph, pinned actions,
+least permissions, no secrets or event fields in scripts, and that every make target they call exists.
+
+Each rule is a function returning problems, tested once on the real workflows and once on a broken copy, so a
+rule that could never fail would show here.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+SETUP_ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+UNTRUSTED_IN_SCRIPTS = re.compile(r"\$\{\{[^}]*(github\.event\.|github\.head_ref|inputs\.|vars\.|steps\.)")
+MAKE_CALL = re.compile(r"\bmake\s+((?:[a-z][\w-]*\s*)+)")
+
+
+def load(name: str) -> dict[str, Any]:
+    # PyYAML reads the key `on` as True; the workflow text is what GitHub reads, so put it back.
+    document = yaml.safe_load((WORKFLOWS / name).read_text())
+    document["on"] = document.pop(True)
+    return document
+
+
+def all_workflows() -> dict[str, dict[str, Any]]:
+    return {path.name: load(path.name) for path in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+def needs(job: Mapping[str, Any]) -> list[str]:
+    value = job.get("needs", [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def ancestors(workflow: Mapping[str, Any], name: str) -> set[str]:
+    found: set[str] = set()
+    todo = needs(workflow["jobs"][name])
+    while todo:
+        job = todo.pop()
+        if job not in found:
+            found.add(job)
+            todo += needs(workflow["jobs"][job])
+    return found
+
+
+def steps(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    for job in document.get("jobs", {}).values():
+        yield from job.get("steps", [])
+    yield from document.get("runs", {}).get("steps", [])
+
+
+# ---- the rules ---------------------------------------------------------------------------------------------
+
+
+def promotion_problems(deploy: Mapping[str, Any]) -> list[str]:
+    jobs = deploy["jobs"]
+    problems = []
+    for required in ("staging-load", "staging-drill"):
+        if required not in needs(jobs["prod-primary"]):
+            problems.append(f"prod-primary does not need {required}")
+    for env in ("dev", "staging", "prod"):
+        if f"{env}-primary" not in ancestors(deploy, f"{env}-secondary"):
+            problems.append(f"{env}-secondary may start before {env}-primary")
+    if "ci" not in ancestors(deploy, "dev-primary"):
+        problems.append("dev deploys without CI's gates")
+    if "dev-secondary" not in ancestors(deploy, "staging-primary"):
+        problems.append("staging deploys before dev is complete")
+    for job in ("staging-load", "staging-drill"):
+        if "staging-primary" not in needs(jobs[job]):
+            problems.append(f"{job} does not verify the staging deployment")
+    rollback = jobs.get("staging-rollback", {})
+    if not {"staging-load", "staging-drill"} <= set(needs(rollback)) or "failure()" not in str(rollback.get("if")):
+        problems.append("no rollback runs when the staging verification fails")
+    elif not any("python -m ops rollback" in step.get("run", "") for step in rollback.get("steps", [])):
+        problems.append("the staging rollback job does not run python -m ops rollback")
+    return problems
+
+
+def pin_problems(document: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{step['uses']} is not pinned to a commit SHA"
+        for step in steps(document)
+        if "uses" in step and not step["uses"].startswith("./") and not PINNED.match(step["uses"])
+    ]
+
+
+def permission_problems(name: str, workflow: Mapping[str, Any]) -> list[str]:
+    problems = [] if workflow.get("permissions") == {} else [f"{name}: top-level permissions must be {{}}"]
+    for job_name, job in workflow["jobs"].items():
+        granted = job.get("permissions")
+        if not isinstance(granted, Mapping):
+            problems.append(f"{name}/{job_name}: declares no permissions of its own (or a shorthand)")
+            continue
+        uses_aws = "deploy-environment.yml" in job.get("uses", "") or any(
+            "configure-aws-credentials" in step.get("uses", "") for step in job.get("steps", []))
+        if granted.get("id-token") == "write" and not uses_aws:
+            problems.append(f"{name}/{job_name}: id-token: write without an AWS role to assume")
+        if uses_aws and granted.get("id-token") != "write":
+            problems.append(f"{name}/{job_name}: assumes an AWS role without id-token: write")
+        writes = sorted(scope for scope, level in granted.items() if level == "write" and scope != "id-token")
+        allowed = {"security-events"} if job_name in ("evidence", "ci") else set()
+        if set(writes) - allowed:
+            problems.append(f"{name}/{job_name}: writes {writes}")
+    return problems
+
+
+def script_problems(document: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for step in steps(document):
+        script = step.get("run", "")
+        if UNTRUSTED_IN_SCRIPTS.search(script):
+            problems.append(f"step '{step.get('name', script[:40])}' expands an expression inside its script; "
+                            "pass it through env")
+    text = yaml.safe_dump(document)
+    if "secrets." in text or re.search(r"AKIA[0-9A-Z]{16}", text):
+        problems.append("a secret or an access key appears in the workflow")
+    return problems
+
+
+def make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.MULTILINE))
+
+
+def make_call_problems(document: Mapping[str, Any], targets: set[str]) -> list[str]:
+    problems = []
+    for step in steps(document):
+        for match in MAKE_CALL.finditer(step.get("run", "")):
+            problems += [f"make {word} is no target" for word in match.group(1).split() if word not in targets]
+    return problems
+
+
+# ---- the real workflows ------------------------------------------------------------------------------------
+
+
+def actionlint(*paths: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck, "shellcheck is missing: apt-get install shellcheck (actionlint checks run: scripts with it)"
+    return subprocess.run([binary, "-shellcheck", shellcheck, *map(str, paths)], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_actionlint_and_shellcheck_pass_every_workflow():
+    result = actionlint()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list(WORKFLOWS.glob("*.yml"))) == 4
+
+
+def test_actionlint_fails_an_injected_event_field_and_a_shell_bug(tmp_path):
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
+                   "      - run: echo \"${{ github.event.pull_request.title }}\"\n"
+                   "      - run: for f in $(ls *.txt); do cat $f; done\n")
+    result = actionlint(bad, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "potentially untrusted" in result.stdout and "shellcheck reported issue" in result.stdout
+
+
+def test_prod_needs_the_staging_load_gate_and_drills_and_every_region_waits_for_its_primary():
+    assert promotion_problems(load("deploy.yml")) == []
+    deploy = load("deploy.yml")
+    assert {"ci", "dev-primary", "dev-secondary", "staging-primary", "staging-secondary", "staging-load",
+            "staging-drill", "staging-evidence"} <= ancestors(deploy, "prod-secondary")
+
+
+@pytest.mark.parametrize("job, dropped, problem", [
+    ("prod-primary", "staging-drill", "prod-primary does not need staging-drill"),
+    ("prod-primary", "staging-load", "prod-primary does not need staging-load"),
+    ("staging-secondary", "staging-load", None),  # still after staging-primary through staging-drill
+    ("dev-primary", "ci", "dev deploys without CI's gates"),
+    ("staging-rollback", "staging-drill", "no rollback runs when the staging verification fails"),
+])
+def test_the_promotion_rules_catch_a_missing_edge(job, dropped, problem):
+    deploy = copy.deepcopy(load("deploy.yml"))
+    deploy["jobs"][job]["needs"] = [n for n in needs(deploy["jobs"][job]) if n != dropped]
+    found = promotion_problems(deploy)
+    assert (problem in found) if problem else found == []
+
+
+def test_promotion_to_prod_goes_through_github_environments_the_deploy_roles_trust():
+    reusable = load("deploy-environment.yml")
+    (job,) = reusable["jobs"].values()
+    assert job["environment"]["name"] == "${{ inputs.environment }}"
+    credentials = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    deploy = load("deploy.yml")
+    called = {job["with"]["environment"] for job in deploy["jobs"].values() if "deploy-environment" in job.get("uses", "")}
+    named = {job["environment"] for job in deploy["jobs"].values() if "environment" in job}
+    assert called == {"dev", "staging", "prod"} and named == {"staging"}
+
+
+def test_a_failed_smoke_check_rolls_the_region_back():
+    (job,) = load("deploy-environment.yml")["jobs"].values()
+    rollback = next(s for s in job["steps"] if "python -m ops rollback" in s.get("run", ""))
+    assert rollback["if"] == "failure() && steps.smoke.outcome == 'failure'"
+    assert any(s.get("id") == "smoke" for s in job["steps"])
+
+
+def test_the_image_is_gated_by_trivy_in_ci_and_by_ecr_before_each_environment_deploys():
+    image = load("ci.yml")["jobs"]["image"]
+    runs = " ".join(s.get("run", "") for s in image["steps"])
+    trivy = [s for s in image["steps"] if s.get("uses", "").startswith("aquasecurity/trivy-action@")]
+    assert {s["with"]["format"] for s in trivy} == {"json", "cyclonedx"}
+    assert "python -m ops.image_gate" in runs and "trivy image/trivy.json" in runs
+    (job,) = load("deploy-environment.yml")["jobs"].values()
+    names = [s.get("name", "") for s in job["steps"]]
+    assert names.index("ECR scan gate (HIGH/CRITICAL block unless acknowledged for this environment)") < \
+        names.index("cdk deploy")
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml", "deploy-environment.yml", "drill.yml"])
+def test_every_workflow_has_least_permissions_pins_and_no_injection(name):
+    workflow = load(name)
+    assert permission_problems(name, workflow) == []
+    assert pin_problems(workflow) == []
+    assert script_problems(workflow) == []
+    assert make_call_problems(workflow, make_targets()) == []
+    if "workflow_call" not in workflow["on"] or "pull_request" in workflow["on"]:
+        assert "concurrency" in workflow
+
+
+def test_the_setup_action_pins_its_actions_and_caches_pip_npm_and_jsii():
+    action = yaml.safe_load(SETUP_ACTION.read_text())
+    assert pin_problems(action) == [] and script_problems(action) == []
+    text = SETUP_ACTION.read_text()
+    assert "cache: pip" in text and "~/.npm" in text and "JSII_RUNTIME_PACKAGE_CACHE_ROOT" in text
+
+
+def test_the_rules_catch_tags_broad_permissions_injection_and_missing_targets():
+    workflow = {"permissions": "write-all", "jobs": {"x": {
+        "permissions": {"contents": "write", "id-token": "write"},
+        "steps": [{"uses": "actions/checkout@v4"}, {"run": 'echo "${{ github.event.issue.title }}"'},
+                  {"run": "make nonsense", "env": {"T": "${{ secrets.TOKEN }}"}}],
+    }}}
+    assert pin_problems(workflow) == ["actions/checkout@v4 is not pinned to a commit SHA"]
+    assert permission_problems("w", workflow) == [
+        "w: top-level permissions must be {}",
+        "w/x: id-token: write without an AWS role to assume",
+        "w/x: writes ['contents']",
+    ]
+    assert len(script_problems(workflow)) == 2
+    assert make_call_problems(workflow, make_targets()) == ["make nonsense is no target"]
+
+
+def test_ci_runs_every_gate_the_pipeline_promises():
+    jobs = load("ci.yml")["jobs"]
+    commands = {name: " ".join(s["run"] for s in job["steps"] if "run" in s) for name, job in jobs.items()}
+    assert commands["static"] == "make static"
+    static = re.search(r"^static:.*?\n\n", (ROOT / "Makefile").read_text(), re.MULTILINE | re.DOTALL).group(0)
+    assert all(tool in static for tool in ("ruff check", "mypy", "bandit", "hadolint", "actionlint"))
+    assert "make unit SHARD=" in commands["unit"] and 'make synth IMAGE_TAG="$GITHUB_SHA"' in commands["synth"]
+    assert commands["cfn-lint"] == "make lint" and commands["checkov"] == "make checkov"
+    assert commands["drill"] == "make drill" and commands["load"] == "make load"
+    assert "make coverage" in commands["coverage"]
+    evidence = jobs["evidence"]
+    assert "REQUIRE=nag,aspect,checkov,cfn-lint,unit,drill,load" in commands["evidence"]
+    uploads = [s["uses"].split("@")[0] for s in evidence["steps"] if "uses" in s]
+    assert "github/codeql-action/upload-sarif" in uploads and "actions/upload-artifact" in uploads
+    assert set(needs(evidence)) == {"synth", "cfn-lint", "checkov", "unit", "drill", "load"}
+
+
+def test_the_unit_shards_hold_every_test_folder_once():
+    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    shards = dict(re.findall(r"^SHARD_(\w+) := (.*)$", makefile, re.MULTILINE))
+    assert set(shards) == set(load("ci.yml")["jobs"]["unit"]["strategy"]["matrix"]["shard"])
+    listed = [entry for paths in shards.values() for entry in paths.split()]
+    holding_tests = sorted(
+        f"tests/{p.name}" for p in (ROOT / "tests").iterdir()
+        if (p.is_dir() and any(p.rglob("test_*.py"))) or (p.is_file() and re.match(r"test_.*\.py$", p.name))
+    )
+    assert sorted(listed) == holding_tests
