@@ -12,6 +12,7 @@ for the evidence generator.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -309,8 +310,9 @@ def summary_line(verdict: CheckovVerdict, custom_ids: Sequence[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    outdir = Path(args[0] if args else "cdk.out")
+    parser = argparse.ArgumentParser(prog="python -m aspects.checkov_gate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("outdir", nargs="?", type=Path, default=Path("cdk.out"), help="the cloud assembly")
+    outdir = parser.parse_args(argv).outdir
     # A result from an earlier run must not outlive a run that could not judge: the evidence would read it.
     (outdir / RESULT_FILE).unlink(missing_ok=True)
     templates = [t.resolve() for t in templates_under(outdir)]

@@ -7,6 +7,7 @@ The findings also go to ``cdk.out/cfn-lint.json`` for the evidence generator.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections import Counter
@@ -58,8 +59,9 @@ def lint_templates(templates: list[Path], regions: list[str]) -> LintResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    outdir = Path(args[0] if args else "cdk.out")
+    parser = argparse.ArgumentParser(prog="python -m aspects.lint", description=__doc__.split("\n\n")[0])
+    parser.add_argument("outdir", nargs="?", type=Path, default=Path("cdk.out"), help="the cloud assembly")
+    outdir = parser.parse_args(argv).outdir
     templates = templates_under(outdir)
     if not templates:
         print(f"cfn-lint: INCONCLUSIVE: no templates under {outdir}; run the synth first", file=sys.stderr)

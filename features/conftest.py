@@ -26,6 +26,8 @@ from policies.slo import ServiceLevelObjectives, load_slo
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--target", choices=["lab", "aws"], default="lab", help="where the drills run")
     parser.addoption("--env", default="dev", help="environment whose SLO applies (and, with aws, the target)")
+    parser.addoption("--destructive", action="store_true",
+                     help="with aws: also the drills that promote the replica (failover, switchover)")
     parser.addoption("--lab-fault", action="append", default=[],
                      help="build the lab broken on purpose (no-backup-region) to see a drill fail")
 
@@ -33,10 +35,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--target") != "aws":
         return
-    skip = pytest.mark.skip(reason="lab-only: ECS-native deployments shift traffic and roll back on AWS")
+    lab_only = pytest.mark.skip(reason="lab-only: ECS-native deployments shift traffic and roll back on AWS")
+    # A promoted replica cannot be demoted: the environment needs a rebuilt replica afterwards
+    # (docs/runbooks/dr-drills.md), so these run against AWS only when the operator asks for them.
+    destructive = pytest.mark.skip(reason="promotes the replica; run with --destructive, then rebuild it")
     for item in items:
         if item.get_closest_marker("lab"):
-            item.add_marker(skip)
+            item.add_marker(lab_only)
+        elif item.get_closest_marker("destructive") and not config.getoption("--destructive"):
+            item.add_marker(destructive)
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:

@@ -1,3 +1,4 @@
+@destructive
 Feature: Unplanned loss of the primary region
   When us-east-1 is lost, the secondary region takes over: traffic moves to us-east-2, its replica is
   promoted and writes resume there, within the RTO and RPO in policies/slo.yaml.

@@ -1,3 +1,4 @@
+@destructive
 Feature: Planned switchover to the secondary region
   A planned move of the primary role (maintenance, a region evacuation) stops new writes, waits until the
   replica has replayed everything, and only then moves: no acknowledged write may be lost.

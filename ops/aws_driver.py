@@ -190,15 +190,25 @@ class AwsDriver:
         completed = sorted(self._deployments(ecs, found, ["SUCCESSFUL"]), key=lambda d: d["createdAt"])
         if not completed:
             raise DriverError(f"{region}: no ECS deployment is running or has completed; nothing to roll back")
-        (newest,) = self._call("describe_service_deployments", ecs.describe_service_deployments,
-                               serviceDeploymentArns=[completed[-1]["serviceDeploymentArn"]])["serviceDeployments"]
+        arns = [d["serviceDeploymentArn"] for d in completed[-2:]]
+        described = {d["serviceDeploymentArn"]: d for d in self._call(
+            "describe_service_deployments", ecs.describe_service_deployments, serviceDeploymentArns=arns,
+        )["serviceDeployments"]}
+        newest, before = described[arns[-1]], described[arns[0]] if len(arns) == 2 else None
         sources = newest.get("sourceServiceRevisions") or []
         if not sources:
             raise DriverError(f"{region}: the newest deployment was the service's first; nothing to roll back to")
-        (previous,) = self._call("describe_service_revisions", ecs.describe_service_revisions,
-                                 serviceRevisionArns=[sources[0]["arn"]])["serviceRevisions"]
+        earlier = (before or {}).get("sourceServiceRevisions") or []
+        revisions = {sources[0]["arn"], newest["targetServiceRevision"]["arn"], *(r["arn"] for r in earlier[:1])}
+        task_definition = {r["serviceRevisionArn"]: r["taskDefinition"] for r in self._call(
+            "describe_service_revisions", ecs.describe_service_revisions, serviceRevisionArns=sorted(revisions),
+        )["serviceRevisions"]}
+        if earlier and task_definition[newest["targetServiceRevision"]["arn"]] == task_definition[earlier[0]["arn"]]:
+            # The newest deployment already returned to what the one before it replaced (a rollback that ran, or
+            # a re-run of the job that ran it): going "back" again would restore the bad release.
+            return
         self._call("update_service", ecs.update_service, cluster=found.cluster, service=found.service,
-                   taskDefinition=previous["taskDefinition"])
+                   taskDefinition=task_definition[sources[0]["arn"]])
 
     def _deployments(self, ecs: Any, found: RegionTarget, status: list[str]) -> list[dict[str, Any]]:
         listed, token = [], None

@@ -1,8 +1,8 @@
 """The image vulnerability gate: HIGH and CRITICAL findings in the service image block promotion unless the
 exception registry (``policies/acknowledgments.yaml``, ``image::`` entries) accepts them, each with an expiry.
 
-    python -m ops.image_gate trivy trivy.json [--env staging] [--out image-gate.json]
-    python -m ops.image_gate ecr --repository records-service --tag <git sha> --region us-east-1 --env staging
+    python -m ops.image_gate [--env staging] [--out image-gate.json] trivy trivy.json
+    python -m ops.image_gate --env staging ecr --repository records-service --tag <git sha> --region us-east-1
 
 ``trivy`` judges a Trivy JSON report (CI scans the image before it is pushed anywhere); ``ecr`` waits for
 ECR's scan of the pushed image and judges its findings (basic or enhanced scanning). An acknowledgment
@@ -31,7 +31,8 @@ from policies.acknowledgments import REGISTRY_FILE, AcknowledgmentEntry, Registr
 BLOCKING = ("CRITICAL", "HIGH")
 # ECR scan states after which no findings will come (ACTIVE: enhanced scanning, continuously re-scanned).
 ECR_DONE = ("COMPLETE", "ACTIVE")
-ECR_FAILED = ("FAILED", "UNSUPPORTED_IMAGE", "SCAN_ELIGIBILITY_EXPIRED", "FINDINGS_UNAVAILABLE", "LIMIT_EXCEEDED")
+ECR_FAILED = ("FAILED", "UNSUPPORTED_IMAGE", "SCAN_ELIGIBILITY_EXPIRED", "FINDINGS_UNAVAILABLE", "LIMIT_EXCEEDED",
+              "IMAGE_ARCHIVED", "IMAGE_SIZE_EXCEEDED")
 
 
 class NoVerdict(Exception):

@@ -198,13 +198,20 @@ def _schema(check: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    # Two subcommands beside the default (generate); subparsers would make "generate" a required word.
     if args[:1] == ["verify"]:
-        if len(args) != 2:
-            print("usage: python -m reports verify <bundle dir>", file=sys.stderr)
-            return 2
-        return _verify(Path(args[1]))
+        verify = argparse.ArgumentParser(prog="python -m reports verify",
+                                         description="Recompute a bundle's hashes against its MANIFEST.sha256.")
+        verify.add_argument("bundle", type=Path, help="the bundle directory, e.g. reports/out")
+        try:
+            return _verify(verify.parse_args(args[1:]).bundle)
+        except SystemExit as stop:  # --help (0) or a usage error (2), as an exit code like every other outcome
+            return int(stop.code or 0)
     if args[:1] == ["schema"]:
-        return _schema("--check" in args[1:])
+        schema = argparse.ArgumentParser(prog="python -m reports schema",
+                                         description="Write (or --check) the evidence JSON schema.")
+        schema.add_argument("--check", action="store_true", help="fail when the committed schema is stale")
+        return _schema(schema.parse_args(args[1:]).check)
     parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("reports/out"))
     parser.add_argument("--cdk-out", type=Path, default=Inputs.cdk_out)

@@ -295,4 +295,8 @@ def render(catalog: SloCatalog) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through the drift test's render()
+    import argparse
+
+    description = "Print docs/monitoring.md from the alarm catalog and policies/slo.yaml."
+    argparse.ArgumentParser(prog="python -m stacks.alarm_catalog", description=description).parse_args()
     sys.stdout.write(render(load_slo()))

@@ -59,9 +59,8 @@ OPERATOR_READ_ACTIONS = (
     "route53:GetHealthCheckStatus",
     "cloudwatch:GetMetricStatistics",
 )
-# What they change: the ECS service (a new revision, a stopped deployment) and a health check's inversion. The
-# rollback drill registers a revision of the running task definition, which passes its roles to ECS tasks.
-OPERATOR_ECS_CHANGES = ("ecs:UpdateService", "ecs:StopServiceDeployment")
+# What they change: the ECS service (back to an earlier revision), a running deployment (stopped with rollback),
+# a health check's inversion, and, in a destructive drill only, the replica (promoted).
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,20 +125,22 @@ def _operator_statements(props: CiIdentityProps) -> list[iam.PolicyStatement]:
     # Route 53's health checks, take a narrower resource in advance (names are generated at deploy time).
     return [
         iam.PolicyStatement(sid="ReadForDrills", actions=list(OPERATOR_READ_ACTIONS), resources=["*"]),
+        # UpdateService reuses a task definition that already ran (no RegisterTaskDefinition, no iam:PassRole), so
+        # the role cannot start an image or a task role the service did not have before.
         iam.PolicyStatement(
-            sid="ChangeOnlyThisProjectsService",
-            actions=list(OPERATOR_ECS_CHANGES),
+            sid="UpdateOnlyThisProjectsService",
+            actions=["ecs:UpdateService"],
             resources=["*"],
             conditions={"StringEquals": {"aws:ResourceTag/Project": props.project}},
         ),
+        # A service deployment is its own resource, which carries no tags; stopping one only ever rolls it back.
+        iam.PolicyStatement(sid="StopDeployments", actions=["ecs:StopServiceDeployment"], resources=["*"]),
         iam.PolicyStatement(sid="InvertHealthChecks", actions=["route53:UpdateHealthCheck"], resources=["*"]),
-        # RegisterTaskDefinition has no resource-level permissions.
-        iam.PolicyStatement(sid="RegisterRevisions", actions=["ecs:RegisterTaskDefinition"], resources=["*"]),
         iam.PolicyStatement(
-            sid="PassTaskRolesToEcsOnly",
-            actions=["iam:PassRole"],
+            sid="PromoteOnlyThisProjectsReplica",
+            actions=["rds:PromoteReadReplica"],
             resources=["*"],
-            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            conditions={"StringEquals": {"aws:ResourceTag/Project": props.project}},
         ),
     ]
 

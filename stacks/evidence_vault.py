@@ -28,6 +28,9 @@ EVIDENCE_PROTECTED_ACTIONS = (
 class EvidenceVaultProps:
     retention_days: int
     access_log_bucket: s3.IBucket
+    # Named, not generated: each account's CDK bootstrap execution policy denies loosening this very bucket
+    # (docs/deployment.md), and that policy exists before the bucket does.
+    bucket_name: str
 
 
 class EvidenceVault(Construct):
@@ -46,6 +49,7 @@ class EvidenceVault(Construct):
             key=self.key,
             access_log_bucket=props.access_log_bucket,
             log_prefix="evidence/",
+            bucket_name=props.bucket_name,
             object_lock_enabled=True,  # on a versioned bucket, which record_bucket is
             object_lock_default_retention=s3.ObjectLockRetention.compliance(Duration.days(props.retention_days)),
         )

@@ -20,6 +20,11 @@ from stacks.evidence_vault import EvidenceVault, EvidenceVaultProps
 from stacks.keys import imported_key
 
 
+def evidence_bucket_name(name_prefix: str, account: str) -> str:
+    """``records-staging-evidence-222222222222``: unique (one environment per account), known before deployment."""
+    return f"{name_prefix}-evidence-{account}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class OperationsProps:
     name_prefix: str  # "<project>-<env>"
@@ -40,7 +45,11 @@ class OperationsStack(Stack):
         self.evidence = EvidenceVault(
             self,
             "EvidenceVault",
-            props=EvidenceVaultProps(retention_days=ops.evidence_retention_days, access_log_bucket=sink),
+            props=EvidenceVaultProps(
+                retention_days=ops.evidence_retention_days,
+                access_log_bucket=sink,
+                bucket_name=evidence_bucket_name(props.name_prefix, env.account),
+            ),
         )
         self.audit = AuditTrail(
             self,

@@ -76,9 +76,10 @@ def promotion_problems(deploy: Mapping[str, Any]) -> list[str]:
         problems.append("dev deploys without CI's gates")
     if "dev-secondary" not in ancestors(deploy, "staging-primary"):
         problems.append("staging deploys before dev is complete")
-    for job in ("staging-load", "staging-drill"):
-        if "staging-primary" not in needs(jobs[job]):
-            problems.append(f"{job} does not verify the staging deployment")
+    if "staging-primary" not in needs(jobs["staging-load"]):
+        problems.append("staging-load does not verify the staging deployment")
+    if "staging-secondary" not in ancestors(deploy, "staging-drill"):
+        problems.append("staging-drill runs before both staging regions carry the release")
     rollback = jobs.get("staging-rollback", {})
     if not {"staging-load", "staging-drill"} <= set(needs(rollback)) or "failure()" not in str(rollback.get("if")):
         problems.append("no rollback runs when the staging verification fails")
@@ -171,6 +172,8 @@ def test_actionlint_fails_an_injected_event_field_and_a_shell_bug(tmp_path):
 def test_prod_needs_the_staging_load_gate_and_drills_and_every_region_waits_for_its_primary():
     assert promotion_problems(load("deploy.yml")) == []
     deploy = load("deploy.yml")
+    # The drills fail a region over: they run after the load gate, never beside it.
+    assert "staging-load" in ancestors(deploy, "staging-drill")
     assert {"ci", "dev-primary", "dev-secondary", "staging-primary", "staging-secondary", "staging-load",
             "staging-drill", "staging-evidence"} <= ancestors(deploy, "prod-secondary")
 
@@ -178,7 +181,8 @@ def test_prod_needs_the_staging_load_gate_and_drills_and_every_region_waits_for_
 @pytest.mark.parametrize("job, dropped, problem", [
     ("prod-primary", "staging-drill", "prod-primary does not need staging-drill"),
     ("prod-primary", "staging-load", "prod-primary does not need staging-load"),
-    ("staging-secondary", "staging-load", None),  # still after staging-primary through staging-drill
+    ("staging-secondary", "staging-load", "staging-secondary may start before staging-primary"),
+    ("staging-drill", "staging-secondary", "staging-drill runs before both staging regions carry the release"),
     ("dev-primary", "ci", "dev deploys without CI's gates"),
     ("staging-rollback", "staging-drill", "no rollback runs when the staging verification fails"),
 ])
@@ -271,10 +275,29 @@ def test_ci_runs_every_gate_the_pipeline_promises():
     assert set(needs(evidence)) == {"synth", "cfn-lint", "checkov", "unit", "drill", "load"}
 
 
+def test_evidence_from_shards_names_a_missing_shard_so_unit_evidence_is_not_collected(tmp_path):
+    out = tmp_path / "tests" / "out"
+    out.mkdir(parents=True)
+    (out / "junit-infrastructure.xml").write_text("<testsuites/>")
+
+    def junit_argument() -> str:
+        done = subprocess.run(["make", "-s", "-n", "-f", str(ROOT / "Makefile"), "evidence", "JUNIT=shards",
+                               "SCREENSHOT=", f"VENV={ROOT / '.venv'}", "-o", str(ROOT / ".venv" / ".installed")],
+                              cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60, check=True)
+        return re.search(r"--junit (\S+)", done.stdout).group(1)
+
+    assert junit_argument() == "tests/out/junit-runtime.xml"
+    (out / "junit-runtime.xml").write_text("<testsuites/>")
+    assert junit_argument() == "tests/out"
+
+
 def test_the_unit_shards_hold_every_test_folder_once():
     makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
     shards = dict(re.findall(r"^SHARD_(\w+) := (.*)$", makefile, re.MULTILINE))
-    assert set(shards) == set(load("ci.yml")["jobs"]["unit"]["strategy"]["matrix"]["shard"])
+    matrix = load("ci.yml")["jobs"]["unit"]["strategy"]["matrix"]["shard"]
+    assert set(shards) == set(matrix)
+    assert re.search(r"^UNIT_SHARDS := (.*)$", makefile, re.MULTILINE).group(1).split() == matrix
     listed = [entry for paths in shards.values() for entry in paths.split()]
     holding_tests = sorted(
         f"tests/{p.name}" for p in (ROOT / "tests").iterdir()

@@ -115,8 +115,15 @@ class LabDriver:
                 raise DriverError(f"{region}: database did not stop: {error}") from None
 
     def restore_region(self, region: str) -> None:
-        """The region's load balancer answers again (its database is not rebuilt: that is a runbook step)."""
+        """The region's load balancer answers again, and a crashed primary database is started again. A
+        promoted standby is not rebuilt into a replica: that is a runbook step."""
         found = self.state.regions[region]
+        database = self._database(region)
+        if region == PRIMARY and not database.running:
+            try:
+                database.start()
+            except PostgresError as error:
+                raise DriverError(f"{region}: database did not start: {error}") from None
         try:
             balancer = self._balancer(region).start()
         except HaproxyError as error:

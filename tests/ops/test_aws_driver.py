@@ -162,8 +162,8 @@ def _stubbed_ecs(driver, monkeypatch) -> Stubber:
     return Stubber(ecs)
 
 
-def test_rollback_after_a_completed_deployment_returns_to_the_revision_it_replaced(driver, monkeypatch):
-    stubber = _stubbed_ecs(driver, monkeypatch)
+def _completed_pair(stubber: Stubber, newest_goes_to: str) -> None:
+    """Two completed deployments: 6 -> 7 (older), then 7 -> ``newest_goes_to``."""
     older, newer = "arn:dep/older", "arn:dep/newer"
     stubber.add_response("list_service_deployments", {"serviceDeployments": []},
                          {**LISTED, "status": ["PENDING", "IN_PROGRESS"]})
@@ -172,15 +172,34 @@ def test_rollback_after_a_completed_deployment_returns_to_the_revision_it_replac
         {"serviceDeploymentArn": older, "createdAt": dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)},
     ]}, {**LISTED, "status": ["SUCCESSFUL"]})
     stubber.add_response("describe_service_deployments", {"serviceDeployments": [
+        {"serviceDeploymentArn": older, "sourceServiceRevisions": [{"arn": "arn:rev/6"}],
+         "targetServiceRevision": {"arn": "arn:rev/7"}},
         {"serviceDeploymentArn": newer, "sourceServiceRevisions": [{"arn": "arn:rev/7"}],
-         "targetServiceRevision": {"arn": "arn:rev/8"}}]}, {"serviceDeploymentArns": [newer]})
+         "targetServiceRevision": {"arn": f"arn:rev/{newest_goes_to}"}}]}, {"serviceDeploymentArns": [older, newer]})
+    revisions = sorted({"arn:rev/6", "arn:rev/7", f"arn:rev/{newest_goes_to}"})
+    # Revision 9 runs task definition 6 again: a deployment back to what the older one replaced.
+    task = {"arn:rev/6": "records:6", "arn:rev/7": "records:7", "arn:rev/8": "records:8", "arn:rev/9": "records:6"}
     stubber.add_response("describe_service_revisions", {"serviceRevisions": [
-        {"serviceRevisionArn": "arn:rev/7", "taskDefinition": "arn:task/records:7"}]},
-        {"serviceRevisionArns": ["arn:rev/7"]})
+        {"serviceRevisionArn": r, "taskDefinition": f"arn:task/{task[r]}"} for r in revisions]},
+        {"serviceRevisionArns": revisions})
+
+
+def test_rollback_after_a_completed_deployment_returns_to_the_revision_it_replaced(driver, monkeypatch):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    _completed_pair(stubber, newest_goes_to="8")
     stubber.add_response("update_service", {"service": {"serviceName": "records"}},
                          {**LISTED, "taskDefinition": "arn:task/records:7"})
     with stubber:
         driver.rollback(PRIMARY)
+    stubber.assert_no_pending_responses()
+
+
+def test_rollback_does_not_undo_a_rollback_that_already_ran(driver, monkeypatch):
+    # 6 -> 7 was the bad release, 7 -> 9 (task definition 6) its rollback: a re-run must not return to 7.
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    _completed_pair(stubber, newest_goes_to="9")
+    with stubber:
+        driver.rollback(PRIMARY)  # no update_service stubbed: calling it would fail the test
     stubber.assert_no_pending_responses()
 
 

@@ -93,6 +93,7 @@ def test_the_drill_report_names_each_measure(tmp_path, capsys):
     rows = [
         ("failover", "rto_seconds", 3.2), ("failover", "rpo_writes", 1), ("switchover", "rpo_writes", 0),
         ("blue_green", "promotion_failed_requests", 0), ("rollback", "rollback_seconds", 7.5),
+        ("traffic_failover", "failover_seconds", 1.5), ("traffic_failover", "failback_seconds", 0.8),
     ]
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"measurements": [
@@ -101,7 +102,7 @@ def test_the_drill_report_names_each_measure(tmp_path, capsys):
     assert drill_report.main([str(path)]) == 0
     assert capsys.readouterr().out.strip() == (
         "drills: failover rto 3.2 s, failover rpo 1 writes, switchover rpo 0 writes, promotion errors 0, "
-        "rollback 7.5 s")
+        "rollback 7.5 s, traffic failover 1.5 s, failback 0.8 s")
     path.write_text(json.dumps({"measurements": [{"feature": "failover", "metric": "rto_seconds",
                                                   "observed": 1, "verdict": "fail", "comparison": "<=",
                                                   "threshold": 0}]}))
@@ -109,6 +110,32 @@ def test_the_drill_report_names_each_measure(tmp_path, capsys):
     assert "FAIL" in capsys.readouterr().out
     path.write_text("{}")
     assert drill_report.main([str(path)]) == 2
+
+
+def _cucumber(*ran: str, skipped: tuple[str, ...] = ()) -> list[dict]:
+    def feature(name: str, status: str) -> dict:
+        return {"uri": f"features/{name}.feature", "elements": [{"steps": [{"result": {"status": status}}]}]}
+
+    return [feature(name, "passed") for name in ran] + [feature(name, "skipped") for name in skipped]
+
+
+def test_the_drill_report_requires_only_the_features_that_ran(tmp_path, capsys):
+    # Against AWS without --destructive only the traffic drill runs; its measurements are all that is needed.
+    measured = tmp_path / "measurements.json"
+    measured.write_text(json.dumps({"measurements": [
+        {"feature": "traffic_failover", "metric": m, "observed": 2, "comparison": "<=", "threshold": 300,
+         "verdict": "pass"} for m in ("failover_seconds", "failback_seconds")]}))
+    cucumber = tmp_path / "cucumber.json"
+    cucumber.write_text(json.dumps(_cucumber("traffic_failover", skipped=("failover", "switchover"))))
+    assert drill_report.main([str(measured)]) == 0
+    assert capsys.readouterr().out.strip() == "drills: traffic failover 2.0 s, failback 2.0 s"
+    # A feature that ran without its measurements is no pass; neither is a run where nothing ran.
+    cucumber.write_text(json.dumps(_cucumber("traffic_failover", "failover")))
+    assert drill_report.main([str(measured), "--cucumber", str(cucumber)]) == 2
+    assert "not measured: failover.rto_seconds, failover.rpo_writes" in capsys.readouterr().out
+    cucumber.write_text(json.dumps(_cucumber(skipped=("traffic_failover", "failover"))))
+    assert drill_report.main([str(measured)]) == 2
+    assert "no drill ran" in capsys.readouterr().err
 
 
 def test_the_rollback_command_needs_a_lab(tmp_path, capsys):

@@ -58,6 +58,14 @@ def test_image_entries_name_vulnerabilities_and_govern_no_constructs():
     assert (template.governs_constructs, template.image_vulnerabilities) == (True, ())
 
 
+def test_an_expired_image_entry_is_left_to_the_image_gate_but_the_review_term_still_applies():
+    image = {"rules": ["image::CVE-2026-12345"], "paths": ["zlib1g"]}
+    assert parse_registry([entry(**image, expires="2026-11-22")]).problems(TODAY) == []
+    far = (TODAY + dt.timedelta(days=MAX_TERM_DAYS + 1)).isoformat()
+    (problem,) = parse_registry([entry(**image, expires=far)]).problems(TODAY)
+    assert "more than 400 days ahead" in problem
+
+
 def test_duplicate_ids_are_rejected():
     with pytest.raises(RegistryError, match="repeat"):
         parse_registry([entry(), entry()])

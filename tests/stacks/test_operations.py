@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from pathlib import Path
 
 import pytest
 
@@ -115,12 +116,13 @@ def _operator_statements(synthesized, env) -> dict[str, dict]:
 def test_operator_role_reads_for_drills_and_changes_only_the_tagged_service(synthesized):
     statements = _operator_statements(synthesized, "prod")
     actions = [a for s in statements.values() for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
-    assert not [a for a in actions if a.startswith(("s3:", "ecr:", "kms:", "rds:", "sts:")) or a.endswith(":*")]
-    changes = statements["ChangeOnlyThisProjectsService"]
-    assert set(changes["Action"]) == {"ecs:UpdateService", "ecs:StopServiceDeployment"}
-    assert changes["Condition"] == {"StringEquals": {"aws:ResourceTag/Project": "records"}}
-    assert statements["PassTaskRolesToEcsOnly"]["Condition"] == {
-        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert not [a for a in actions if a.startswith(("s3:", "ecr:", "kms:", "secretsmanager:", "sts:"))
+                or a.endswith(":*")]
+    assert not {"ecs:RegisterTaskDefinition", "iam:PassRole"} & set(actions)
+    for sid, action in (("UpdateOnlyThisProjectsService", "ecs:UpdateService"),
+                        ("PromoteOnlyThisProjectsReplica", "rds:PromoteReadReplica")):
+        assert statements[sid]["Action"] == action
+        assert statements[sid]["Condition"] == {"StringEquals": {"aws:ResourceTag/Project": "records"}}
     reads = statements["ReadForDrills"]["Action"]
     assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in reads)
 
@@ -238,3 +240,11 @@ def test_evidence_vault_is_object_locked_in_compliance_mode_versioned_encrypted_
     assert nobody["Principal"] == {"AWS": "*"} and "Condition" not in nobody
     assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention",
             "s3:BypassGovernanceRetention"} <= set(nobody["Action"])
+
+
+def test_the_evidence_vault_has_the_name_the_bootstrap_policy_denies_changes_to(synthesized):
+    buckets = _template(synthesized, "staging").find_resources("AWS::S3::Bucket")
+    (vault,) = [b for k, b in buckets.items() if k.startswith("EvidenceVault")]
+    assert vault["Properties"]["BucketName"] == "records-staging-evidence-222222222222"
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "deployment.md").read_text()
+    assert '"Resource": "arn:aws:s3:::records-staging-evidence-222222222222"' in guide
