@@ -130,7 +130,8 @@ drill: setup-python
 	  --cov-fail-under=0 --cucumberjson=features/out/cucumber.json \
 	  $(if $(LAB_FAULT),--lab-fault $(LAB_FAULT)) $(if $(DRILL_ENV),--target aws --env $(DRILL_ENV)) \
 	  $(if $(DRILL_DESTRUCTIVE),--destructive) || rc=1; \
-	$(PY) -m ops.drill_report || { r=$$?; [ $$rc -ne 0 ] || rc=$$r; }; exit $$rc
+	$(PY) -m ops.drill_report $(if $(DRILL_ENV),--target aws) $(if $(DRILL_DESTRUCTIVE),--destructive) \
+	  || { r=$$?; [ $$rc -ne 0 ] || rc=$$r; }; exit $$rc
 
 bench-synth: setup
 	$(PY) tests/bench/bench_synth.py

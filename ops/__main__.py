@@ -1,4 +1,8 @@
 """python -m ops rollback --region R [--target lab --dir D | --target aws --env staging]
+python -m ops verify-release --env staging --region R [--region R2] --image-tag <git sha>
+
+verify-release (AWS): exit 0 when every named region's service runs the image tagged with the release, 1 when
+one runs another (a rolled-back release must not be verified again as if it were the new one).
 
 All traffic of the region back to its live colour. On AWS: a pending or running ECS deployment is stopped with
 rollback; when none runs, a deployment back to the revision the newest completed one replaced is started (with
@@ -25,6 +29,24 @@ def _driver(options: argparse.Namespace) -> Driver:
     return LabDriver(options.dir)
 
 
+def _verify_release(options: argparse.Namespace) -> int:
+    from ops.aws_driver import AwsDriver
+
+    try:
+        driver = AwsDriver.for_environment(options.env)
+        running = {region: driver.running_image_tag(region) for region in options.region}
+    except (DriverError, KeyError) as error:
+        print(f"ops: verify-release: error: {error}", file=sys.stderr)
+        return 2
+    wrong = {region: tag for region, tag in running.items() if tag != options.image_tag}
+    for region, tag in wrong.items():
+        print(f"ops: verify-release: {region} runs {tag or 'an untagged image'}, not {options.image_tag}",
+              file=sys.stderr)
+    if not wrong:
+        print(f"ops: verify-release: {', '.join(running)} run {options.image_tag}")
+    return 1 if wrong else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,10 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     rollback.add_argument("--target", choices=["lab", "aws"], default="lab")
     rollback.add_argument("--dir", type=Path, default=DEFAULT_DIRECTORY, help="the lab's directory")
     rollback.add_argument("--env", default="staging", help="the AWS environment")
+    verify = commands.add_parser("verify-release", help="AWS: does each region run the release's image tag?")
+    verify.add_argument("--env", required=True, help="the AWS environment")
+    verify.add_argument("--region", action="append", required=True, help="repeat for each region")
+    verify.add_argument("--image-tag", required=True, help="the release's git sha")
     options = parser.parse_args(argv)
+    if options.command == "verify-release":
+        return _verify_release(options)
     try:
         driver = _driver(options)
-        driver.rollback(options.region)
+        print(f"ops: rollback: {driver.rollback(options.region)}")
         status = driver.status().regions[options.region]
     except LabError as error:
         print(f"ops: error: {error}", file=sys.stderr)

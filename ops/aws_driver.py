@@ -28,6 +28,10 @@ from ops import http_api
 from ops.driver import DriverError, RegionStatus, Status
 
 COLOURS = ("blue", "green")
+# Service deployment states, as ListServiceDeployments filters them.
+RUNNING = ("PENDING", "IN_PROGRESS")
+COMPLETED = ("SUCCESSFUL",)
+ROLLED_BACK = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,6 +144,18 @@ class AwsDriver:
             regions[name] = RegionStatus(name, healthy, live, self._weights(name), {})
         return Status(active_region=self.active_region(), regions=regions)
 
+    def running_image_tag(self, region: str) -> str:
+        """The image tag of the service's task definition: the release the region runs (or is moving to)."""
+        found = self.target.regions[region]
+        ecs = self._client("ecs", region)
+        service = self._call("describe_services", ecs.describe_services, cluster=found.cluster,
+                             services=[found.service])["services"][0]
+        definition = self._call("describe_task_definition", ecs.describe_task_definition,
+                                taskDefinition=service["taskDefinition"])["taskDefinition"]
+        image = next(c["image"] for c in definition["containerDefinitions"] if c["name"] == found.container)
+        name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+        return name.rsplit(":", 1)[1] if ":" in name else ""
+
     def deploy(self, region: str, version: str, *, healthy: bool = True) -> str:
         if not healthy:
             raise DriverError("a deliberately failing build is a lab fault; on AWS inject faults with FIS")
@@ -172,43 +188,51 @@ class AwsDriver:
     def promote(self, region: str) -> None:
         raise DriverError(f"{region}: ECS-native deployments promote on AWS once the bake passes")
 
-    def rollback(self, region: str) -> None:
-        """Stop a pending or running deployment with rollback (ECS returns traffic to the live revision). With
-        none running, the newest deployment completed, so start one back to the revision it replaced: ECS runs
-        it with the service's own strategy, bake time and alarms.
+    def rollback(self, region: str) -> str:
+        """Return the region to the revision before the newest release, once; say what was done.
 
-        :raise DriverError: nothing runs and no completed deployment names an earlier revision.
+        A pending or running deployment is stopped with rollback (ECS returns traffic to the live revision). With
+        none running, the newest completed deployment is answered by a deployment back to the revision it
+        replaced, which ECS runs with the service's strategy, bake time and alarms. Nothing is done when the
+        newest deployment already is such a return (a rollback that ran, or is running: a re-run must never
+        restore the bad release) or when ECS rolled it back by itself.
+
+        :raise DriverError: no deployment at all, or only the service's first one.
         """
         found = self.target.regions[region]
         ecs = self._client("ecs", region)
-        running = self._deployments(ecs, found, ["PENDING", "IN_PROGRESS"])
-        for deployment in running:
-            self._call("stop_service_deployment", ecs.stop_service_deployment,
-                       serviceDeploymentArn=deployment["serviceDeploymentArn"], stopType="ROLLBACK")
-        if running:
-            return
-        completed = sorted(self._deployments(ecs, found, ["SUCCESSFUL"]), key=lambda d: d["createdAt"])
-        if not completed:
-            raise DriverError(f"{region}: no ECS deployment is running or has completed; nothing to roll back")
-        arns = [d["serviceDeploymentArn"] for d in completed[-2:]]
+        history = sorted(self._deployments(ecs, found, [*RUNNING, *COMPLETED, *ROLLED_BACK]),
+                         key=lambda d: d["createdAt"])
+        if not history:
+            raise DriverError(f"{region}: the service has no deployment; nothing to roll back")
+        newest = history[-1]
+        if newest["status"] in ROLLED_BACK:
+            return f"{region}: ECS already rolled the newest deployment back ({newest['status']}); nothing to do"
+        before = next((d for d in reversed(history[:-1]) if d["status"] in COMPLETED), None)
+        arns = [d["serviceDeploymentArn"] for d in (before, newest) if d is not None]
         described = {d["serviceDeploymentArn"]: d for d in self._call(
             "describe_service_deployments", ecs.describe_service_deployments, serviceDeploymentArns=arns,
         )["serviceDeployments"]}
-        newest, before = described[arns[-1]], described[arns[0]] if len(arns) == 2 else None
-        sources = newest.get("sourceServiceRevisions") or []
+        latest = described[newest["serviceDeploymentArn"]]
+        sources = latest.get("sourceServiceRevisions") or []
         if not sources:
             raise DriverError(f"{region}: the newest deployment was the service's first; nothing to roll back to")
-        earlier = (before or {}).get("sourceServiceRevisions") or []
-        revisions = {sources[0]["arn"], newest["targetServiceRevision"]["arn"], *(r["arn"] for r in earlier[:1])}
+        earlier = described[before["serviceDeploymentArn"]].get("sourceServiceRevisions") or [] if before else []
+        revisions = {sources[0]["arn"], latest["targetServiceRevision"]["arn"], *(r["arn"] for r in earlier[:1])}
         task_definition = {r["serviceRevisionArn"]: r["taskDefinition"] for r in self._call(
             "describe_service_revisions", ecs.describe_service_revisions, serviceRevisionArns=sorted(revisions),
         )["serviceRevisions"]}
-        if earlier and task_definition[newest["targetServiceRevision"]["arn"]] == task_definition[earlier[0]["arn"]]:
-            # The newest deployment already returned to what the one before it replaced (a rollback that ran, or
-            # a re-run of the job that ran it): going "back" again would restore the bad release.
-            return
+        target = task_definition[latest["targetServiceRevision"]["arn"]]
+        if earlier and target == task_definition[earlier[0]["arn"]]:
+            return f"{region}: the newest deployment already returns to {target} ({newest['status']}); nothing to do"
+        if newest["status"] in RUNNING:
+            self._call("stop_service_deployment", ecs.stop_service_deployment,
+                       serviceDeploymentArn=newest["serviceDeploymentArn"], stopType="ROLLBACK")
+            return f"{region}: stopped the running deployment with rollback"
+        previous = task_definition[sources[0]["arn"]]
         self._call("update_service", ecs.update_service, cluster=found.cluster, service=found.service,
-                   taskDefinition=task_definition[sources[0]["arn"]])
+                   taskDefinition=previous)
+        return f"{region}: started a deployment back to {previous}"
 
     def _deployments(self, ecs: Any, found: RegionTarget, status: list[str]) -> list[dict[str, Any]]:
         listed, token = [], None
@@ -247,22 +271,11 @@ class AwsDriver:
             return False  # no datapoint is no evidence of a replayed replica
         return float(max(points, key=lambda p: p["Timestamp"])["Maximum"]) == 0.0
 
-    def _region_healthy(self, region: str) -> bool:
-        """Route 53's view: the checkers' verdict, turned around when the health check is inverted."""
-        route53 = self._client("route53", self.target.primary)
-        check_id = self.target.regions[region].health_check_id
-        observations = self._call("get_health_check_status", route53.get_health_check_status,
-                                  HealthCheckId=check_id)["HealthCheckObservations"]
-        passing = sum(1 for o in observations if o["StatusReport"]["Status"].startswith("Success"))
-        inverted = self._call("get_health_check", route53.get_health_check,
-                              HealthCheckId=check_id)["HealthCheck"]["HealthCheckConfig"].get("Inverted", False)
-        # Route 53 counts an endpoint healthy when more than 18 % of its checkers see it healthy.
-        return (passing > 0.18 * len(observations)) != bool(inverted)
-
     def active_region(self) -> str | None:
-        if self._region_healthy(self.target.primary):
-            return self.target.primary
-        return next((r for r in self.target.regions if r != self.target.primary and self._region_healthy(r)), None)
+        """The region that answers the global URL (CloudFront, then Route 53's failover record): what users get,
+        DNS caching included, the way the lab's front proxy reports it. Route 53's own view of the health checks
+        changes the moment a check is inverted, long before traffic follows."""
+        return http_api.region_serving(self.target.url)
 
     def write(self, record: Mapping[str, Any]) -> int:
         return http_api.write(self.target.url, record)

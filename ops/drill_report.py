@@ -1,9 +1,9 @@
 """The drills' one-line summary, from features/out/measurements.json (written by `pytest features/`).
 
-    python -m ops.drill_report [features/out/measurements.json] [--cucumber features/out/cucumber.json]
+    python -m ops.drill_report [features/out/measurements.json] [--target aws [--destructive]]
 
-Every feature that ran (per the cucumber report beside the measurements) must have its measurements; a
-feature skipped on purpose (a destructive drill against AWS) is not required.
+Every feature that should have run must have its measurements; against AWS the ones features/conftest.py skips
+on purpose (``@lab``; ``@destructive`` without --destructive) are not required.
 
 Exit 0 every measurement met its threshold; 1 one did not; 2 a measurement the summary needs is missing.
 """
@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-DEFAULT = Path(__file__).resolve().parents[1] / "features" / "out" / "measurements.json"
+FEATURES = Path(__file__).resolve().parents[1] / "features"
+DEFAULT = FEATURES / "out" / "measurements.json"
 # (feature, metric) -> how the summary line names it; max over scenarios (the worst case is the one to report).
 NEEDED = {
     ("failover", "rto_seconds"): "failover rto {:.1f} s",
@@ -28,33 +29,30 @@ NEEDED = {
 }
 
 
-def features_run(cucumber: Path) -> set[str] | None:
-    """Features with at least one step that ran, from pytest-bdd's cucumber report (a feature skipped on
-    purpose, such as a destructive drill against AWS, has none). None when there is no report to read."""
-    try:
-        features = json.loads(cucumber.read_text())
-    except (OSError, ValueError):
-        return None
-    return {
-        Path(feature["uri"]).stem
-        for feature in features
-        for scenario in feature.get("elements", [])
-        if any(step.get("result", {}).get("status") in ("passed", "failed") for step in scenario.get("steps", []))
-    }
+def skipped_on_purpose(features: Path, *, target: str, destructive: bool) -> set[str]:
+    """Features that features/conftest.py skips for this target, by their feature-level tags: against AWS the
+    ``@lab`` ones (ECS does their job) and, without --destructive, the ``@destructive`` ones. A feature that
+    should have run but did not (an error in its setup) stays required, so its missing measurements show."""
+    if target != "aws":
+        return set()
+    skipped = set()
+    for path in sorted(features.glob("*.feature")):
+        header = path.read_text().split("Feature:", 1)[0]
+        tags = {word for line in header.splitlines() for word in line.split() if word.startswith("@")}
+        if "@lab" in tags or ("@destructive" in tags and not destructive):
+            skipped.add(path.stem)
+    return skipped
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.drill_report", description=__doc__.split("\n\n")[0])
     parser.add_argument("measurements", nargs="?", type=Path, default=DEFAULT, help="default: %(default)s")
-    parser.add_argument("--cucumber", type=Path, help="which features ran (default: cucumber.json beside the "
-                                                      "measurements; without it every feature is required)")
+    parser.add_argument("--target", choices=["lab", "aws"], default="lab", help="where the drills ran")
+    parser.add_argument("--destructive", action="store_true", help="with aws: the destructive drills ran too")
     options = parser.parse_args(argv)
     path = options.measurements
-    ran = features_run(options.cucumber or path.with_name("cucumber.json"))
-    if ran is not None and not ran:
-        print("drills: INCONCLUSIVE: no drill ran (every scenario was skipped)", file=sys.stderr)
-        return 2
-    needed = {key: label for key, label in NEEDED.items() if ran is None or key[0] in ran}
+    skipped = skipped_on_purpose(FEATURES, target=options.target, destructive=options.destructive)
+    needed = {key: label for key, label in NEEDED.items() if key[0] not in skipped}
     try:
         measured = json.loads(path.read_text())["measurements"]
         rows = [(m["feature"], m["metric"], float(m["observed"]), m.get("verdict")) for m in measured]

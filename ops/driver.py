@@ -47,8 +47,8 @@ class Driver(Protocol):
         """The idle colour becomes live with all traffic (the end of a blue/green deployment)."""
         ...
 
-    def rollback(self, region: str) -> None:
-        """All traffic back to the live colour."""
+    def rollback(self, region: str) -> str:
+        """All traffic back to the live colour (AWS: the revision before the newest release); says what it did."""
         ...
 
     def fail_region(self, region: str) -> None: ...

@@ -14,9 +14,10 @@ TIMEOUT_S = 2.0
 
 
 def region_serving(base_url: str) -> str | None:
-    """The region that answers ``/version`` at ``base_url``; None when nothing does."""
+    """The region that answers ``/health`` at ``base_url`` (never cached by CloudFront, unlike ``/version``);
+    None when nothing does."""
     try:
-        answer = requests.get(f"{base_url}/version", timeout=TIMEOUT_S)
+        answer = requests.get(f"{base_url}/health", timeout=TIMEOUT_S)
     except requests.RequestException:
         return None
     return str(answer.json().get("region")) if answer.status_code == 200 else None

@@ -15,8 +15,9 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/health")
 def health() -> Response:
-    """Liveness: the process answers. Depends on nothing, so a database outage never restarts tasks."""
-    return jsonify(status="ok")
+    """Liveness: the process answers. Depends on nothing, so a database outage never restarts tasks. The region
+    tells drills which region the global name sends traffic to (this path is never cached at the edge)."""
+    return jsonify(status="ok", region=current_app.extensions["records"].settings.app_region)
 
 
 @bp.get("/ready")

@@ -6,9 +6,10 @@ same name (``repo:<owner>/<repo>:environment:<env>``, or with the owner's and re
 cdk.json gives them: GitHub's immutable subject claims), so a job in another environment, branch or fork cannot
 assume them. The deploy role can do what ``cdk deploy`` needs (assume the CDK bootstrap roles), push the service
 image, read the image scan, and upload evidence, but never delete or shorten evidence. The operator role runs the
-post-deploy drills and ``python -m ops rollback``: it reads the stacks, the ECS service and its deployments, the
-load balancer and the health checks, and changes only the ECS service (tagged with this project) and the Route 53
-health checks' inversion. No long-lived keys exist anywhere.
+post-deploy drills and ``python -m ops rollback``: it reads the stacks, the ECS service and its deployments and
+the load balancer, updates the project's ECS service, stops service deployments, updates health checks (the
+drills invert them) and can promote the project's replica (destructive drills, failover). No long-lived keys
+exist anywhere.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ EVIDENCE_DENIED_ACTIONS = (
 
 
 # What the drills and a rollback read: CloudFormation resolves the stacks' physical ids, then the ECS service,
-# its deployments and revisions, the load balancer rules and target health, health checks and replica lag.
+# its deployments and revisions, the load balancer rules and target health, and replica lag.
 OPERATOR_READ_ACTIONS = (
     "cloudformation:DescribeStackResources",
     "ecs:DescribeServices",
@@ -55,8 +56,6 @@ OPERATOR_READ_ACTIONS = (
     "ecs:DescribeServiceRevisions",
     "elasticloadbalancing:DescribeRules",
     "elasticloadbalancing:DescribeTargetHealth",
-    "route53:GetHealthCheck",
-    "route53:GetHealthCheckStatus",
     "cloudwatch:GetMetricStatistics",
 )
 # What they change: the ECS service (back to an earlier revision), a running deployment (stopped with rollback),

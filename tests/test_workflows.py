@@ -205,6 +205,19 @@ def test_promotion_to_prod_goes_through_github_environments_the_deploy_roles_tru
     assert called == {"dev", "staging", "prod"} and named == {"staging"}
 
 
+def test_only_one_drill_at_a_time_moves_stagings_traffic_and_each_checks_the_release_first():
+    release_drill = load("deploy.yml")["jobs"]["staging-drill"]
+    weekly = load("drill.yml")["jobs"]["staging"]
+    assert release_drill["concurrency"] == weekly["concurrency"] == {"group": "staging-traffic",
+                                                                     "cancel-in-progress": False}
+    assert load("drill.yml")["concurrency"]["group"] != load("deploy.yml")["concurrency"]["group"]
+    for job in ("staging-load", "staging-drill"):
+        runs = [s.get("run", "") for s in load("deploy.yml")["jobs"][job]["steps"]]
+        checked = next(i for i, r in enumerate(runs) if "python -m ops verify-release" in r)
+        judged = next(i for i, r in enumerate(runs) if r.startswith(("make load", "make drill")))
+        assert checked < judged
+
+
 def test_a_failed_smoke_check_rolls_the_region_back():
     (job,) = load("deploy-environment.yml")["jobs"].values()
     rollback = next(s for s in job["steps"] if "python -m ops rollback" in s.get("run", ""))

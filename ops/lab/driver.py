@@ -99,8 +99,9 @@ class LabDriver:
         found.live = found.idle
         self.state.write()
 
-    def rollback(self, region: str) -> None:
+    def rollback(self, region: str) -> str:
         self.shift_traffic(region, 0)
+        return f"{region}: all traffic to the live colour"
 
     def fail_region(self, region: str) -> None:
         """The region is lost: its load balancer stops answering and, in the primary, the database crashes."""
@@ -120,6 +121,11 @@ class LabDriver:
         found = self.state.regions[region]
         database = self._database(region)
         if region == PRIMARY and not database.running:
+            standby = self._database(next(r for r in self.state.regions if r != PRIMARY))
+            if not (standby.data_dir / "standby.signal").exists():
+                # The other region's database was promoted: a second writable primary would split the data.
+                raise DriverError(f"{region}: the standby was promoted; rebuild {region}'s database as its replica "
+                                  "instead of restarting it")
             try:
                 database.start()
             except PostgresError as error:

@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from ops import http_api
 from ops.aws_driver import AwsDriver, AwsTarget, RegionTarget
 from ops.driver import DriverError
 
@@ -58,13 +59,16 @@ def _region(session: boto3.Session, region: str) -> RegionTarget:
 
 
 @pytest.fixture
-def driver(aws) -> AwsDriver:
+def driver(aws, monkeypatch) -> AwsDriver:
+    # The global URL is CloudFront in real life; nothing here may leave the machine.
+    monkeypatch.setattr(http_api, "region_serving", lambda url: PRIMARY)
     target = AwsTarget(env="dev", url="https://example.com", primary=PRIMARY,
                        regions={r: _region(aws, r) for r in (PRIMARY, SECONDARY)})
     return AwsDriver(target, aws)
 
 
 def test_status_reads_the_production_target_group_and_rule_weights(driver):
+    assert driver.status().active_region == PRIMARY
     status = driver.status().regions[PRIMARY]
     assert status.live_colour == "blue" and status.weights == {"blue": 100, "green": 0}
     assert status.healthy is False  # no registered target answers in moto: never assumed healthy
@@ -90,15 +94,36 @@ def test_deploy_registers_the_image_tag_and_updates_the_service(driver, aws):
         driver.deploy(PRIMARY, "v3", healthy=False)
 
 
-def test_failing_a_region_inverts_its_health_check_and_moves_the_active_region(driver, aws):
-    assert driver.active_region() == PRIMARY
-    driver.fail_region(PRIMARY)
+def test_verify_release_passes_only_when_every_region_runs_the_release(driver, monkeypatch, capsys):
+    from ops import __main__ as ops_cli
+
+    monkeypatch.setattr(AwsDriver, "for_environment", classmethod(lambda cls, env: driver))
+    assert driver.running_image_tag(PRIMARY) == "v1"
+    release = ["verify-release", "--env", "dev", "--region", PRIMARY, "--region", SECONDARY, "--image-tag"]
+    assert ops_cli.main([*release, "v1"]) == 0
+    assert "us-east-1, us-east-2 run v1" in capsys.readouterr().out
+    driver.deploy(PRIMARY, "v2")
+    assert ops_cli.main([*release, "v2"]) == 1  # us-east-2 still runs v1: not verified
+    assert "us-east-2 runs v1, not v2" in capsys.readouterr().err
+
+
+def test_failing_a_region_inverts_its_health_check_and_restoring_turns_it_back(driver, aws):
     route53 = aws.client("route53")
     check = driver.target.regions[PRIMARY].health_check_id
-    assert route53.get_health_check(HealthCheckId=check)["HealthCheck"]["HealthCheckConfig"]["Inverted"] is True
-    assert driver.active_region() == SECONDARY
+
+    def inverted() -> bool:
+        return route53.get_health_check(HealthCheckId=check)["HealthCheck"]["HealthCheckConfig"]["Inverted"]
+
+    driver.fail_region(PRIMARY)
+    assert inverted() is True
     driver.restore_region(PRIMARY)
-    assert driver.active_region() == PRIMARY
+    assert inverted() is False
+
+
+def test_the_active_region_is_the_one_answering_the_global_url(driver, monkeypatch):
+    asked = []
+    monkeypatch.setattr(http_api, "region_serving", lambda url: asked.append(url) or SECONDARY)
+    assert driver.active_region() == SECONDARY and asked == [driver.target.url]
 
 
 def test_promote_replica_promotes_the_named_instance(driver, aws, monkeypatch):
@@ -133,26 +158,11 @@ def test_replica_lag_must_be_zero_in_the_latest_datapoint(driver, aws):
     assert driver.replica_caught_up(SECONDARY) is True
 
 
-def test_rollback_stops_the_deployment_in_progress(driver, monkeypatch):
-    ecs = boto3.client("ecs", region_name=PRIMARY)
-    stubber = Stubber(ecs)
-    arn = "arn:aws:ecs:us-east-1:111111111111:service-deployment/records/records/abc"
-    stubber.add_response("list_service_deployments", {"serviceDeployments": [{"serviceDeploymentArn": arn}],
-                                                      "nextToken": "page-2"},
-                         {"cluster": "records", "service": "records", "status": ["PENDING", "IN_PROGRESS"]})
-    stubber.add_response("list_service_deployments", {"serviceDeployments": []},
-                         {"cluster": "records", "service": "records", "status": ["PENDING", "IN_PROGRESS"],
-                          "nextToken": "page-2"})
-    stubber.add_response("stop_service_deployment", {"serviceDeploymentArn": arn},
-                         {"serviceDeploymentArn": arn, "stopType": "ROLLBACK"})
-    real = driver._client
-    monkeypatch.setattr(driver, "_client", lambda service, region: ecs if service == "ecs" else real(service, region))
-    with stubber:
-        driver.rollback(PRIMARY)
-    stubber.assert_no_pending_responses()
-
-
-LISTED = {"cluster": "records", "service": "records"}
+LISTED = {"cluster": "records", "service": "records",
+          "status": ["PENDING", "IN_PROGRESS", "SUCCESSFUL", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS",
+                     "ROLLBACK_SUCCESSFUL"]}
+# Revision -> task definition; revision 9 runs task definition 6 again (a return to what 7 replaced).
+TASK = {"arn:rev/6": "records:6", "arn:rev/7": "records:7", "arn:rev/8": "records:8", "arn:rev/9": "records:6"}
 
 
 def _stubbed_ecs(driver, monkeypatch) -> Stubber:
@@ -162,67 +172,82 @@ def _stubbed_ecs(driver, monkeypatch) -> Stubber:
     return Stubber(ecs)
 
 
-def _completed_pair(stubber: Stubber, newest_goes_to: str) -> None:
-    """Two completed deployments: 6 -> 7 (older), then 7 -> ``newest_goes_to``."""
-    older, newer = "arn:dep/older", "arn:dep/newer"
-    stubber.add_response("list_service_deployments", {"serviceDeployments": []},
-                         {**LISTED, "status": ["PENDING", "IN_PROGRESS"]})
-    stubber.add_response("list_service_deployments", {"serviceDeployments": [
-        {"serviceDeploymentArn": newer, "createdAt": dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)},
-        {"serviceDeploymentArn": older, "createdAt": dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)},
-    ]}, {**LISTED, "status": ["SUCCESSFUL"]})
+def _history(stubber: Stubber, *deployments: tuple[str, str, str, str]) -> None:
+    """(arn, status, source revision, target revision), oldest first; listed newest first over two pages, as the
+    API may; described for the newest and the completed one before it."""
+    brief = [{"serviceDeploymentArn": arn, "status": status,
+              "createdAt": dt.datetime(2026, 11, 20 + i, tzinfo=dt.UTC)} for i, (arn, status, _, _) in
+             enumerate(deployments)][::-1]
+    stubber.add_response("list_service_deployments", {"serviceDeployments": brief[:1], "nextToken": "p2"}, LISTED)
+    stubber.add_response("list_service_deployments", {"serviceDeployments": brief[1:]}, {**LISTED, "nextToken": "p2"})
+    if deployments[-1][1].startswith("ROLLBACK"):
+        return
+    newest = deployments[-1]
+    before = next((d for d in reversed(deployments[:-1]) if d[1] == "SUCCESSFUL"), None)
+    described = [d for d in (before, newest) if d is not None]
     stubber.add_response("describe_service_deployments", {"serviceDeployments": [
-        {"serviceDeploymentArn": older, "sourceServiceRevisions": [{"arn": "arn:rev/6"}],
-         "targetServiceRevision": {"arn": "arn:rev/7"}},
-        {"serviceDeploymentArn": newer, "sourceServiceRevisions": [{"arn": "arn:rev/7"}],
-         "targetServiceRevision": {"arn": f"arn:rev/{newest_goes_to}"}}]}, {"serviceDeploymentArns": [older, newer]})
-    revisions = sorted({"arn:rev/6", "arn:rev/7", f"arn:rev/{newest_goes_to}"})
-    # Revision 9 runs task definition 6 again: a deployment back to what the older one replaced.
-    task = {"arn:rev/6": "records:6", "arn:rev/7": "records:7", "arn:rev/8": "records:8", "arn:rev/9": "records:6"}
+        {"serviceDeploymentArn": arn, "sourceServiceRevisions": [{"arn": src}] if src else [],
+         "targetServiceRevision": {"arn": dst}} for arn, _, src, dst in described]},
+        {"serviceDeploymentArns": [d[0] for d in described]})
+    if not newest[2]:
+        return
+    revisions = sorted({newest[2], newest[3], *([before[2]] if before and before[2] else [])})
     stubber.add_response("describe_service_revisions", {"serviceRevisions": [
-        {"serviceRevisionArn": r, "taskDefinition": f"arn:task/{task[r]}"} for r in revisions]},
+        {"serviceRevisionArn": r, "taskDefinition": f"arn:task/{TASK[r]}"} for r in revisions]},
         {"serviceRevisionArns": revisions})
 
 
-def test_rollback_after_a_completed_deployment_returns_to_the_revision_it_replaced(driver, monkeypatch):
+def test_rollback_stops_the_release_in_progress(driver, monkeypatch):
     stubber = _stubbed_ecs(driver, monkeypatch)
-    _completed_pair(stubber, newest_goes_to="8")
-    stubber.add_response("update_service", {"service": {"serviceName": "records"}},
-                         {**LISTED, "taskDefinition": "arn:task/records:7"})
+    _history(stubber, ("arn:dep/1", "SUCCESSFUL", "arn:rev/6", "arn:rev/7"), ("arn:dep/2", "IN_PROGRESS", "arn:rev/7",
+                                                                                "arn:rev/8"))
+    stubber.add_response("stop_service_deployment", {"serviceDeploymentArn": "arn:dep/2"},
+                         {"serviceDeploymentArn": "arn:dep/2", "stopType": "ROLLBACK"})
     with stubber:
-        driver.rollback(PRIMARY)
+        assert driver.rollback(PRIMARY) == "us-east-1: stopped the running deployment with rollback"
     stubber.assert_no_pending_responses()
 
 
-def test_rollback_does_not_undo_a_rollback_that_already_ran(driver, monkeypatch):
+def test_rollback_after_a_completed_release_returns_to_the_revision_it_replaced(driver, monkeypatch):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    _history(stubber, ("arn:dep/1", "SUCCESSFUL", "arn:rev/6", "arn:rev/7"), ("arn:dep/2", "SUCCESSFUL", "arn:rev/7",
+                                                                                "arn:rev/8"))
+    stubber.add_response("update_service", {"service": {"serviceName": "records"}},
+                         {"cluster": "records", "service": "records", "taskDefinition": "arn:task/records:7"})
+    with stubber:
+        assert driver.rollback(PRIMARY) == "us-east-1: started a deployment back to arn:task/records:7"
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("status", ["SUCCESSFUL", "IN_PROGRESS"])
+def test_rollback_never_undoes_a_rollback_that_ran_or_is_running(driver, monkeypatch, status):
     # 6 -> 7 was the bad release, 7 -> 9 (task definition 6) its rollback: a re-run must not return to 7.
     stubber = _stubbed_ecs(driver, monkeypatch)
-    _completed_pair(stubber, newest_goes_to="9")
-    with stubber:
-        driver.rollback(PRIMARY)  # no update_service stubbed: calling it would fail the test
+    _history(stubber, ("arn:dep/1", "SUCCESSFUL", "arn:rev/6", "arn:rev/7"), ("arn:dep/2", status, "arn:rev/7",
+                                                                                "arn:rev/9"))
+    with stubber:  # neither update_service nor stop_service_deployment is stubbed: calling one fails the test
+        assert "already returns to arn:task/records:6" in driver.rollback(PRIMARY)
     stubber.assert_no_pending_responses()
 
 
-def test_rollback_with_nothing_running_or_completed_is_refused(driver, monkeypatch):
+def test_rollback_after_ecs_rolled_the_release_back_does_nothing(driver, monkeypatch):
     stubber = _stubbed_ecs(driver, monkeypatch)
-    stubber.add_response("list_service_deployments", {"serviceDeployments": []},
-                         {**LISTED, "status": ["PENDING", "IN_PROGRESS"]})
-    stubber.add_response("list_service_deployments", {"serviceDeployments": []}, {**LISTED, "status": ["SUCCESSFUL"]})
-    with stubber, pytest.raises(DriverError, match="nothing to roll back"):
+    _history(stubber, ("arn:dep/1", "SUCCESSFUL", "arn:rev/6", "arn:rev/7"), ("arn:dep/2", "ROLLBACK_SUCCESSFUL",
+                                                                                "arn:rev/7", "arn:rev/8"))
+    with stubber:
+        assert "ECS already rolled the newest deployment back" in driver.rollback(PRIMARY)
+    stubber.assert_no_pending_responses()
+
+
+def test_rollback_without_any_deployment_or_after_the_first_is_refused(driver, monkeypatch):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    stubber.add_response("list_service_deployments", {"serviceDeployments": []}, LISTED)
+    with stubber, pytest.raises(DriverError, match="no deployment; nothing to roll back"):
         driver.rollback(PRIMARY)
-
-
-def test_rollback_after_the_first_deployment_has_nothing_to_return_to(driver, monkeypatch):
-    stubber = _stubbed_ecs(driver, monkeypatch)
-    stubber.add_response("list_service_deployments", {"serviceDeployments": []},
-                         {**LISTED, "status": ["PENDING", "IN_PROGRESS"]})
-    stubber.add_response("list_service_deployments", {"serviceDeployments": [
-        {"serviceDeploymentArn": "arn:dep/1", "createdAt": dt.datetime(2026, 11, 23, tzinfo=dt.UTC)}]},
-        {**LISTED, "status": ["SUCCESSFUL"]})
-    stubber.add_response("describe_service_deployments", {"serviceDeployments": [
-        {"serviceDeploymentArn": "arn:dep/1", "sourceServiceRevisions": []}]}, {"serviceDeploymentArns": ["arn:dep/1"]})
+    _history(stubber, ("arn:dep/1", "SUCCESSFUL", "", "arn:rev/6"))
     with stubber, pytest.raises(DriverError, match="first; nothing to roll back to"):
         driver.rollback(PRIMARY)
+    stubber.assert_no_pending_responses()
 
 
 def test_the_target_is_resolved_from_the_stacks_resources(aws):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ops import drill_report
+from ops.driver import DriverError
 from ops.lab import __main__ as lab_cli
 from ops.lab.driver import LabDriver
 from ops.lab.haproxy import Haproxy, HaproxyError, Server, render
@@ -89,6 +90,22 @@ def test_the_drills_fail_on_a_lab_without_a_backup_region(tmp_path):
     assert "in traffic_moves" in done.stdout and "not true within" in done.stdout, done.stdout[-3000:]
 
 
+def test_restoring_the_primary_after_a_promotion_is_refused_not_a_second_writer(tmp_path):
+    assert lab_cli.main(["up", "--dir", str(tmp_path)]) == 0
+    try:
+        driver = LabDriver(tmp_path)
+        driver.fail_region("us-east-1")
+        driver.restore_region("us-east-1")  # the standby still follows: the crashed primary may come back
+        assert driver._database("us-east-1").running
+        driver.fail_region("us-east-1")
+        driver.promote_replica("us-east-2")
+        with pytest.raises(DriverError, match="the standby was promoted; rebuild us-east-1's database"):
+            driver.restore_region("us-east-1")
+        assert not driver._database("us-east-1").running
+    finally:
+        assert lab_cli.main(["down", "--dir", str(tmp_path)]) == 0
+
+
 def test_the_drill_report_names_each_measure(tmp_path, capsys):
     rows = [
         ("failover", "rto_seconds", 3.2), ("failover", "rpo_writes", 1), ("switchover", "rpo_writes", 0),
@@ -112,30 +129,27 @@ def test_the_drill_report_names_each_measure(tmp_path, capsys):
     assert drill_report.main([str(path)]) == 2
 
 
-def _cucumber(*ran: str, skipped: tuple[str, ...] = ()) -> list[dict]:
-    def feature(name: str, status: str) -> dict:
-        return {"uri": f"features/{name}.feature", "elements": [{"steps": [{"result": {"status": status}}]}]}
-
-    return [feature(name, "passed") for name in ran] + [feature(name, "skipped") for name in skipped]
-
-
-def test_the_drill_report_requires_only_the_features_that_ran(tmp_path, capsys):
+def test_the_drill_report_requires_what_should_have_run_against_aws(tmp_path, capsys):
     # Against AWS without --destructive only the traffic drill runs; its measurements are all that is needed.
     measured = tmp_path / "measurements.json"
     measured.write_text(json.dumps({"measurements": [
         {"feature": "traffic_failover", "metric": m, "observed": 2, "comparison": "<=", "threshold": 300,
          "verdict": "pass"} for m in ("failover_seconds", "failback_seconds")]}))
-    cucumber = tmp_path / "cucumber.json"
-    cucumber.write_text(json.dumps(_cucumber("traffic_failover", skipped=("failover", "switchover"))))
-    assert drill_report.main([str(measured)]) == 0
+    assert drill_report.main([str(measured), "--target", "aws"]) == 0
     assert capsys.readouterr().out.strip() == "drills: traffic failover 2.0 s, failback 2.0 s"
-    # A feature that ran without its measurements is no pass; neither is a run where nothing ran.
-    cucumber.write_text(json.dumps(_cucumber("traffic_failover", "failover")))
-    assert drill_report.main([str(measured), "--cucumber", str(cucumber)]) == 2
-    assert "not measured: failover.rto_seconds, failover.rpo_writes" in capsys.readouterr().out
-    cucumber.write_text(json.dumps(_cucumber(skipped=("traffic_failover", "failover"))))
+    # With --destructive the failover and switchover drills should have run: their absence is no pass.
+    assert drill_report.main([str(measured), "--target", "aws", "--destructive"]) == 2
+    assert "not measured: failover.rto_seconds, failover.rpo_writes, switchover.rpo_writes" in capsys.readouterr().out
+    # On the lab everything runs.
     assert drill_report.main([str(measured)]) == 2
-    assert "no drill ran" in capsys.readouterr().err
+
+
+def test_the_features_skipped_on_aws_are_read_from_their_tags(tmp_path):
+    for name, tag in (("a", "@lab\n"), ("b", "@destructive\n"), ("c", "")):
+        (tmp_path / f"{name}.feature").write_text(f"{tag}Feature: {name}\n\n  @lab\n  Scenario: x\n")
+    assert drill_report.skipped_on_purpose(tmp_path, target="aws", destructive=False) == {"a", "b"}
+    assert drill_report.skipped_on_purpose(tmp_path, target="aws", destructive=True) == {"a"}
+    assert drill_report.skipped_on_purpose(tmp_path, target="lab", destructive=False) == set()
 
 
 def test_the_rollback_command_needs_a_lab(tmp_path, capsys):
