@@ -144,15 +144,21 @@ class AwsDriver:
             regions[name] = RegionStatus(name, healthy, live, self._weights(name), {})
         return Status(active_region=self.active_region(), regions=regions)
 
-    def running_image_tag(self, region: str) -> str:
-        """The image tag of the service's task definition: the release the region runs (or is moving to)."""
+    def _task_definition(self, region: str) -> dict[str, Any]:
+        """The task definition the service names: the revision the region runs (or is moving to)."""
         found = self.target.regions[region]
         ecs = self._client("ecs", region)
         service = self._call("describe_services", ecs.describe_services, cluster=found.cluster,
                              services=[found.service])["services"][0]
-        definition = self._call("describe_task_definition", ecs.describe_task_definition,
-                                taskDefinition=service["taskDefinition"])["taskDefinition"]
-        image = next(c["image"] for c in definition["containerDefinitions"] if c["name"] == found.container)
+        definition: dict[str, Any] = self._call("describe_task_definition", ecs.describe_task_definition,
+                                                taskDefinition=service["taskDefinition"])["taskDefinition"]
+        return definition
+
+    def running_image_tag(self, region: str) -> str:
+        """The image tag of the service's container: the release the region runs (or is moving to)."""
+        container = self.target.regions[region].container
+        image = next(c["image"] for c in self._task_definition(region)["containerDefinitions"]
+                     if c["name"] == container)
         name = image.split("@", 1)[0].rsplit("/", 1)[-1]
         return name.rsplit(":", 1)[1] if ":" in name else ""
 
@@ -161,10 +167,7 @@ class AwsDriver:
             raise DriverError("a deliberately failing build is a lab fault; on AWS inject faults with FIS")
         found = self.target.regions[region]
         ecs = self._client("ecs", region)
-        service = self._call("describe_services", ecs.describe_services, cluster=found.cluster,
-                             services=[found.service])["services"][0]
-        current = self._call("describe_task_definition", ecs.describe_task_definition,
-                             taskDefinition=service["taskDefinition"])["taskDefinition"]
+        current = self._task_definition(region)
         containers = []
         for container in current["containerDefinitions"]:
             if container["name"] == found.container:
