@@ -220,7 +220,7 @@ class AwsDriver:
         sources = latest.get("sourceServiceRevisions") or []
         if not sources:
             raise DriverError(f"{region}: the newest deployment was the service's first; nothing to roll back to")
-        earlier = described[before["serviceDeploymentArn"]].get("sourceServiceRevisions") or [] if before else []
+        earlier = (described[before["serviceDeploymentArn"]].get("sourceServiceRevisions") or []) if before else []
         revisions = {sources[0]["arn"], latest["targetServiceRevision"]["arn"], *(r["arn"] for r in earlier[:1])}
         task_definition = {r["serviceRevisionArn"]: r["taskDefinition"] for r in self._call(
             "describe_service_revisions", ecs.describe_service_revisions, serviceRevisionArns=sorted(revisions),

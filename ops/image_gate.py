@@ -188,9 +188,8 @@ def wait_for_ecr_scan(
 
 
 def _matches(entry: AcknowledgmentEntry, finding: Finding, environment: str | None) -> bool:
-    in_scope = entry.applies_to(environment) if environment else not entry.environments
     return (
-        in_scope
+        entry.applies_to(environment)
         and finding.vulnerability in entry.image_vulnerabilities
         and any(fnmatch.fnmatchcase(finding.package, pattern) for pattern in entry.paths)
     )
@@ -203,14 +202,13 @@ def judge(
     entries = [e for e in registry.entries if e.image_vulnerabilities]
     current = [e for e in entries if e.expires >= today]
     lapsed = [e for e in entries if e.expires < today]
+    unique = set(findings)
     blocking: list[Finding] = []
     acknowledged: list[tuple[Finding, str]] = []
     expired: set[str] = set()
     used: set[str] = set()
-    for finding in sorted(set(findings), key=lambda f: (BLOCKING.index(f.severity) if f.blocking else 9,
-                                                          f.vulnerability, f.package)):
-        if not finding.blocking:
-            continue
+    for finding in sorted((f for f in unique if f.blocking),
+                          key=lambda f: (BLOCKING.index(f.severity), f.vulnerability, f.package)):
         entry = next((e for e in current if _matches(e, finding, environment)), None)
         if entry is None:
             blocking.append(finding)
@@ -220,13 +218,13 @@ def judge(
         else:
             acknowledged.append((finding, entry.id))
             used.add(entry.id)
-    in_scope = [e for e in current if (e.applies_to(environment) if environment else not e.environments)]
+    in_scope = [e for e in current if e.applies_to(environment)]
     counts = {severity: 0 for severity in ("CRITICAL", "HIGH", "MEDIUM", "LOW")}
-    for finding in set(findings):
+    for finding in unique:
         if finding.severity in counts:
             counts[finding.severity] += 1
     return Verdict(
-        scanner=scanner, environment=environment, findings=tuple(sorted(set(findings), key=str)),
+        scanner=scanner, environment=environment, findings=tuple(sorted(unique, key=str)),
         blocking=tuple(blocking), acknowledged=tuple(acknowledged), expired=tuple(sorted(expired)),
         unused=tuple(sorted(e.id for e in in_scope if e.id not in used)), counts=counts,
     )

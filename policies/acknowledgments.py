@@ -95,7 +95,8 @@ class AcknowledgmentEntry(BaseModel):
         """Whether the paths are construct paths (nag and checkov entries), which the guards apply at synth."""
         return not self.image_vulnerabilities
 
-    def applies_to(self, env: str) -> bool:
+    def applies_to(self, env: str | None) -> bool:
+        """``None`` (no environment named, as for the image gate in CI): only entries without environments."""
         return not self.environments or env in self.environments
 
 
