@@ -1,9 +1,16 @@
-"""The architecture diagram names exactly the stacks the code synthesizes, so it cannot silently go stale."""
+"""The docs cannot silently go stale: the architecture diagram names exactly the stacks the code synthesizes,
+and every command the README and docs/ show exists (make targets, `python -m ... --help`, AWS CLI operations and
+parameters, cdk subcommands and stack selections)."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from tests.test_workflows import make_targets
 
 ARCHITECTURE = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
 STACK_NAME = re.compile(r"records-ENV-[a-z]+-(?:use1|use2|global)")
@@ -56,7 +63,7 @@ def doc_commands(files=DOC_FILES) -> list[tuple[str, str]]:
 def command_problems(command: str) -> list[str]:
     words = re.sub(r"\$\([^)]*\)", "X", command).split()
     if words[0] == "make":
-        targets = set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.MULTILINE))
+        targets = make_targets()
         named = []
         for word in words[1:]:  # targets and VAR=value, up to the first word that is neither (prose, arrows)
             if "=" not in word and not re.fullmatch(r"[a-z][\w-]*", word):
@@ -135,10 +142,6 @@ def test_the_command_check_catches_invented_commands(tmp_path):
 
 
 def test_every_python_command_in_the_docs_answers_help():
-    import subprocess
-    import sys
-    from concurrent.futures import ThreadPoolExecutor
-
     entries = sorted({_python_entry(c) for _, c in doc_commands() if " -m " in c})
     assert ("ops", "rollback") in entries and ("ops.image_gate", "ecr") in entries
 
@@ -153,8 +156,6 @@ def test_every_python_command_in_the_docs_answers_help():
 
 
 def test_the_deployment_guides_stack_selections_select_what_they_say(synthesized):
-    import subprocess
-
     cdk = ROOT / ".tools" / "node_modules" / ".bin" / "cdk"
 
     def listed(app: Path, *patterns: str) -> set[str]:

@@ -8,6 +8,7 @@ rule that could never fail would show here.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import shutil
 import subprocess
@@ -129,11 +130,12 @@ def script_problems(document: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def make_targets() -> set[str]:
-    return set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.MULTILINE))
+@functools.cache
+def make_targets() -> frozenset[str]:
+    return frozenset(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(), re.MULTILINE))
 
 
-def make_call_problems(document: Mapping[str, Any], targets: set[str]) -> list[str]:
+def make_call_problems(document: Mapping[str, Any], targets: frozenset[str]) -> list[str]:
     problems = []
     for step in steps(document):
         for match in MAKE_CALL.finditer(step.get("run", "")):
