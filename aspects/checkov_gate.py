@@ -23,13 +23,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from aspects.lint import templates_under
+from aspects.assembly import shards, templates_under
 from policies.acknowledgments import Registry, RegistryError, load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,18 +73,6 @@ class CheckovVerdict:
 def custom_check_ids(directory: Path = CUSTOM_CHECKS_DIR) -> list[str]:
     """Ids of the project's checks, read from their file names (a test holds each file to its id)."""
     return sorted(m[1].upper() for p in directory.iterdir() if (m := _CUSTOM_CHECK_FILE.match(p.name)))
-
-
-def shards(templates: Sequence[Path], count: int) -> list[list[Path]]:
-    """Templates split into ``count`` groups of similar total size: checkov is single-threaded, and on two
-    cores two processes halve the wall time (its ~4 s start-up is paid once per process)."""
-    groups: list[list[Path]] = [[] for _ in range(max(1, min(count, len(templates))))]
-    sizes = [0] * len(groups)
-    for template in sorted(templates, key=lambda t: t.stat().st_size, reverse=True):
-        smallest = sizes.index(min(sizes))
-        groups[smallest].append(template)
-        sizes[smallest] += template.stat().st_size
-    return [g for g in groups if g]
 
 
 def _report_documents(stdout: str) -> list[Mapping[str, Any]]:
@@ -245,7 +232,7 @@ def _skip_problem(item: Mapping[str, Any], registry: Registry, paths: Mapping[tu
         return (f"{check_id} skipped at {where} without a registry entry that grants it; add the exception to "
                 f"policies/acknowledgments.yaml (rules: [checkov::{check_id}]) instead of an inline skip")
     construct = paths.get((file_path, logical_id), "")
-    on_paths = any(fnmatchcase(construct, pattern) for pattern in entry.paths)
+    on_paths = entry.matches(construct)
     if not on_paths or not entry.applies_to(construct.split("/", 1)[0]):
         return f"{check_id} skipped at {where} cites acknowledgment '{entry.id}', whose paths do not cover it"
     outcome = recheck.get((file_path, logical_id, check_id))

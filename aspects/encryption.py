@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
-from aspects.base import ValidatingAspect
+from aspects.base import ValidatingAspect, resource_type
 from aspects.stateful import STATEFUL_TYPES, encryption_gap
 
 
@@ -16,4 +16,4 @@ class EncryptionAtRest(ValidatingAspect):
 
     def judge(self, node: cdk.CfnResource) -> str | None:
         gap = encryption_gap(node)
-        return f"{node.cfn_resource_type}: {gap}" if gap else None
+        return f"{resource_type(node)}: {gap}" if gap else None

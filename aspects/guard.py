@@ -19,7 +19,7 @@ from aspects.base import GuardRules, ValidatingAspect
 from aspects.encryption import EncryptionAtRest
 from aspects.ingress import NoPublicIngress
 from aspects.nag import AppliedAcknowledgment, GuardError, apply_acknowledgments, register_packs
-from aspects.removal import RetainStatefulResources, StatefulResourcesRetained
+from aspects.removal import StatefulResourcesRetained, retain_stateful_resources
 from aspects.retention import MinimumLogRetention
 from aspects.tags import RequiredTags, apply_tags
 from aspects.tls import ListenerTls
@@ -47,7 +47,6 @@ class GuardResult:
 
 def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> tuple[str, ...]:
     env = stage.env_config
-    aspects = cdk.Aspects.of(stage)
     apply_tags(stage, {**config.project.tags, "Environment": env.name})
     # On every resource, not as stack tags (those reach resources only at deploy time): policies that read one
     # resource at a time, such as the checkov checks in policies/checkov, learn the region's part from it.
@@ -61,9 +60,9 @@ def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> tuple[str, ...]:
         ListenerTls(),
     ]
     if env.production:
-        aspects.add(RetainStatefulResources(), priority=cdk.AspectPriority.MUTATING)
+        retain_stateful_resources(stage)
         rules.append(StatefulResourcesRetained())
-    aspects.add(GuardRules(rules), priority=cdk.AspectPriority.READONLY)
+    GuardRules.attach(stage, rules)
     return tuple(rule.rule_id for rule in rules)
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import sys
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cfnlint.api import ManualArgs, lint_by_config
 
+from aspects.assembly import shards, templates_under
 from stacks.config import CDK_JSON, load_config
 
 
@@ -44,17 +48,22 @@ class LintResult:
 RESULT_FILE = "cfn-lint.json"
 
 
-def templates_under(outdir: Path) -> list[Path]:
-    return sorted(outdir.rglob("*.template.json"))
+def _lint(templates: list[str], regions: list[str]) -> list[LintFinding]:
+    """One cfn-lint run over ``templates`` (one rule set load, not one per file) against every deployed region."""
+    matches = lint_by_config(ManualArgs(templates=templates, regions=regions))
+    return [LintFinding(rule_id=m.rule.id, template=str(m.filename), line=m.linenumber, message=m.message)
+            for m in matches]
 
 
-def lint_templates(templates: list[Path], regions: list[str]) -> LintResult:
-    """Lint all templates in one run (one rule set load, not one per file) against every deployed region."""
-    matches = lint_by_config(ManualArgs(templates=[str(t) for t in templates], regions=regions))
-    findings = [
-        LintFinding(rule_id=m.rule.id, template=str(m.filename), line=m.linenumber, message=m.message)
-        for m in matches
-    ]
+def lint_templates(templates: list[Path], regions: list[str], processes: int | None = None) -> LintResult:
+    """All templates, split by size over one forked process per core: cfn-lint is single-threaded."""
+    groups = shards(templates, processes or os.cpu_count() or 1)
+    if len(groups) == 1:
+        findings = _lint([str(t) for t in groups[0]], regions)
+    else:
+        with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context("fork")) as pool:
+            runs = [pool.submit(_lint, [str(t) for t in group], regions) for group in groups]
+            findings = [finding for run in runs for finding in run.result()]
     return LintResult(templates=len(templates), findings=findings)
 
 

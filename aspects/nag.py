@@ -15,8 +15,9 @@ from fnmatch import fnmatchcase
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
-from constructs import IConstruct
+from constructs import Construct, IConstruct, Node
 
+from aspects.base import resource_type
 from policies.acknowledgments import AcknowledgmentEntry, Registry
 
 PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
@@ -49,8 +50,52 @@ def register_packs(app: cdk.App) -> None:
     )
 
 
-def _matching(nodes: Sequence[tuple[str, IConstruct]], patterns: Sequence[str]) -> list[tuple[str, IConstruct]]:
-    return [(path, n) for path, n in nodes if any(fnmatchcase(path, pattern) for pattern in patterns)]
+class ConstructTree:
+    """Finds the constructs a registry glob names by walking only the branches it can match, segment by segment
+    (``policies.acknowledgments.path_matches``). Every read from a construct is a round trip to the jsii kernel;
+    reading every construct's path cost about 1.5 s of a guarded synthesis. Globs share their leading segments
+    (``*/Service-*/...``), so what a prefix matched is kept for the next glob."""
+
+    def __init__(self, root: IConstruct) -> None:
+        self._root = (root.node.id, root)
+        self._found: dict[str, list[tuple[str, IConstruct]]] = {}
+        self._nodes: dict[str, Node] = {}
+
+    def find(self, pattern: str) -> list[tuple[str, IConstruct]]:
+        """(path, construct) for every construct under the root that ``pattern`` matches."""
+        if pattern not in self._found:
+            parent, _, segment = pattern.rpartition("/")
+            if not parent:
+                self._found[pattern] = [self._root] if fnmatchcase(self._root[0], segment) else []
+            else:
+                self._found[pattern] = [match for path, node in self.find(parent)
+                                        for match in self._children(path, node, segment)]
+        return self._found[pattern]
+
+    def _node(self, path: str, construct: IConstruct) -> Node:
+        if path not in self._nodes:
+            self._nodes[path] = construct.node
+        return self._nodes[path]
+
+    def _children(self, path: str, construct: IConstruct, segment: str) -> list[tuple[str, IConstruct]]:
+        if not any(magic in segment for magic in "*?["):
+            child = self._node(path, construct).try_find_child(segment)
+            return [] if child is None else [(f"{path}/{segment}", child)]
+        if segment != "*":
+            return [(child_path, child) for child_path, child in self.find(f"{path}/*")
+                    if fnmatchcase(child_path.rpartition("/")[2], segment)]
+        return [(_path_of(child), child) for child in self._node(path, construct).children]
+
+
+def _path_of(construct: IConstruct) -> str:
+    """The construct's path in one round trip (``node.path`` takes two): its string form, which for a
+    CloudFormation resource ends in `` [<type>]``."""
+    if not isinstance(construct, Construct):
+        return construct.node.path
+    shown = construct.to_string()
+    if isinstance(construct, cdk.CfnResource):
+        shown = shown.removesuffix(f" [{resource_type(construct)}]")
+    return shown
 
 
 def acknowledgment_marker(entry: AcknowledgmentEntry) -> str:
@@ -63,23 +108,27 @@ def _resource(node: IConstruct) -> cdk.CfnResource | None:
     return resource if isinstance(resource, cdk.CfnResource) else None
 
 
-def _record_in_template(resource: cdk.CfnResource, entry: AcknowledgmentEntry) -> None:
-    existing = resource.get_metadata(METADATA_KEY) or []
-    record = {
-        "id": entry.id,
-        "rules": list(entry.rules),
-        "reason": entry.reason,
-        "owner": entry.owner,
-        "expires": entry.expires.isoformat(),
-    }
-    resource.add_metadata(METADATA_KEY, [*existing, record])
+class TemplateRecords:
+    """The registry's records and checkov skips per resource, written into its template metadata once at the end
+    (reading back and rewriting the metadata for each entry cost two kernel round trips apiece). Both metadata
+    keys belong to the registry: nothing else writes them."""
 
+    def __init__(self) -> None:
+        self._pending: dict[int, tuple[cdk.CfnResource, list[dict[str, object]], list[dict[str, str]]]] = {}
 
-def _skip_in_checkov(resource: cdk.CfnResource, entry: AcknowledgmentEntry) -> None:
-    existing = resource.get_metadata(CHECKOV_METADATA_KEY) or {"skip": []}
-    comment = f"{entry.reason} {acknowledgment_marker(entry)}"
-    skips = [*existing["skip"], *({"id": check, "comment": comment} for check in entry.checkov_checks)]
-    resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": skips})
+    def add(self, resource: cdk.CfnResource, entry: AcknowledgmentEntry) -> None:
+        _, records, skips = self._pending.setdefault(id(resource), (resource, [], []))
+        records.append({"id": entry.id, "rules": list(entry.rules), "reason": entry.reason, "owner": entry.owner,
+                        "expires": entry.expires.isoformat()})
+        comment = f"{entry.reason} {acknowledgment_marker(entry)}"
+        skips.extend({"id": check, "comment": comment} for check in entry.checkov_checks)
+
+    def write(self) -> None:
+        for resource, records, skips in self._pending.values():
+            resource.add_metadata(METADATA_KEY, records)
+            if skips:
+                resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": skips})
+        self._pending.clear()
 
 
 def apply_acknowledgments(
@@ -99,21 +148,23 @@ def apply_acknowledgments(
         strays = sorted(set(entry.environments) - known_environments) if known_environments else []
         if strays:
             problems.append(f"acknowledgment '{entry.id}' names unknown environments {strays}")
+    records = TemplateRecords()
     for stage in stages:
         environment = stage.node.id
-        # Each node.path is a round trip to the jsii kernel: read every path once, not once per entry.
-        nodes = [(n.node.path, n) for n in stage.node.find_all()]
+        tree = ConstructTree(stage)
         for entry in registry.entries:
             if not entry.applies_to(environment) or not entry.governs_constructs:
                 continue
-            stale = [pattern for pattern in entry.paths if not _matching(nodes, [pattern])]
+            found = {pattern: tree.find(pattern) for pattern in entry.paths}
+            stale = [pattern for pattern, nodes in found.items() if not nodes]
             if stale:
                 problems.append(
                     f"acknowledgment '{entry.id}' path {stale[0]!r} matches no construct in '{environment}'; "
                     "remove it or correct it"
                 )
                 continue
-            matched = _matching(nodes, entry.paths)
+            # A construct two patterns name is acknowledged once.
+            matched = list({path: node for nodes in found.values() for path, node in nodes}.items())
             reason = f"{entry.reason} {acknowledgment_marker(entry)}"
             for path, node in matched:
                 if entry.nag_rules:
@@ -128,10 +179,9 @@ def apply_acknowledgments(
                             "checkov skips have nowhere to go; name the resource (…/Resource)"
                         )
                     continue
-                _record_in_template(resource, entry)
-                if entry.checkov_checks:
-                    _skip_in_checkov(resource, entry)
+                records.add(resource, entry)
             applied.append(AppliedAcknowledgment(entry, environment, tuple(path for path, _ in matched)))
     if problems:
         raise GuardError(problems)
+    records.write()
     return applied

@@ -6,7 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from aspects.base import Unresolvable, resolved
+from aspects.base import Unresolvable, resolved, resource_type
 
 # type -> the L1 attribute that must be set for the data to be encrypted at rest. A key reference may be a token
 # (the key is in the template); a yes/no flag must be a literal, since a token flag could resolve to false.
@@ -37,14 +37,14 @@ _MISSING = object()
 
 
 def is_stateful(node: cdk.CfnResource) -> bool:
-    return node.cfn_resource_type in STATEFUL_TYPES
+    return resource_type(node) in STATEFUL_TYPES
 
 
 def _property(node: cdk.CfnResource, attribute: str) -> Any:
     value = getattr(node, attribute, _MISSING)
     if value is _MISSING:
         # A raw CfnResource of a data type hides its properties from typed inspection.
-        raise Unresolvable(f"{node.cfn_resource_type} declared as a raw CfnResource; use its L1 class")
+        raise Unresolvable(f"{resource_type(node)} declared as a raw CfnResource; use its L1 class")
     return resolved(node, value)
 
 
@@ -60,7 +60,7 @@ def encryption_gap(node: cdk.CfnResource) -> str | None:
 
     :raise Unresolvable: a flag is a token, or the resource's properties cannot be read.
     """
-    kind = node.cfn_resource_type
+    kind = resource_type(node)
     if kind == DATABASE_INSTANCE:
         # A read replica inherits encryption from its source and names only its own region's key.
         if _property(node, "source_db_instance_identifier") and _property(node, "kms_key_id"):

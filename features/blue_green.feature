@@ -1,4 +1,4 @@
-@lab
+@lab_only
 Feature: Blue/green promotion of a good build
   A good build is shifted in steps, judged at each bake against the SLO, and promoted, with no failed
   request under steady traffic.

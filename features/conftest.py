@@ -1,6 +1,6 @@
 """Drills: the same feature files run on the local lab (default) or a deployed environment.
 
-    pytest features/                                   the lab, built and torn down per scenario
+    pytest features/                                   the lab: built once, reset before each scenario
     pytest features/ --target aws --env staging        a deployed environment (AWS credentials needed)
 
 Measurements (RTO, RPO, failed requests, rollback time) go to features/out/measurements.json at the end of
@@ -33,6 +33,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # One lab serves every scenario; after a promotion it must be rebuilt, so the drills that promote run last
+    # (a stable sort: everything else keeps its order).
+    items.sort(key=lambda item: item.get_closest_marker("destructive") is not None)
     if config.getoption("--target") != "aws":
         return
     lab_only = pytest.mark.skip(reason="lab-only: ECS-native deployments shift traffic and roll back on AWS")
@@ -40,7 +43,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # (docs/runbooks/dr-drills.md), so these run against AWS only when the operator asks for them.
     destructive = pytest.mark.skip(reason="promotes the replica; run with --destructive, then rebuild it")
     for item in items:
-        if item.get_closest_marker("lab"):
+        if item.get_closest_marker("lab_only"):
             item.add_marker(lab_only)
         elif item.get_closest_marker("destructive") and not config.getoption("--destructive"):
             item.add_marker(destructive)
@@ -68,21 +71,37 @@ def slo(request: pytest.FixtureRequest) -> ServiceLevelObjectives:
     return load_slo().for_env(request.config.getoption("--env"))
 
 
-@pytest.fixture
-def driver(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
+@pytest.fixture(scope="session")
+def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
+    """The lab every drill of this session shares (tests/markers.py keeps the drills on one xdist worker);
+    None against AWS."""
     if request.config.getoption("--target") == "aws":
+        yield None
+        return
+    from ops.lab.topology import STATE_FILE, down, up
+
+    directory = tmp_path_factory.mktemp("lab")
+    up(directory, faults=frozenset(request.config.getoption("--lab-fault")))
+    try:
+        yield directory
+    finally:
+        if (directory / STATE_FILE).exists():  # a rebuild that failed left nothing running
+            down(directory)
+
+
+@pytest.fixture
+def driver(request: pytest.FixtureRequest, lab: Path | None) -> Iterator[Driver]:
+    if lab is None:
         from ops.aws_driver import AwsDriver
 
         yield AwsDriver.for_environment(request.config.getoption("--env"))
         return
     from ops.lab.driver import LabDriver
-    from ops.lab.topology import down, up
 
-    directory = tmp_path_factory.mktemp("lab")
-    up(directory, faults=frozenset(request.config.getoption("--lab-fault")))
+    driver = LabDriver(lab)
+    driver.reset()  # whatever the previous scenario left, this one starts from a lab as built
     try:
-        yield LabDriver(directory)
+        yield driver
     finally:
-        down(directory)
         logs = OUT / "lab-logs" / request.node.name
-        shutil.copytree(directory, logs, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.sock"))
+        shutil.copytree(lab, logs, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.sock"))

@@ -1,4 +1,4 @@
-@lab
+@lab_only
 Feature: Rolling back a bad release
   A build whose requests fail must never take all of a region's traffic: the release controller judges
   the canary against the SLO and rolls back by itself, and an operator can roll back by hand.

@@ -3,7 +3,7 @@
     python -m ops.drill_report [features/out/measurements.json] [--target aws [--destructive]]
 
 Every feature that should have run must have its measurements; against AWS the ones features/conftest.py skips
-on purpose (``@lab``; ``@destructive`` without --destructive) are not required.
+on purpose (``@lab_only``; ``@destructive`` without --destructive) are not required.
 
 Exit 0 every measurement met its threshold; 1 one did not; 2 a measurement the summary needs is missing.
 """
@@ -31,7 +31,7 @@ NEEDED = {
 
 def skipped_on_purpose(features: Path, *, target: str, destructive: bool) -> set[str]:
     """Features that features/conftest.py skips for this target, by their feature-level tags: against AWS the
-    ``@lab`` ones (ECS does their job) and, without --destructive, the ``@destructive`` ones. A feature that
+    ``@lab_only`` ones (ECS does their job) and, without --destructive, the ``@destructive`` ones. A feature that
     should have run but did not (an error in its setup) stays required, so its missing measurements show."""
     if target != "aws":
         return set()
@@ -39,7 +39,7 @@ def skipped_on_purpose(features: Path, *, target: str, destructive: bool) -> set
     for path in sorted(features.glob("*.feature")):
         header = path.read_text().split("Feature:", 1)[0]
         tags = {word for line in header.splitlines() for word in line.split() if word.startswith("@")}
-        if "@lab" in tags or ("@destructive" in tags and not destructive):
+        if "@lab_only" in tags or ("@destructive" in tags and not destructive):
             skipped.add(path.stem)
     return skipped
 

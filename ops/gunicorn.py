@@ -48,15 +48,31 @@ class Gunicorn:
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int:
+        """:raise RuntimeError: not launched yet."""
+        if self.process is None:
+            raise RuntimeError("gunicorn was not launched")
+        return self.process.pid
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 30) -> Gunicorn:
+        """Launch and wait until it answers. :raise RuntimeError: it exited or did not answer (log attached)."""
+        return self.launch().wait_ready(timeout_s)
+
+    def launch(self) -> Gunicorn:
+        """Start the process without waiting: several servers boot side by side (the lab starts four)."""
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "service" / "gunicorn.conf.py"), self.app],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
+        return self
+
+    def wait_ready(self, timeout_s: float = 30) -> Gunicorn:
+        """:raise RuntimeError: the server exited or did not answer /health in time; it is stopped first."""
         try:
             wait_until_ok(f"{self.url}/health", timeout_s, self.process)
         except RuntimeError as error:

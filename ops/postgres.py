@@ -19,7 +19,9 @@ from pathlib import Path
 
 import psycopg
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+from ops.system_deps import postgres_bin
+
+PG_BIN = postgres_bin()
 SERVICE_USER = "postgres"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import yaml
@@ -26,6 +27,14 @@ _VULNERABILITY_ID = re.compile(r"^(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]
 MAX_TERM_DAYS = 400
 _RULE_ID = re.compile(r"^(?P<source>[A-Za-z0-9.-]+)::(?P<rule>\S+)$")
 _VAGUE_REASONS = re.compile(r"\b(todo|tbd|fixme|false positive|not applicable|n/a)\b", re.IGNORECASE)
+
+
+def path_matches(pattern: str, construct_path: str) -> bool:
+    """A registry path glob against a construct path, one segment at a time: ``*`` and ``?`` stay within one
+    construct id (``*/Service-*/Alb/SecurityGroup/Resource`` names that group in each environment's service stacks
+    and nothing deeper), so an entry cannot reach further down the tree than it spells out."""
+    patterns, ids = pattern.split("/"), construct_path.split("/")
+    return len(patterns) == len(ids) and all(fnmatchcase(i, p) for i, p in zip(ids, patterns, strict=True))
 
 
 class RegistryError(ValueError):
@@ -94,6 +103,10 @@ class AcknowledgmentEntry(BaseModel):
     def governs_constructs(self) -> bool:
         """Whether the paths are construct paths (nag and checkov entries), which the guards apply at synth."""
         return not self.image_vulnerabilities
+
+    def matches(self, construct_path: str) -> bool:
+        """Whether one of the entry's path globs names ``construct_path`` (see ``path_matches``)."""
+        return any(path_matches(pattern, construct_path) for pattern in self.paths)
 
     def applies_to(self, env: str | None) -> bool:
         """``None`` (no environment named, as for the image gate in CI): only entries without environments."""

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# moto loads thousands of default AMIs into every EC2 backend; the tests create their own VPCs and need none.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 from aws_cdk.assertions import Template  # noqa: E402
 
+from aspects.checkov_gate import DEFAULT_CHECKOV  # noqa: E402
 from aspects.gate import SynthVerdict, judge_report, load_report  # noqa: E402
 from aspects.guard import GuardResult, guard  # noqa: E402
+from ops.gunicorn import ROOT, Gunicorn  # noqa: E402
 from policies.acknowledgments import Registry, load_registry  # noqa: E402
 from policies.slo import SloCatalog, load_slo  # noqa: E402
 from stacks.build import add_stages, new_app  # noqa: E402
@@ -91,3 +98,68 @@ def synthesized(
 ) -> Synthesized:
     """Every environment, guarded exactly as app.py guards it, synthesized once per session."""
     return synthesize(config, slo, registry, tmp_path_factory.mktemp("cdk.out"))
+
+
+# Fixtures for the tools and servers a test starts. tests/markers.py marks every test that uses one, so
+# `make test-fast` can leave the slow ones out without anybody tagging tests by hand.
+
+@pytest.fixture(scope="session")
+def checkov() -> Path:
+    """checkov in its own virtualenv (`make setup-checkov`), or $CHECKOV."""
+    path = Path(os.environ.get("CHECKOV", DEFAULT_CHECKOV))
+    if not path.exists():
+        pytest.fail(f"{path} is missing; run `make setup` (checkov is part of the toolchain)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cdk_cli() -> Path:
+    """The pinned CDK CLI in .tools/ (`make setup-cdk`)."""
+    path = ROOT / ".tools" / "node_modules" / ".bin" / "cdk"
+    if not path.exists():
+        pytest.fail(f"{path} is missing; run `make setup` (the CDK CLI is part of the toolchain)")
+    return path
+
+
+@dataclass
+class ServerProcesses:
+    """Starts servers for tests and stops every one of them at the end, however the tests ended."""
+
+    servers: list[Gunicorn] = field(default_factory=list)
+    groups: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, env: dict[str, str], log: Path) -> Gunicorn:
+        """The service under gunicorn, answering /health. :raise RuntimeError: it did not start (log attached)."""
+        server = Gunicorn(env, log)
+        self.servers.append(server)
+        return server.start()
+
+    def popen(self, args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """A command in a process group of its own, so whatever it starts (gunicorn, PostgreSQL) goes with it."""
+        with log.open("wb") as output:
+            process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        self.groups.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL to the command's whole process group: the leader may be gone while its children run."""
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for server in self.servers:
+            server.stop()
+        for process in self.groups:
+            self.kill(process)
+
+
+@pytest.fixture(scope="session")
+def gunicorn() -> Iterator[ServerProcesses]:
+    """Real gunicorn servers (and commands that start them), stopped at the end of the session at the latest."""
+    processes = ServerProcesses()
+    yield processes
+    processes.stop_all()

@@ -62,12 +62,14 @@ def defective_run(tmp_path_factory):
         world_ssh.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(22))
         return stages
 
-    patch.setattr(app, "add_stages", add_defective_stages)
-    patch.setattr(app, "load_registry", lambda: _registry_plus(_extra_entry()))
     stderr = io.StringIO()
-    with contextlib.redirect_stderr(stderr):
-        code = app.main(context=DEV, outdir=str(outdir))
-    patch.undo()
+    try:
+        patch.setattr(app, "add_stages", add_defective_stages)
+        patch.setattr(app, "load_registry", lambda: _registry_plus(_extra_entry()))
+        with contextlib.redirect_stderr(stderr):
+            code = app.main(context=DEV, outdir=str(outdir))
+    finally:
+        patch.undo()  # however the run ends, later tests see the real app
     return code, outdir, stderr.getvalue()
 
 

@@ -13,20 +13,16 @@ import yaml
 from tests.factories import stale_entry
 
 ROOT = Path(__file__).resolve().parent.parent
-CDK = ROOT / ".tools" / "node_modules" / ".bin" / "cdk"
 
 
 @pytest.fixture(scope="module")
-def cli_synth(tmp_path_factory):
-    if not CDK.exists():
-        pytest.fail(f"{CDK} is missing; run `make setup` (the CDK CLI is part of the toolchain)")
-
+def cli_synth(cdk_cli, tmp_path_factory):
     def run(*context: str) -> subprocess.CompletedProcess[str]:
         outdir = tmp_path_factory.mktemp("cli.out")
-        args = [str(CDK), "synth", "--quiet", "--no-notices", "-o", str(outdir)]
+        args = [str(cdk_cli), "synth", "--quiet", "--no-notices", "-o", str(outdir)]
         for item in context:
             args += ["-c", item]
-        env = {**os.environ, "PATH": f"{CDK.parent}:{os.environ['PATH']}", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+        env = {**os.environ, "PATH": f"{cdk_cli.parent}:{os.environ['PATH']}", "CDK_DISABLE_CLI_TELEMETRY": "true"}
         env.pop("PYTEST_CURRENT_TEST", None)  # let CDK pick the CLI's own app mode, as in `make synth`
         env.pop("PYTEST_VERSION", None)
         return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)

@@ -1,4 +1,7 @@
-"""python -m ops.lab up|down|status [--dir DIR]: the local two-region lab (see ops/lab/__init__.py).
+"""python -m ops.lab up|down|reset|status [--dir DIR]: the local two-region lab (see ops/lab/__init__.py).
+
+reset: back to the lab as built (traffic on each live colour, both regions in service, the standby
+streaming); a lab whose standby was promoted is torn down and built again.
 
 Exit 0 done; 1 the lab could not be built or torn down; 2 usage.
 """
@@ -10,12 +13,13 @@ import json
 import sys
 from pathlib import Path
 
+from ops.lab.driver import LabDriver
 from ops.lab.topology import DEFAULT_DIRECTORY, LabError, down, status, up
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.lab")
-    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("action", choices=["up", "down", "reset", "status"])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIRECTORY)
     parser.add_argument("--version", default="v1", help="the version both colours start with")
     options = parser.parse_args(argv)
@@ -28,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         elif options.action == "down":
             state = down(options.dir)
             print(f"lab: down: {len(state.pids())} processes and 2 PostgreSQL servers stopped")
+        elif options.action == "reset":
+            print(f"lab: reset: {LabDriver(options.dir).reset()}")
         else:
             print(json.dumps(status(options.dir), indent=1, default=str))
     except LabError as error:

@@ -8,19 +8,22 @@ import signal
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 
 from ops import http_api
 from ops.driver import DriverError, RegionStatus, Status
-from ops.lab.haproxy import Haproxy, HaproxyError, Server
-from ops.lab.topology import PRIMARY, LabState, _alive, _stop_pids, start_service
+from ops.gunicorn import wait_until_ok
+from ops.lab.haproxy import DETECTION_S, Haproxy, HaproxyError, Server
+from ops.lab.topology import PRIMARY, LabState, _alive, _stop_pids, down, start_service, up
 from ops.postgres import LocalPostgres, PostgresError
 
 
 class LabDriver:
-    failover_timeout_s = 30.0
+    # Ten times what the health checks need to notice: slower than that is a broken lab, not a busy machine
+    # (and a drill on a lab that cannot fail over fails after this long, not after minutes).
+    failover_timeout_s = 10 * DETECTION_S
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -121,7 +124,7 @@ class LabDriver:
         found = self.state.regions[region]
         database = self._database(region)
         if region == PRIMARY and not database.running:
-            standby = self._database(next(r for r in self.state.regions if r != PRIMARY))
+            standby = self._database(_other(PRIMARY, self.state.regions))
             if not (standby.data_dir / "standby.signal").exists():
                 # The other region's database was promoted: a second writable primary would split the data.
                 raise DriverError(f"{region}: the standby was promoted; rebuild {region}'s database as its replica "
@@ -137,6 +140,52 @@ class LabDriver:
         assert balancer.pid is not None
         found.balancer_pid = balancer.pid
         self.state.write()
+
+    def reset(self) -> Literal["repaired", "rebuilt"]:
+        """Back to the shape a freshly built lab has, for the next drill: both regions' load balancers answer,
+        each region's traffic is on its live colour, the primary database runs and the standby streams from it.
+
+        What a drill did to traffic (weights, a region taken out, a crashed primary whose standby still follows)
+        is put back in place ("repaired"); a promoted standby cannot follow its old primary again, so such a lab,
+        or one that does not answer as it should after the repair, is torn down and built again ("rebuilt").
+
+        :raise LabError: the rebuilt lab did not come up.
+        """
+        try:
+            if self._repairable():
+                for region, found in self.state.regions.items():
+                    if not _alive(found.balancer_pid):
+                        self.restore_region(region)
+                    self.rollback(region)
+                wait_until_ok(f"{self.state.front_url}/health", self.failover_timeout_s)
+                if self._as_built():
+                    return "repaired"
+        except (DriverError, HaproxyError, RuntimeError):
+            pass  # whatever failed is rebuilt below
+        built = self.state
+        down(self.directory)
+        self.state = up(self.directory, built.version, frozenset(built.faults))
+        return "rebuilt"
+
+    def _repairable(self) -> bool:
+        primary, standby = self._database(PRIMARY), self._database(_other(PRIMARY, self.state.regions))
+        services_alive = all(_alive(int(s["pid"])) for r in self.state.regions.values() for s in r.services.values())
+        # A stopped primary is fine only as part of a lost region, which restore_region brings back.
+        primary_ok = primary.running or not _alive(self.state.regions[PRIMARY].balancer_pid)
+        return (_alive(self.state.front_pid) and services_alive and primary_ok and standby.running
+                and (standby.data_dir / "standby.signal").exists())
+
+    def _as_built(self) -> bool:
+        """us-east-1 serves the global entry point and every region's live colour is UP, within the timeout."""
+        deadline = time.monotonic() + self.failover_timeout_s
+        while time.monotonic() < deadline:
+            regions = self.status().regions
+            if self.active_region() == PRIMARY and all(
+                    self._balancer(name).server_states().get(region.live_colour) == "UP"
+                    for name, region in regions.items()):
+                return True
+            time.sleep(0.1)
+        return False
 
     def promote_replica(self, region: str) -> None:
         database = self._database(region)
@@ -171,3 +220,7 @@ class LabDriver:
 
     def read(self, record_id: int, *, region: str | None = None) -> Mapping[str, Any] | None:
         return http_api.read(self.state.front_url if region is None else self.region_url(region), record_id)
+
+
+def _other(region: str, regions: Mapping[str, object]) -> str:
+    return next(name for name in regions if name != region)

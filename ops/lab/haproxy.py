@@ -6,14 +6,18 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
-# Health checks every 500 ms with 2 s to answer, down after 3 failures: a failover shows within ~2 s, and a
-# slow answer on a busy 2-core machine is not taken for an outage.
-CHECK = "check inter 500ms fall 3 rise 2"
+# Health checks every 500 ms, down after 3 failures, up after 2 successes: a failover shows within ~2 s, and
+# a slow answer on a busy 2-core machine is not taken for an outage.
+CHECK_INTERVAL_MS, CHECK_FALL, CHECK_RISE = 500, 3, 2
+CHECK = f"check inter {CHECK_INTERVAL_MS}ms fall {CHECK_FALL} rise {CHECK_RISE}"
+# How long the checks take to notice a region went away (or came back).
+DETECTION_S = CHECK_INTERVAL_MS * max(CHECK_FALL, CHECK_RISE) / 1000
 
 
 class HaproxyError(RuntimeError):
@@ -72,8 +76,12 @@ class Haproxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> Haproxy:
-        """:raise HaproxyError: the binary is missing or the configuration is refused."""
+    def start(self, timeout_s: float = 10) -> Haproxy:
+        """Started, with its runtime API answering (weights can be set right away).
+
+        :raise HaproxyError: the binary is missing, the configuration is refused, or it exited or did not answer
+            within ``timeout_s``.
+        """
         if not Path(HAPROXY).exists():
             raise HaproxyError(f"{HAPROXY} not found; install Debian's haproxy package")
         config = self.directory / f"{self.name}.cfg"
@@ -86,7 +94,18 @@ class Haproxy:
             process = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         self.pid = process.pid
-        return self
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self.command("show info")
+                return self
+            except HaproxyError as error:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    process.wait(timeout=5)
+                    raise HaproxyError(f"{self.name} did not come up ({error}); see "
+                                       f"{self.directory / (self.name + '.log')}") from None
+            time.sleep(0.02)
 
     def command(self, line: str) -> str:
         """One runtime API command. :raise HaproxyError: the socket is gone or refused the command."""

@@ -19,25 +19,31 @@ class ReplicatedPostgres:
     standby: LocalPostgres
 
     @classmethod
-    def create(cls, prepare: Callable[[LocalPostgres], None]) -> ReplicatedPostgres:
-        """A started primary, ``prepare``d (database, schema), and a standby cloned from it with pg_basebackup,
-        streaming.
+    def allocate(cls) -> ReplicatedPostgres:
+        """Folders and ports for both servers, nothing started: clients can be configured before they run."""
+        return cls(primary=LocalPostgres(root=server_dir("records-lab-use1-"), port=free_port()),
+                   standby=LocalPostgres(root=server_dir("records-lab-use2-"), port=free_port()))
 
-        :raise PostgresError: a server or the base backup failed; the message carries their stderr.
+    def start_primary(self, prepare: Callable[[LocalPostgres], None]) -> None:
+        """A started primary, ``prepare``d (database, schema). :raise PostgresError: initdb or start failed."""
+        self.primary.init().start()
+        prepare(self.primary)
+
+    def start_standby(self) -> None:
+        """The standby cloned from the primary with pg_basebackup, streaming.
+
+        :raise PostgresError: the base backup or the start failed; the message carries their stderr.
         """
-        primary = LocalPostgres(root=server_dir("records-lab-use1-"), port=free_port())
-        standby = LocalPostgres(root=server_dir("records-lab-use2-"), port=free_port())
-        try:
-            primary.init().start()
-            prepare(primary)
-            cls._clone(primary, standby)
-        except BaseException:
-            for server in (standby, primary):
-                if server.running:
-                    server.stop()
-                shutil.rmtree(server.root, ignore_errors=True)
-            raise
-        return cls(primary=primary, standby=standby)
+        self._clone(self.primary, self.standby)
+
+    def remove(self) -> None:
+        """Stop whatever runs and delete both servers' folders (after a start that failed part-way)."""
+        for server in (self.standby, self.primary):
+            try:
+                server.stop()
+            except PostgresError:  # already stopped by a drill that failed a region; the folder goes anyway
+                pass
+            shutil.rmtree(server.root, ignore_errors=True)
 
     @staticmethod
     def _clone(primary: LocalPostgres, standby: LocalPostgres) -> None:
@@ -52,10 +58,3 @@ class ReplicatedPostgres:
         if done.returncode != 0:
             raise PostgresError(f"pg_basebackup failed ({done.returncode}): {done.stderr.strip()[-400:]}")
         standby.start()
-
-    def stop(self) -> None:
-        for server in (self.standby, self.primary):
-            try:
-                server.stop()
-            except PostgresError:  # already stopped by a drill that failed a region; keep tearing down
-                continue

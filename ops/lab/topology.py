@@ -7,8 +7,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -52,6 +50,9 @@ class LabState:
     front_pid: int
     regions: dict[str, RegionState]
     postgres_roots: dict[str, str]
+    # How it was built, so a reset that must rebuild it builds the same lab.
+    version: str = "v1"
+    faults: list[str] = field(default_factory=list)
 
     def write(self) -> None:
         path = Path(self.directory) / STATE_FILE
@@ -80,9 +81,18 @@ class LabState:
 
 
 def _prepare_database(primary: LocalPostgres) -> None:
+    """The service's own migration, in this process: a `python -m service migrate` child spent a second on
+    imports each time the lab came up."""
+    from sqlalchemy import create_engine
+
+    from service.migrate import migrate
+
     url = primary.create_database(DATABASE, PASSWORD)
-    subprocess.run([sys.executable, "-m", "service", "migrate"], cwd=ROOT, check=True, capture_output=True,
-                   timeout=60, env={**os.environ, "DATABASE_URL": url, "DB_SSLMODE": "disable"})
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
 
 
 def service_env(database: LocalPostgres, region: str, colour: str, version: str, *,
@@ -95,11 +105,19 @@ def service_env(database: LocalPostgres, region: str, colour: str, version: str,
     }
 
 
-def start_service(directory: Path, database: LocalPostgres, region: str, colour: str, version: str, *,
-                  bad_credentials: bool = False) -> Gunicorn:
+def launch_service(directory: Path, database: LocalPostgres, region: str, colour: str, version: str, *,
+                   bad_credentials: bool = False) -> Gunicorn:
+    """Started, not yet answering: call ``wait_ready`` on it."""
     log = directory / f"{region}-{colour}.log"
     env = service_env(database, region, colour, version, bad_credentials=bad_credentials)
-    return Gunicorn(env, log).start()
+    return Gunicorn(env, log).launch()
+
+
+def start_service(directory: Path, database: LocalPostgres, region: str, colour: str, version: str, *,
+                  bad_credentials: bool = False) -> Gunicorn:
+    """:raise RuntimeError: the server exited or did not answer /health in time."""
+    return launch_service(directory, database, region, colour, version,
+                          bad_credentials=bad_credentials).wait_ready()
 
 
 FAULTS = frozenset({"no-backup-region"})
@@ -117,18 +135,26 @@ def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozens
     if (directory / STATE_FILE).exists():
         raise LabError(f"a lab is already up in {directory}; run python -m ops.lab down first")
     started: list[int] = []
-    postgres: ReplicatedPostgres | None = None
+    postgres = ReplicatedPostgres.allocate()
     try:
-        postgres = ReplicatedPostgres.create(_prepare_database)
+        postgres.start_primary(_prepare_database)
         databases = {PRIMARY: postgres.primary, SECONDARY: postgres.standby}
+        # The four servers boot side by side (each spends about a second importing the service) while the
+        # standby is cloned; none touches its database before a request does.
+        launched: dict[tuple[str, str], Gunicorn] = {}
+        for region, database in databases.items():
+            for colour in COLOURS:
+                gunicorn = launch_service(directory, database, region, colour, version)
+                started.append(gunicorn.pid)
+                launched[region, colour] = gunicorn
+        postgres.start_standby()
+        for gunicorn in launched.values():
+            gunicorn.wait_ready()
         regions: dict[str, RegionState] = {}
         for region, database in databases.items():
-            services: dict[str, dict[str, int | str]] = {}
-            for colour in COLOURS:
-                gunicorn = start_service(directory, database, region, colour, version)
-                assert gunicorn.process is not None
-                started.append(gunicorn.process.pid)
-                services[colour] = {"port": gunicorn.port, "pid": gunicorn.process.pid, "version": version}
+            services: dict[str, dict[str, int | str]] = {
+                colour: {"port": launched[region, colour].port, "pid": launched[region, colour].pid,
+                         "version": version} for colour in COLOURS}
             # Blue takes all traffic until a deployment shifts it, as an ECS service's production target group.
             balancer = Haproxy(region, free_port(), directory, [
                 Server("blue", int(services["blue"]["port"]), weight=100),
@@ -144,16 +170,14 @@ def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozens
         assert front.pid is not None
         started.append(front.pid)
         state = LabState(directory=str(directory), front_port=front.port, front_pid=front.pid, regions=regions,
-                         postgres_roots={PRIMARY: str(postgres.primary.root), SECONDARY: str(postgres.standby.root)})
+                         postgres_roots={PRIMARY: str(postgres.primary.root), SECONDARY: str(postgres.standby.root)},
+                         version=version, faults=sorted(faults))
         wait_until_ok(f"{state.front_url}/health", timeout_s=20)
         state.write()  # only a lab that came up is recorded: `down` must never signal PIDs of a failed one
         return state
     except BaseException as error:  # Ctrl-C included: HAProxy runs in its own session and would survive
         _stop_pids(started)
-        if postgres is not None:
-            postgres.stop()
-            for server in (postgres.primary, postgres.standby):
-                shutil.rmtree(server.root, ignore_errors=True)
+        postgres.remove()
         if isinstance(error, Exception):
             raise LabError(f"lab did not come up: {error}") from error
         raise

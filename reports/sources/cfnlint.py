@@ -10,6 +10,9 @@ from pathlib import Path
 from reports.model import Collected, Record, Source, SourceRun, Status, not_collected
 from reports.sources.stacks import StackIndex
 
+# One record per template: cfn-lint judges templates, not rules (its findings are in the record's detail).
+RULE = "templates"
+
 RESULT = "cfn-lint.json"
 
 
@@ -29,7 +32,7 @@ def collect(outdir: Path) -> Collected:
         errors = [f"{f['rule_id']} line {f['line']}: {f['message']}" for f in found
                   if str(f["rule_id"]).startswith("E")]
         warnings = sorted({str(f["rule_id"]) for f in found if not str(f["rule_id"]).startswith("E")})
-        records.append(Record(source=Source.CFN_LINT, rule="templates", where=stacks.of_template(template, template),
+        records.append(Record(source=Source.CFN_LINT, rule=RULE, where=stacks.of_template(template, template),
                               status=Status.FAIL if errors else Status.PASS,
                               detail={"errors": errors, "warnings": warnings}))
     if not records:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from fnmatch import fnmatchcase
 
 import aws_cdk as cdk
 import pytest
@@ -10,8 +9,8 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import Construct
 
-from aspects.nag import CHECKOV_METADATA_KEY, METADATA_KEY, GuardError, apply_acknowledgments
-from policies.acknowledgments import parse_registry
+from aspects.nag import CHECKOV_METADATA_KEY, METADATA_KEY, ConstructTree, GuardError, apply_acknowledgments
+from policies.acknowledgments import parse_registry, path_matches
 from tests.factories import acknowledgment_entry
 
 TODAY = dt.date(2026, 11, 23)
@@ -41,7 +40,7 @@ def test_every_finding_on_the_app_is_explained_by_a_registry_entry(synthesized, 
         rule = f"{pack}::{violation.rule_name}"
         for construct in violation.violating_resources:
             path = construct.construct_path
-            if not any(rule in e.rules and any(fnmatchcase(path, p) for p in e.paths) for e in registry.entries):
+            if not any(rule in e.rules and e.matches(path) for e in registry.entries):
                 unexplained.append(f"{rule} at {path}")
     assert unexplained == []
 
@@ -50,7 +49,7 @@ def _registry(**overrides):
     return parse_registry([acknowledgment_entry(**{
         "id": "bucket-exception",
         "rules": ["AwsSolutions::AwsSolutions-S1"],
-        "paths": ["*/Logs/Resource"],
+        "paths": ["*/Svc/Logs/Resource"],
         "reason": "Terminal log sink: logging it would recurse forever.",
         "owner": "platform",
         "expires": "2027-01-31",
@@ -78,6 +77,30 @@ def test_entry_matching_no_construct_stops_the_build():
         apply_acknowledgments([_stage("dev")], _registry(paths=["*/Nothing/Here"]), TODAY)
 
 
+def test_a_glob_never_spans_construct_ids():
+    # `*/Logs/Resource` would have named dev/Svc/Logs/Resource through a `*` that spans two ids; an entry names
+    # each level of the tree it reaches into.
+    with pytest.raises(GuardError, match=r"path '\*/Logs/Resource' matches no construct in 'dev'"):
+        apply_acknowledgments([_stage("dev")], _registry(paths=["*/Logs/Resource"]), TODAY)
+    (applied,) = apply_acknowledgments([_stage("dev")], _registry(paths=["*/S?c/L*/Resource"]), TODAY)
+    assert applied.construct_paths == ("dev/Svc/Logs/Resource",)
+
+
+def test_the_tree_walk_finds_what_matching_every_path_finds(synthesized, registry):
+    """The walk visits only the branches a glob can match; on the real app it must find exactly what testing
+    every construct's path against the glob finds."""
+    stage = synthesized.stages["staging"]
+    every = [(node.node.path, node) for node in stage.node.find_all()]
+    tree = ConstructTree(stage)
+    patterns = [p for e in registry.entries if e.governs_constructs for p in e.paths]
+    assert patterns
+    for pattern in patterns:
+        expected = sorted(path for path, _ in every if path_matches(pattern, path))
+        assert sorted(path for path, _ in tree.find(pattern)) == expected, pattern
+    assert sorted(p for p, _ in tree.find("staging/Service-*/Alb")) == ["staging/Service-use1/Alb",
+                                                                         "staging/Service-use2/Alb"]
+
+
 def test_image_entries_are_not_matched_against_constructs():
     # Their paths name packages; the image gate (ops.image_gate) applies them, not the guards.
     registry = _registry(rules=["image::CVE-2026-12345"], paths=["zlib1g"])
@@ -90,8 +113,8 @@ def test_expired_entry_stops_the_build():
 
 
 def test_each_path_of_an_entry_must_match():
-    registry = _registry(paths=["*/Logs/Resource", "*/Typo/Resource"])
-    with pytest.raises(GuardError, match=r"path '\*/Typo/Resource' matches no construct in 'dev'"):
+    registry = _registry(paths=["*/Svc/Logs/Resource", "*/Svc/Typo/Resource"])
+    with pytest.raises(GuardError, match=r"path '\*/Svc/Typo/Resource' matches no construct in 'dev'"):
         apply_acknowledgments([_stage("dev")], registry, TODAY)
 
 

@@ -3,17 +3,18 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
+from aws_cdk.assertions import Match, Template
 
-from aspects.removal import RetainStatefulResources, StatefulResourcesRetained
+from aspects.removal import StatefulResourcesRetained, retain_stateful_resources
 
 
 def test_mutation_retains_stateful_resources_only(stack):
-    bucket = s3.Bucket(stack, "B", removal_policy=cdk.RemovalPolicy.DESTROY)
-    parameter = ssm.StringParameter(stack, "P", string_value="v")
-    for node in stack.node.find_all():
-        RetainStatefulResources().visit(node)
-    assert bucket.node.default_child.cfn_options.deletion_policy == cdk.CfnDeletionPolicy.RETAIN
-    assert parameter.node.default_child.cfn_options.deletion_policy is None
+    s3.Bucket(stack, "B", removal_policy=cdk.RemovalPolicy.DESTROY)
+    ssm.StringParameter(stack, "P", string_value="v")
+    retain_stateful_resources(stack)
+    template = Template.from_stack(stack)
+    template.has_resource("AWS::S3::Bucket", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+    template.has_resource("AWS::SSM::Parameter", {"DeletionPolicy": Match.absent()})
 
 
 def test_validation_flags_a_deletable_stateful_resource(stack):

@@ -46,7 +46,7 @@ def test_guard_rules_run_each_rule_only_on_its_types(stack):
     bucket = s3.CfnBucket(stack, "Plain")
     rules = GuardRules([MinimumLogRetention(365), EncryptionAtRest()])
     for node in (group, bucket):
-        rules.visit(node)
+        rules.judge(node)
     errors = {n.node.id: [e.data for e in n.node.metadata if e.type == "aws:cdk:error"] for n in (group, bucket)}
     assert [e.split("]")[0] for e in errors["Short"]] == ["[Guard-LogRetention", "[Guard-Encryption"]
     assert [e.split("]")[0] for e in errors["Plain"]] == ["[Guard-Encryption"]

@@ -32,7 +32,7 @@ def _profile(tmp_path: Path, **overrides: object) -> str:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def load_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     root = tmp_path_factory.mktemp("load-service")
     flags = root / "flags.json"
     flags.write_text("{}")
@@ -42,8 +42,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
 
 
 @pytest.fixture
-def flags(service: tuple[str, Path]) -> Iterator[Path]:
-    path = service[1]
+def flags(load_service: tuple[str, Path]) -> Iterator[Path]:
+    path = load_service[1]
     yield path
     path.write_text("{}")
     time.sleep(FLAGS_TTL_S + 0.2)
@@ -60,8 +60,8 @@ def _gate(tmp_path: Path, service: tuple[str, Path], profile: str, *extra: str) 
     return code, json.loads((out / "gate.json").read_text())
 
 
-def test_healthy_service_passes_and_the_gate_writes_its_reports(tmp_path, service, capsys):
-    code, gate = _gate(tmp_path, service, _profile(tmp_path))
+def test_healthy_service_passes_and_the_gate_writes_its_reports(tmp_path, load_service, capsys):
+    code, gate = _gate(tmp_path, load_service, _profile(tmp_path))
     assert code == 0, capsys.readouterr().out
     assert gate["verdict"] == "pass" and gate["aborted"] is False
     assert gate["total"]["requests"] >= 100
@@ -75,21 +75,21 @@ def test_healthy_service_passes_and_the_gate_writes_its_reports(tmp_path, servic
     assert line.startswith("load-gate: verdict PASS, requests ") and "p95 " in line and "failures 0.00%" in line
 
 
-def test_injected_latency_fails_on_the_percentiles(tmp_path, service, flags, capsys):
+def test_injected_latency_fails_on_the_percentiles(tmp_path, load_service, flags, capsys):
     # Just above the p95 objective (300 ms); long enough a run to reach the sample floor despite the delay.
     _set(flags, {"inject_latency": {"enabled": True, "ms": 350}})
-    code, gate = _gate(tmp_path, service, _profile(tmp_path, users=12, duration_s=10))
+    code, gate = _gate(tmp_path, load_service, _profile(tmp_path, users=12, duration_s=10))
     assert code == 1, gate["reasons"]
     failed = {(m["metric"], m["endpoint"]) for m in gate["metrics"] if m["status"] == "fail"}
     assert ("p95_ms", "read") in failed and ("p95_ms", "write") in failed
     assert "verdict FAIL" in capsys.readouterr().out
 
 
-def test_injected_errors_fail_and_stop_the_run_early(tmp_path, service, flags):
+def test_injected_errors_fail_and_stop_the_run_early(tmp_path, load_service, flags):
     _set(flags, {"read_only": {"enabled": True}})  # every write answers 503
     profile = _profile(tmp_path, duration_s=30, weights={"read": 1, "write": 4})
     started = time.monotonic()
-    code, gate = _gate(tmp_path, service, profile)
+    code, gate = _gate(tmp_path, load_service, profile)
     assert code == 1
     assert gate["aborted"] is True and gate["reasons"][0].startswith("aborted early")
     (failure,) = [m for m in gate["metrics"] if m["metric"] == "failure_percent"]
@@ -97,16 +97,16 @@ def test_injected_errors_fail_and_stop_the_run_early(tmp_path, service, flags):
     assert time.monotonic() - started < 30  # stopped well before the 30 s run time
 
 
-def test_too_few_requests_are_inconclusive_not_a_pass(tmp_path, service):
-    code, gate = _gate(tmp_path, service, _profile(tmp_path, users=1, duration_s=2, wait_min_s=0.5, wait_max_s=0.6))
+def test_too_few_requests_are_inconclusive_not_a_pass(tmp_path, load_service):
+    code, gate = _gate(tmp_path, load_service, _profile(tmp_path, users=1, duration_s=2, wait_min_s=0.5, wait_max_s=0.6))
     assert code == 2
     assert gate["verdict"] == "inconclusive"
     (requests,) = [m for m in gate["metrics"] if m["metric"] == "requests"]
     assert requests["status"] == "inconclusive" and requests["observed"] < 100
 
 
-def test_one_master_and_two_workers_run_the_same_gate(tmp_path, service):
-    code, gate = _gate(tmp_path, service, _profile(tmp_path), "--workers", "2")
+def test_one_master_and_two_workers_run_the_same_gate(tmp_path, load_service):
+    code, gate = _gate(tmp_path, load_service, _profile(tmp_path), "--workers", "2")
     assert code == 0, gate["reasons"]
     assert gate["workers"] == 2 and gate["total"]["requests"] >= 100
     # A master elsewhere (workers on other machines): the gate judges the files it wrote, to the same verdict.
@@ -121,15 +121,15 @@ def test_a_non_dev_profile_without_a_host_does_not_judge_the_local_service(tmp_p
     assert not (tmp_path / "gate.json").exists()
 
 
-def test_a_run_that_cannot_finish_leaves_no_old_verdict(tmp_path, service, capsys):
+def test_a_run_that_cannot_finish_leaves_no_old_verdict(tmp_path, load_service, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "gate.json").write_text('{"verdict": "pass"}')  # from an earlier run
     (out / "final_stats.json").write_text("{}")
-    code = main(["--profile", _profile(tmp_path, duration_s=1, weights={"browse": 1}), "--host", service[0],
+    code = main(["--profile", _profile(tmp_path, duration_s=1, weights={"browse": 1}), "--host", load_service[0],
                  "--out", str(out)])
     assert code == 2  # the profile itself is refused
-    bad_run = main(["--profile", _profile(tmp_path), "--host", service[0], "--out", str(out), "--workers", "-1"])
+    bad_run = main(["--profile", _profile(tmp_path), "--host", load_service[0], "--out", str(out), "--workers", "-1"])
     assert bad_run == 2
     assert not (out / "gate.json").exists()
 

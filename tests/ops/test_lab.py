@@ -8,6 +8,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from ops.driver import DriverError
 from ops.lab import __main__ as lab_cli
 from ops.lab.driver import LabDriver
 from ops.lab.haproxy import Haproxy, HaproxyError, Server, render
-from ops.lab.topology import LabError, LabState, up
+from ops.lab.topology import STATE_FILE, LabError, LabState, down, up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,30 +38,49 @@ def _alive(pid: int) -> bool:
     return not (status.exists() and "\nState:\tZ" in status.read_text())  # a zombie is gone, only unreaped
 
 
-def test_the_cli_brings_the_lab_up_and_down_leaving_nothing_behind(tmp_path, capsys):
-    assert lab_cli.main(["up", "--dir", str(tmp_path)]) == 0
+@pytest.fixture
+def lab_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory for the test's own lab, torn down afterwards however the test ended."""
+    yield tmp_path
+    if (tmp_path / STATE_FILE).exists():
+        down(tmp_path)
+
+
+def _eventually(check: Callable[[], object], timeout_s: float = 10) -> object:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"not true within {timeout_s} s: {check}")
+
+
+def test_the_cli_brings_the_lab_up_and_down_leaving_nothing_behind(lab_dir, capsys):
+    assert lab_cli.main(["up", "--dir", str(lab_dir)]) == 0
     assert capsys.readouterr().out.startswith("lab: up: front http://127.0.0.1:")
-    state = LabState.read(tmp_path)
+    state = LabState.read(lab_dir)
     ports = [state.front_port] + [r.balancer_port for r in state.regions.values()] + [
         int(s["port"]) for r in state.regions.values() for s in r.services.values()] + [
         r.database_port for r in state.regions.values()]
     try:
         assert all(_listening(port) for port in ports)
-        assert lab_cli.main(["status", "--dir", str(tmp_path)]) == 0
+        assert lab_cli.main(["status", "--dir", str(lab_dir)]) == 0
         assert all(json.loads(capsys.readouterr().out)["alive"].values())
-        assert lab_cli.main(["up", "--dir", str(tmp_path)]) == 1  # one lab per directory
+        assert lab_cli.main(["up", "--dir", str(lab_dir)]) == 1  # one lab per directory
         assert "already up" in capsys.readouterr().err
-        driver = LabDriver(tmp_path)
+        driver = LabDriver(lab_dir)
         record_id = driver.write({"subject": "lab", "kind": "note", "body": "replicated", "client_ref": "lab-1"})
         assert driver.read(record_id)["body"] == "replicated"
         # The standby in us-east-2 streams from the primary: the write shows up there.
-        deadline_reads = [driver.read(record_id, region="us-east-2") for _ in range(50)]
-        assert any(deadline_reads)
+        _eventually(lambda: driver.read(record_id, region="us-east-2"))
+        assert lab_cli.main(["reset", "--dir", str(lab_dir)]) == 0
+        assert capsys.readouterr().out.strip() == "lab: reset: repaired"
     finally:
-        assert lab_cli.main(["down", "--dir", str(tmp_path)]) == 0
+        assert lab_cli.main(["down", "--dir", str(lab_dir)]) == 0
     assert not any(_listening(port) for port in ports)
     assert not any(_alive(pid) for pid in state.pids())
-    assert lab_cli.main(["down", "--dir", str(tmp_path)]) == 1
+    assert lab_cli.main(["down", "--dir", str(lab_dir)]) == 1
     assert "no lab is up" in capsys.readouterr().err
 
 
@@ -68,42 +89,57 @@ def test_unknown_faults_are_refused(tmp_path):
         up(tmp_path, faults=frozenset({"meteor"}))
 
 
-def test_haproxy_refuses_a_bad_config_and_a_dead_socket(tmp_path):
-    broken = Haproxy("x", 0, tmp_path, [Server("a", 70000)])
+def test_haproxy_refuses_a_bad_config_and_a_dead_socket(lab_dir):
+    broken = Haproxy("x", 0, lab_dir, [Server("a", 70000)])
     with pytest.raises(HaproxyError, match="x.cfg"):
         broken.start()
     with pytest.raises(HaproxyError, match="runtime API"):
-        Haproxy("y", 1, tmp_path, []).command("show info")
-    assert "backup" in render("f", 1, tmp_path / "s", [Server("b", 2, backup=True)])
+        Haproxy("y", 1, lab_dir, []).command("show info")
+    assert "backup" in render("f", 1, lab_dir / "s", [Server("b", 2, backup=True)])
 
 
-def test_the_drills_fail_on_a_lab_without_a_backup_region(tmp_path):
+def test_the_drills_fail_on_a_lab_without_a_backup_region(lab_dir):
     """The failover drill must notice when failover cannot happen: a lab whose front has no backup region."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "features/test_drills.py", "-k", "primary_region_is_lost", "-q",
          "-p", "no:cacheprovider", "--no-cov", "--lab-fault", "no-backup-region", "-o", "addopts="],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-        env={**os.environ, "DRILL_OUT": str(tmp_path)},
+        env={**os.environ, "DRILL_OUT": str(lab_dir)},
     )
     assert done.returncode == 1, done.stdout[-3000:]
     # It fails where failover should have happened, not earlier (a lab or writer that never started).
     assert "in traffic_moves" in done.stdout and "not true within" in done.stdout, done.stdout[-3000:]
 
 
-def test_restoring_the_primary_after_a_promotion_is_refused_not_a_second_writer(tmp_path):
-    assert lab_cli.main(["up", "--dir", str(tmp_path)]) == 0
-    try:
-        driver = LabDriver(tmp_path)
-        driver.fail_region("us-east-1")
-        driver.restore_region("us-east-1")  # the standby still follows: the crashed primary may come back
-        assert driver._database("us-east-1").running
-        driver.fail_region("us-east-1")
-        driver.promote_replica("us-east-2")
-        with pytest.raises(DriverError, match="the standby was promoted; rebuild us-east-1's database"):
-            driver.restore_region("us-east-1")
-        assert not driver._database("us-east-1").running
-    finally:
-        assert lab_cli.main(["down", "--dir", str(tmp_path)]) == 0
+def test_a_reset_repairs_what_drills_do_and_rebuilds_after_a_promotion(lab_dir):
+    assert lab_cli.main(["up", "--dir", str(lab_dir)]) == 0
+    driver = LabDriver(lab_dir)
+    # What the traffic drills leave behind: a partial shift, a region out of service.
+    driver.shift_traffic("us-east-1", 50)
+    driver.fail_region("us-east-2")
+    assert driver.reset() == "repaired"
+    status = driver.status()
+    assert status.active_region == "us-east-1"
+    assert all(r.weights == {r.live_colour: 100, ({"blue", "green"} - {r.live_colour}).pop(): 0}
+               for r in status.regions.values())
+    assert all(r.healthy for r in status.regions.values())
+    # A lost primary comes back while the standby still follows it ...
+    driver.fail_region("us-east-1")
+    driver.restore_region("us-east-1")
+    assert driver._database("us-east-1").running
+    # ... but never after the standby was promoted: that would be a second writer.
+    driver.fail_region("us-east-1")
+    driver.promote_replica("us-east-2")
+    with pytest.raises(DriverError, match="the standby was promoted; rebuild us-east-1's database"):
+        driver.restore_region("us-east-1")
+    assert not driver._database("us-east-1").running
+    before = LabState.read(lab_dir)
+    assert driver.reset() == "rebuilt"
+    assert not any(_alive(pid) for pid in before.pids())
+    after = LabState.read(lab_dir)
+    assert (Path(after.postgres_roots["us-east-2"]) / "data" / "standby.signal").exists()
+    record_id = driver.write({"subject": "lab", "kind": "note", "body": "rebuilt", "client_ref": "lab-2"})
+    _eventually(lambda: driver.read(record_id, region="us-east-2"))
 
 
 def test_the_drill_report_names_each_measure(tmp_path, capsys):
@@ -145,8 +181,8 @@ def test_the_drill_report_requires_what_should_have_run_against_aws(tmp_path, ca
 
 
 def test_the_features_skipped_on_aws_are_read_from_their_tags(tmp_path):
-    for name, tag in (("a", "@lab\n"), ("b", "@destructive\n"), ("c", "")):
-        (tmp_path / f"{name}.feature").write_text(f"{tag}Feature: {name}\n\n  @lab\n  Scenario: x\n")
+    for name, tag in (("a", "@lab_only\n"), ("b", "@destructive\n"), ("c", "")):
+        (tmp_path / f"{name}.feature").write_text(f"{tag}Feature: {name}\n\n  @lab_only\n  Scenario: x\n")
     assert drill_report.skipped_on_purpose(tmp_path, target="aws", destructive=False) == {"a", "b"}
     assert drill_report.skipped_on_purpose(tmp_path, target="aws", destructive=True) == {"a"}
     assert drill_report.skipped_on_purpose(tmp_path, target="lab", destructive=False) == set()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.acknowledgments import MAX_TERM_DAYS, RegistryError, load_registry, parse_registry
+from policies.acknowledgments import MAX_TERM_DAYS, RegistryError, load_registry, parse_registry, path_matches
 from tests.factories import acknowledgment_entry as entry
 
 TODAY = dt.date(2026, 11, 23)
@@ -105,3 +105,17 @@ def test_nag_rules_and_checkov_checks_are_told_apart():
     (item,) = registry.entries
     assert item.nag_rules == ("AwsSolutions::AwsSolutions-S1",)
     assert item.checkov_checks == ("CKV_AWS_18",)
+
+
+@pytest.mark.parametrize("pattern, path, matches", [
+    ("*/Service-*/Alb/SecurityGroup/Resource", "dev/Service-use1/Alb/SecurityGroup/Resource", True),
+    ("*/Service-*/Alb/SecurityGroup/Resource", "dev/Service-use1/Alb/SecurityGroup", False),
+    ("*/Alb/SecurityGroup/Resource", "dev/Service-use1/Alb/SecurityGroup/Resource", False),  # * spans one id
+    ("*", "dev/Service-use1/Alb", False),
+    ("*/*/*", "dev/Service-use1/Alb", True),
+    ("dev/Network-use?/Vpc", "dev/Network-use2/Vpc", True),
+])
+def test_path_globs_match_one_construct_id_per_segment(pattern, path, matches):
+    assert path_matches(pattern, path) is matches
+    (parsed,) = parse_registry([entry(paths=[pattern])]).entries
+    assert parsed.matches(path) is matches

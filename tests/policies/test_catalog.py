@@ -1,17 +1,23 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aspects.checkov_gate import custom_check_ids
+from load.judge import judge
+from load.profile import load_profile
 from policies import catalog
 from policies.catalog import Catalog, CatalogError, Control, derive, load_catalog, load_catalogs
 from policies.nag_controls import NagSourceError, normalize, pack_rules, parse_pack, rule_controls
+from policies.slo import load_slo
+from reports.sources import cfnlint
 
 ISSUE_CONTROLS = {
     "NIST.800.53.R5": ["CP-4", "CP-10", "SC-5", "AU-2", "AU-9", "SC-8", "SC-13", "SC-28", "IA-5", "CM-3"],
     "HIPAA.Security": ["164.308(a)(7)(i)", "164.308(a)(7)(ii)(B)", "164.312(a)(2)(iv)", "164.312(e)(1)"],
 }
-GUARD_RULES = {"Guard-Tags", "Guard-Encryption", "Guard-LogRetention", "Guard-Ingress", "Guard-Tls", "Guard-Retain"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_catalogs_match_what_the_installed_cdk_nag_cites(capsys):
@@ -33,16 +39,38 @@ def test_the_controls_the_issue_names_have_evidence_beyond_nag(pack):
         assert controls[control_id].evidence, control_id
 
 
-def test_evidence_references_name_checks_and_guards_that_exist():
-    custom = set(custom_check_ids())
-    for pack_catalog in load_catalogs().values():
-        for control in pack_catalog.controls:
-            for reference in control.evidence:
-                source, _, rule = reference.partition(":")
-                if source == "checkov":
-                    assert rule in custom, reference
-                if source == "aspect":
-                    assert rule in GUARD_RULES, reference
+def _existing(synthesized) -> dict[str, set[str]]:
+    """What each evidence source can report, read from the code that reports it (never a typed copy)."""
+    slo = load_slo().for_env("dev")
+    return {
+        "checkov": set(custom_check_ids()),
+        "aspect": {rule for rules in synthesized.result.rules.values() for rule in rules},
+        "drill": {path.stem for path in (ROOT / "features").glob("*.feature")},
+        "load": {metric.metric for metric in judge({}, load_profile("local"), slo).metrics},
+        "cfn-lint": {cfnlint.RULE},
+    }
+
+
+def _unit_target_exists(rule: str) -> bool:
+    target = ROOT.joinpath(*rule.split("."))
+    return target.is_dir() or target.with_suffix(".py").is_file()
+
+
+def test_evidence_references_name_checks_drills_tests_and_metrics_that_exist(synthesized):
+    existing = _existing(synthesized)
+    references = [reference for pack_catalog in load_catalogs().values() for control in pack_catalog.controls
+                  for reference in control.evidence]
+    assert {reference.partition(":")[0] for reference in references} == {*existing, "unit"}
+    for reference in references:
+        source, _, rule = reference.partition(":")
+        assert _unit_target_exists(rule) if source == "unit" else rule in existing[source], reference
+
+
+def test_a_reference_to_something_deleted_is_caught(synthesized):
+    existing = _existing(synthesized)
+    assert "Guard-Tags" in existing["aspect"] and "failover" in existing["drill"] and "p99_ms" in existing["load"]
+    assert "Guard-Firewall" not in existing["aspect"] and "meteor_strike" not in existing["drill"]
+    assert not _unit_target_exists("tests.stacks.test_mainframe") and _unit_target_exists("tests.stacks.test_keys")
 
 
 def test_controls_without_evidence_are_gaps():

@@ -7,7 +7,6 @@ process over every fixture, limited to the project's checks.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from collections import defaultdict
@@ -15,17 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from aspects.checkov_gate import CONFIG_FILE, CUSTOM_CHECKS_DIR, DEFAULT_CHECKOV, ROOT, custom_check_ids
+from aspects.checkov_gate import CONFIG_FILE, CUSTOM_CHECKS_DIR, ROOT, custom_check_ids
 
 FIXTURES = Path(__file__).with_name("checkov_fixtures")
 CUSTOM_IDS = custom_check_ids()
 
 
 @pytest.fixture(scope="module")
-def outcomes() -> dict[str, dict[str, set[str]]]:
-    checkov = os.environ.get("CHECKOV", str(DEFAULT_CHECKOV))
+def outcomes(checkov: Path) -> dict[str, dict[str, set[str]]]:
     done = subprocess.run(
-        [checkov, "--config-file", str(CONFIG_FILE), "-d", str(FIXTURES), "--check", ",".join(CUSTOM_IDS)],
+        [str(checkov), "--config-file", str(CONFIG_FILE), "-d", str(FIXTURES), "--check", ",".join(CUSTOM_IDS)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 1, done.stderr[-2000:]

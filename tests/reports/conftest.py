@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from reports.evidence import Inputs
+from reports.render.screenshot import CHROMIUM
 
 ACK_REASON = "Sink bucket cannot log to itself. [ack access-log-sink-buckets-not-logged; owner platform-security; " \
              "review by 2027-08-31]"
@@ -92,3 +93,11 @@ class FakeGates:
 @pytest.fixture
 def gates(tmp_path: Path) -> FakeGates:
     return FakeGates(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, which Playwright drives (never a browser it downloads)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium (python3 -m ops.system_deps test)")
+    return CHROMIUM

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
@@ -12,7 +15,7 @@ import pytest
 import reports.__main__ as cli
 from reports import manifest
 from reports.__main__ import SCHEMA_FILE, generate
-from tests.reports.conftest import nag_finding
+from tests.reports.conftest import FakeGates, nag_finding
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 REQUIRED = ["nag", "aspect", "checkov", "cfn-lint"]
@@ -22,16 +25,32 @@ def _generate(gates, out: Path, required=REQUIRED, **options) -> int:
     return generate(gates.inputs, out, required=required, take_screenshot=False, now=NOW, **options)
 
 
+@dataclass(frozen=True)
+class Generated:
+    gates: FakeGates
+    out: Path
+    line: str
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Generated:
+    """One bundle from every static gate's output, generated once: printing its PDF is most of a second each."""
+    gates = FakeGates(tmp_path_factory.mktemp("gates")).all_static()
+    out = tmp_path_factory.mktemp("bundle") / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert _generate(gates, out) == 0
+    return Generated(gates, out, printed.getvalue())
+
+
 @pytest.fixture
-def bundle(gates, tmp_path, capsys) -> Path:
-    gates.all_static()
-    out = tmp_path / "out"
-    assert _generate(gates, out) == 0
-    assert capsys.readouterr().out.startswith("evidence: PASS: ")
-    return out
+def bundle(generated, tmp_path) -> Path:
+    """This test's own copy of the module's bundle, free to alter."""
+    return Path(shutil.copytree(generated.out, tmp_path / "out"))
 
 
-def test_the_bundle_holds_every_output(bundle):
+def test_the_bundle_holds_every_output(generated, bundle):
+    assert generated.line.startswith("evidence: PASS: ")
     names = {p.name for p in bundle.iterdir()}
     assert names >= {"evidence.json", "index.html", "evidence.pdf", "evidence.sarif", "junit.xml", "controls.png",
                      "sources.png", "bundle.json", "MANIFEST.sha256", "inputs"}
@@ -131,9 +150,9 @@ def test_verify_without_a_manifest_is_inconclusive(tmp_path, capsys):
     assert cli.main(["verify"]) == 2
 
 
-def test_a_new_bundle_replaces_an_earlier_one(bundle, gates):
+def test_a_new_bundle_replaces_an_earlier_one(bundle, generated):
     (bundle / "stale.txt").write_text("from an earlier run")
-    assert _generate(gates, bundle) == 0
+    assert _generate(generated.gates, bundle) == 0
     assert not (bundle / "stale.txt").exists() and manifest.verify(bundle).problems == []
 
 

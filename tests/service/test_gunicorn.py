@@ -12,15 +12,12 @@ import time
 import pytest
 import requests
 
-from ops.gunicorn import Gunicorn
-
 FUZZ_EXAMPLES = 40
 
 
 @pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("gunicorn")
-    running = Gunicorn({"DATABASE_URL": database_url}, folder / "server.log").start()
+def server(gunicorn, database_url, tmp_path_factory):
+    running = gunicorn.start({"DATABASE_URL": database_url}, tmp_path_factory.mktemp("gunicorn") / "server.log")
     yield running
     running.stop()
 
@@ -45,12 +42,12 @@ def test_schema_fuzzing_finds_no_server_error_and_no_nonconformance(server, tmp_
     assert "tests=" in report.read_text()
 
 
-def test_sigterm_drains_in_flight_requests(database_url, tmp_path):
+def test_sigterm_drains_in_flight_requests(gunicorn, database_url, tmp_path):
     flags = tmp_path / "flags.json"
     # Slow responses keep requests in flight when SIGTERM arrives.
     flags.write_text(json.dumps({"inject_latency": {"enabled": True, "ms": 800}}))
-    server = Gunicorn({"DATABASE_URL": database_url, "FLAGS_FILE": str(flags), "FLAGS_TTL_S": "0.1",
-                       "GUNICORN_GRACEFUL_TIMEOUT": "10"}, tmp_path / "server.log").start()
+    server = gunicorn.start({"DATABASE_URL": database_url, "FLAGS_FILE": str(flags), "FLAGS_TTL_S": "0.1",
+                             "GUNICORN_GRACEFUL_TIMEOUT": "10"}, tmp_path / "server.log")
     outcomes: list[object] = []
     started = threading.Barrier(9)
 

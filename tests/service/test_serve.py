@@ -5,22 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
 
 import requests
 
-from ops.gunicorn import ROOT, wait_until_ok
-from ops.postgres import free_port, server_dir
+from ops.gunicorn import wait_until_ok
+from ops.postgres import LocalPostgres, free_port, server_dir
 
 
-def test_serve_starts_database_and_service_and_stops_both(tmp_path):
+def test_serve_starts_database_and_service_and_stops_both(gunicorn, tmp_path):
     data_root = server_dir("records-serve-")
     port = free_port()
     env = {**os.environ, "PG_DATA_ROOT": str(data_root), "PG_PORT": str(free_port()), "PORT": str(port),
            "WEB_CONCURRENCY": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "ops.serve"], cwd=ROOT, env=env,
-                               stdout=(tmp_path / "serve.log").open("wb"), stderr=subprocess.STDOUT)
+    process = gunicorn.popen([sys.executable, "-m", "ops.serve"], tmp_path / "serve.log", env)
     try:
         wait_until_ok(f"http://127.0.0.1:{port}/ready", 60, process)
         created = requests.post(f"http://127.0.0.1:{port}/api/records",
@@ -30,6 +28,9 @@ def test_serve_starts_database_and_service_and_stops_both(tmp_path):
         assert process.wait(timeout=60) == 0
         assert not (data_root / "data" / "postmaster.pid").exists()
     finally:
+        # On any failure: gunicorn dies with the process group; pg_ctl detached PostgreSQL into a session of its
+        # own, so it is stopped by its data directory.
         if process.poll() is None:
-            process.kill()
+            gunicorn.kill(process)
+        LocalPostgres(root=data_root, port=0).stop(mode="immediate")
         shutil.rmtree(data_root, ignore_errors=True)

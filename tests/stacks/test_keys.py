@@ -14,9 +14,12 @@ def test_customer_keys_rotate_yearly_under_env_aliases(synthesized, role):
     assert aliases == {"alias/records-staging-data", "alias/records-staging-telemetry"}
 
 
-def test_keys_are_retained_in_every_environment(synthesized):
-    for key in synthesized.template("dev", "primary", "keys").find_resources("AWS::KMS::Key").values():
-        assert key["DeletionPolicy"] == "Retain"
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_keys_are_retained_in_every_environment(synthesized, env, role):
+    keys = synthesized.template(env, role, "keys").find_resources("AWS::KMS::Key")
+    assert len(keys) == 2
+    assert {key["DeletionPolicy"] for key in keys.values()} == {"Retain"}
 
 
 def test_telemetry_key_admits_cloudwatch_logs_of_its_own_region_only(synthesized):
