@@ -105,24 +105,26 @@ SHARD_runtime := tests/service tests/ops tests/load
 unit: system-deps-test setup
 	@test -n "$(SHARD_$(SHARD))" || { echo "usage: make unit SHARD=infrastructure|runtime" >&2; exit 2; }
 	COVERAGE_FILE=.coverage.$(SHARD) $(PY) -m pytest $(SHARD_$(SHARD)) -p no:cacheprovider \
-	  -n $(TEST_WORKERS) --dist loadgroup --junitxml=tests/out/junit-$(SHARD).xml --cov-fail-under=0
+	  $(XDIST) --junitxml=tests/out/junit-$(SHARD).xml --cov-fail-under=0
 
 coverage: setup-python
 	$(VENV)/bin/coverage combine $(foreach shard,$(UNIT_SHARDS),.coverage.$(shard)) .coverage.drill
 	$(VENV)/bin/coverage report
 
 # The JUnit file is unit-test evidence (python -m reports reads it): only whole runs write it, never a subset.
-# TEST_WORKERS pytest-xdist workers (default: one per core, at least two); tests/markers.py groups the tests
-# that share the session's synthesis, and those that share the lab, onto one worker each.
-TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -ge 2 ] && echo $$n || echo 2)
+# TEST_WORKERS pytest-xdist workers, by default one more than there are cores: the worker that drives the lab
+# spends most of its time waiting on bakes and health checks. tests/markers.py puts the tests that share the
+# session's synthesis on one worker, those that share the lab on another, and keeps each module together.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+XDIST = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 test: system-deps-test setup
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --junitxml=tests/out/junit.xml
+	$(PY) -m pytest $(XDIST) --junitxml=tests/out/junit.xml
 
 # The inner loop: everything but the lab, checkov, the browser, real gunicorn and the CDK CLI, without coverage
 # (measured on the full run only). Markers come from the fixtures a test uses (tests/markers.py).
 FAST_MARKERS := not lab and not checkov and not browser and not gunicorn and not cdk_cli
 test-fast: system-deps-test setup-python
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "$(FAST_MARKERS)" --no-cov -p no:cacheprovider -q
+	$(PY) -m pytest $(XDIST) -m "$(FAST_MARKERS)" --no-cov -q
 
 # The service on http://127.0.0.1:8080 with a local PostgreSQL in .pg/ (Ctrl-C stops both).
 serve: setup-python
@@ -136,7 +138,7 @@ load: setup-python
 	$(PY) -m load --profile $(PROFILE) --workers $(WORKERS) $(if $(HOST),--host $(HOST))
 
 # DR drills (features/*.feature) on the local two-region lab: HAProxy, PostgreSQL primary + standby, gunicorn
-# blue/green per region, built and torn down per scenario. Ends with the one-line summary.
+# blue/green per region, built once and reset before each scenario. Ends with the one-line summary.
 # make drill LAB_FAULT=no-backup-region    the same drills on a deliberately broken lab: they must fail
 # make drill DRILL_ENV=staging             against the deployed environment (AWS credentials of its account):
 #                                          traffic failover and failback only; DRILL_DESTRUCTIVE=1 adds the

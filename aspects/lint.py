@@ -17,8 +17,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cfnlint.api import ManualArgs, lint_by_config
-
 from aspects.assembly import shards, templates_under
 from stacks.config import CDK_JSON, load_config
 
@@ -50,6 +48,9 @@ RESULT_FILE = "cfn-lint.json"
 
 def _lint(templates: list[str], regions: list[str]) -> list[LintFinding]:
     """One cfn-lint run over ``templates`` (one rule set load, not one per file) against every deployed region."""
+    # cfn-lint (with sympy) takes a second to import: only a run that lints pays it.
+    from cfnlint.api import ManualArgs, lint_by_config
+
     matches = lint_by_config(ManualArgs(templates=templates, regions=regions))
     return [LintFinding(rule_id=m.rule.id, template=str(m.filename), line=m.linenumber, message=m.message)
             for m in matches]

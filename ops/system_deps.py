@@ -101,7 +101,7 @@ def install_command(packages: Sequence[str]) -> list[str]:
 
 def _apt_get(args: list[str]) -> int:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    return subprocess.run(args, env=env, check=False).returncode  # noqa: S603 (fixed argv, package names from above)
+    return subprocess.run(args, env=env, check=False).returncode
 
 
 def main(argv: Sequence[str] | None = None, requirements: Sequence[Requirement] = REQUIREMENTS) -> int:

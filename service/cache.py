@@ -13,9 +13,16 @@ from typing import Any
 
 import redis
 import structlog
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = structlog.get_logger()
 COOL_DOWN_S = 5.0
+
+
+# redis-py retries a failed command ten times with exponential backoff by default: about 4.7 s for one refused
+# connection, far past the latency objective. The cache is best effort: one attempt, then the cool-down.
+NO_RETRY = Retry(NoBackoff(), 0)
 
 
 class RecordCache:
@@ -33,7 +40,8 @@ class RecordCache:
     @classmethod
     def from_url(cls, url: str | None, prefix: str, ttl_s: int, timeout_s: float) -> RecordCache:
         client = (
-            redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s) if url else None
+            redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=NO_RETRY)
+            if url else None
         )
         return cls(client, prefix, ttl_s)
 
@@ -56,6 +64,7 @@ class RecordCache:
             credential_provider=credentials,
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
+            retry=NO_RETRY,
         )
         return cls(client, prefix, ttl_s)
 

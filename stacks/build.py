@@ -23,18 +23,23 @@ def feature_flags(cdk_json: Path = CDK_JSON) -> dict[str, Any]:
     return {key: value for key, value in context.items() if key.startswith("@aws-cdk/")}
 
 
-def new_app(*, outdir: str | None = None, context: Mapping[str, Any] | None = None) -> cdk.App:
+def new_app(*, outdir: str | None = None, context: Mapping[str, Any] | None = None,
+            cloudformation_validation: bool = True) -> cdk.App:
     """An App with the project's feature flags; the CLI's ``-c`` values arrive on top of them.
 
     Outside the CLI (no CDK_OUTDIR) the assembly goes to ./cdk.out rather than a temporary folder, so
     ``python app.py`` leaves the templates and report where the other gates read them.
+    ``cloudformation_validation=False`` leaves out CDK's built-in template validator (about 3.5 s on a process's
+    first synthesis): only for tests that inspect a template of an app built for them; app.py, the CLI and the
+    tests' shared synthesis always validate.
     """
     if outdir is None and "CDK_OUTDIR" not in os.environ:
         outdir = DEFAULT_OUTDIR
     # The CLI turns on path metadata (aws:cdk:path) and a bare App does not; the checkov gate needs it to tie a
     # template's skips to the registry's construct paths, so tests and `python app.py` get it too.
     defaults = {"aws:cdk:enable-path-metadata": True, **feature_flags()}
-    return cdk.App(outdir=outdir, context={**defaults, **(context or {})})
+    return cdk.App(outdir=outdir, context={**defaults, **(context or {})},
+                   builtin_cloud_formation_validation=cloudformation_validation)
 
 
 def add_stages(

@@ -1,12 +1,14 @@
 """Markers by fixture: a test is marked by what it starts, so nobody has to remember to tag it.
 
 Loaded for every run (pyproject.toml: ``-p tests.markers``), the drills included. ``make test-fast`` deselects
-the slow kinds with ``-m``; ``make test`` runs everything on pytest-xdist workers, and the ``xdist_group``
-added here keeps each expensive session resource on one worker: one synthesis and one lab per run, not one per
-worker.
+the slow kinds with ``-m``; ``make test`` runs everything on pytest-xdist workers (``--dist loadgroup
+--no-loadscope-reorder``), and the ``xdist_group`` added here keeps each expensive session resource on one
+worker: one synthesis and one lab per run, not one per worker.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 
@@ -31,13 +33,53 @@ MARKERS = {
     "browser": "renders in headless Chromium",
     "gunicorn": "runs the service under real gunicorn",
 }
-# Markers whose resource is built once per session: all their tests go to one xdist worker.
-SHARED_PER_SESSION = ("synth", "lab")
+# Markers whose resource is built once per session: all their tests go to one xdist worker. Every other test
+# goes with its module, so a module's own fixtures (a database, a service, a bundle) are built once, not on
+# each worker that draws one of its tests.
+SHARED_PER_SESSION = ("lab", "synth")
+# With --no-loadscope-reorder xdist hands groups out in collection order, so the longest go first and the many
+# quick ones fill in at the end: the workers finish together instead of one waiting on the other's last group.
+# "Longest" is what the previous run measured (pytest's cache); without a cache the shared resources come first
+# (the lab's drills are the longest group), then tests of these kinds, which take seconds each.
+SLOW_KINDS = ("cdk_cli", "checkov", "gunicorn", "browser")
+GROUP_SECONDS = "records/group-seconds"
+
+
+def _group(item: pytest.Item) -> str:
+    return str(item.get_closest_marker("xdist_group").args[0])  # type: ignore[union-attr]
+
+
+def _static_rank(item: pytest.Item) -> int:
+    for rank, kinds in enumerate((("lab",), ("synth",), SLOW_KINDS)):
+        if any(item.get_closest_marker(kind) for kind in kinds):
+            return rank
+    return 3
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description} (applied by fixture, tests/markers.py)")
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist) sees every report
+        config.pluginmanager.register(GroupTimer(config), "records-group-timer")
+
+
+class GroupTimer:
+    """Adds up each group's test durations and keeps them in pytest's cache for the next run's ordering."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # xdist's loadgroup appends the group to the node id ("...::test_x@synth"); without xdist, the module.
+        group = report.nodeid.rpartition("@")[2] if "@" in report.nodeid else report.nodeid.split("::")[0]
+        self.seconds[group] = self.seconds.get(group, 0.0) + report.duration
+
+    def pytest_sessionfinish(self) -> None:
+        cache = getattr(self.config, "cache", None)
+        if cache is not None and self.seconds:
+            cache.set(GROUP_SECONDS, {**cache.get(GROUP_SECONDS, {}), **{
+                group: round(seconds, 1) for group, seconds in self.seconds.items()}})
 
 
 def markers_for(fixture_names: set[str], *, lab_target: bool = True) -> list[str]:
@@ -48,13 +90,21 @@ def markers_for(fixture_names: set[str], *, lab_target: bool = True) -> list[str
     return sorted(found)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups in its own hook
+# How many collected tests carry each marker, before -m deselects any: tests/test_markers.py reads it.
+MARKED = pytest.StashKey[Counter[str]]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups, and before -m deselects, in their own hooks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     lab_target = config.getoption("--target", default="lab") == "lab"
+    marked = config.stash.setdefault(MARKED, Counter())
     for item in items:
         names = markers_for(set(getattr(item, "fixturenames", ())), lab_target=lab_target)
+        marked.update(names)
         for name in names:
             item.add_marker(name)
         shared = [name for name in SHARED_PER_SESSION if name in names]
-        if shared:
-            item.add_marker(pytest.mark.xdist_group(shared[0]))
+        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
+    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+    measured: dict[str, float] = cache.get(GROUP_SECONDS, {}) if cache else {}
+    items.sort(key=lambda item: (-measured.get(_group(item), 0.0), _static_rank(item)))

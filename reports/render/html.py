@@ -12,7 +12,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from reports.controls import GAP, ReferenceResult
 from reports.evidence import Evidence, judge
 from reports.model import Source, Status
-from reports.render.charts import stacked_bars
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RECORD_STATUSES = [s.value for s in Status]
@@ -34,6 +33,9 @@ def by_source(references: tuple[ReferenceResult, ...]) -> list[tuple[str, dict[s
 
 
 def write_charts(evidence: Evidence, out: Path) -> None:
+    # matplotlib (with numpy) loads only in the printing child that draws the charts.
+    from reports.render.charts import stacked_bars
+
     stacked_bars(evidence.control_counts(), "Controls by status", out / "controls.png")
     stacked_bars(evidence.by_source(), "Records by source and status", out / "sources.png")
 

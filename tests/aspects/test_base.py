@@ -16,7 +16,7 @@ def _errors(construct) -> list[str]:
 
 
 def test_rules_judge_every_resource_after_the_tags_are_applied():
-    stage = cdk.Stage(cdk.App(context=INSPECT_CONTEXT), "dev")
+    stage = cdk.Stage(cdk.App(context=INSPECT_CONTEXT, builtin_cloud_formation_validation=False), "dev")
     tagged, untagged = (s3.CfnBucket(cdk.Stack(stage, name), "Data") for name in ("Tagged", "Untagged"))
     apply_tags(stage, {"Owner": "records"})
     cdk.Tags.of(untagged).remove("Owner")
@@ -28,7 +28,7 @@ def test_rules_judge_every_resource_after_the_tags_are_applied():
 
 
 def test_a_stack_added_after_the_guards_is_an_error_not_a_silent_gap():
-    stage = cdk.Stage(cdk.App(context=INSPECT_CONTEXT), "dev")
+    stage = cdk.Stage(cdk.App(context=INSPECT_CONTEXT, builtin_cloud_formation_validation=False), "dev")
     cdk.Stack(stage, "Early")
     GuardRules.attach(stage, [EncryptionAtRest()])
     late = cdk.Stack(stage, "Late")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import boto3
+import botocore.session
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -18,13 +19,18 @@ from ops.driver import DriverError
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 
 
+# One botocore session for the module: a new one parses endpoints.json and each service model again, most of a
+# second per test. moto answers whichever session sends the request; each test still gets a fresh mock_aws.
+BOTOCORE = botocore.session.get_session()
+
+
 @pytest.fixture
 def aws(monkeypatch):
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.setenv(key, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", PRIMARY)
     with mock_aws():
-        yield boto3.Session(region_name=PRIMARY)
+        yield boto3.Session(botocore_session=BOTOCORE, region_name=PRIMARY)
 
 
 def _region(session: boto3.Session, region: str) -> RegionTarget:

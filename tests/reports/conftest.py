@@ -101,3 +101,18 @@ def chromium() -> Path:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium (python3 -m ops.system_deps test)")
     return CHROMIUM
+
+
+@pytest.fixture
+def no_printing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of verdicts and files, not of rendering: the printing child writes placeholder charts and PDF.
+    Printing them is most of a bundle's cost; test_generate's module bundle and its failed-PDF test, and the
+    browser test, cover the real rendering."""
+    from reports.render import pdf
+
+    def placeholders(evidence: object, page: str, out: Path, path: Path) -> None:
+        for chart in ("controls.png", "sources.png"):
+            (out / chart).write_bytes(b"")
+        path.write_bytes(b"%PDF-1.4 placeholder")
+
+    monkeypatch.setattr(pdf, "_charts_then_pdf", placeholders)

@@ -94,7 +94,7 @@ def test_acknowledged_findings_are_suppressed_results_in_sarif(bundle):
     assert "owner platform-security" in results[0]["suppressions"][0]["justification"]
 
 
-def test_a_failed_record_fails_the_gate(gates, tmp_path, capsys):
+def test_a_failed_record_fails_the_gate(no_printing, gates, tmp_path, capsys):
     gates.all_static()
     gates.synth(violations=[nag_finding("HIPAA.Security-RDSStorageEncrypted", "dev/Data-use2/Logs/Resource")])
     assert _generate(gates, tmp_path / "out") == 1
@@ -104,7 +104,7 @@ def test_a_failed_record_fails_the_gate(gates, tmp_path, capsys):
     assert errors[0]["ruleId"] == "HIPAA.Security-RDSStorageEncrypted"
 
 
-def test_a_required_source_that_did_not_run_is_inconclusive_never_a_pass(gates, tmp_path, capsys):
+def test_a_required_source_that_did_not_run_is_inconclusive_never_a_pass(no_printing, gates, tmp_path, capsys):
     gates.all_static()
     (gates.cdk_out / "checkov.json").unlink()
     assert _generate(gates, tmp_path / "out") == 2
@@ -150,7 +150,7 @@ def test_verify_without_a_manifest_is_inconclusive(tmp_path, capsys):
     assert cli.main(["verify"]) == 2
 
 
-def test_a_new_bundle_replaces_an_earlier_one(bundle, generated):
+def test_a_new_bundle_replaces_an_earlier_one(no_printing, bundle, generated):
     (bundle / "stale.txt").write_text("from an earlier run")
     assert _generate(generated.gates, bundle) == 0
     assert not (bundle / "stale.txt").exists() and manifest.verify(bundle).problems == []
@@ -166,7 +166,7 @@ def test_the_manifest_is_sha256sum_compatible(bundle):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_a_page_that_renders_with_errors_makes_the_bundle_inconclusive(gates, tmp_path, monkeypatch, capsys):
+def test_a_page_that_renders_with_errors_makes_the_bundle_inconclusive(no_printing, gates, tmp_path, monkeypatch, capsys):
     from reports.render import screenshot
 
     gates.all_static()

@@ -115,7 +115,8 @@ def test_an_unreadable_result_file_is_not_collected_and_names_the_problem(gates)
     assert not runs["cfn-lint"].collected and "KeyError" in runs["cfn-lint"].note
 
 
-def test_the_generator_reports_an_unreadable_checkov_result_as_inconclusive(gates, tmp_path, capsys, monkeypatch):
+def test_the_generator_reports_an_unreadable_checkov_result_as_inconclusive(no_printing, gates, tmp_path, capsys,
+                                                                           monkeypatch):
     import reports.__main__ as cli
 
     gates.all_static()

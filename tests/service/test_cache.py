@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -11,7 +14,7 @@ import redis
 
 from ops.postgres import free_port
 from service import create_app
-from service.cache import RecordCache
+from service.cache import NO_RETRY, RecordCache
 from tests.service.conftest import local_settings
 
 REDIS = shutil.which("redis-server")
@@ -85,9 +88,34 @@ def test_write_invalidates_the_cached_entry(redis_server):
     assert cache.get(5) is None
 
 
+def test_a_broken_cache_costs_one_attempt_not_a_retry_storm():
+    """A server that drops every connection: the cache tries once and degrades (redis-py alone would try 11 times
+    with backoff, seconds per request)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        attempts: list[int] = []
+
+        def drop_connections() -> None:
+            listener.settimeout(0.3)  # the thread ends once the client has stopped trying
+            with contextlib.suppress(OSError):
+                while True:
+                    connection, _ = listener.accept()
+                    attempts.append(1)
+                    connection.close()
+
+        dropper = threading.Thread(target=drop_connections, daemon=True)
+        dropper.start()
+        cache = RecordCache.from_url(f"redis://127.0.0.1:{listener.getsockname()[1]}/0", "t5:", 30, timeout_s=0.5)
+        assert cache.get(1) is None
+        dropper.join(timeout=5)
+    assert len(attempts) == 1
+
+
 def test_after_a_failure_the_cache_is_bypassed_for_a_cool_down():
     now = [0.0]
-    cache = RecordCache(redis.Redis(port=free_port(), socket_connect_timeout=0.2), "t4:", 30, clock=lambda: now[0])
+    client = redis.Redis(port=free_port(), socket_connect_timeout=0.2, retry=NO_RETRY)
+    cache = RecordCache(client, "t4:", 30, clock=lambda: now[0])
     assert cache.get(1) is None  # connection refused: logged, not raised
     now[0] = 1.0
     assert not cache._usable()
