@@ -25,6 +25,8 @@ all: check
 # otherwise one line names the `sudo apt-get install` to run and make stops (exit 2) before anything starts.
 system-deps-setup system-deps-check system-deps-test: system-deps-%:
 	python3 -m ops.system_deps $*
+# One apt-get at a time, also under make -j (two would fight over dpkg's lock).
+system-deps-check system-deps-test: system-deps-setup
 
 setup: setup-python setup-cdk setup-checkov
 setup-python: $(VENV)/.installed
@@ -120,21 +122,22 @@ XDIST = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 test: system-deps-test setup
 	$(PY) -m pytest $(XDIST) --junitxml=tests/out/junit.xml
 
-# The inner loop: everything but the lab, checkov, the browser, real gunicorn and the CDK CLI, without coverage
-# (measured on the full run only). Markers come from the fixtures a test uses (tests/markers.py).
-FAST_MARKERS := not lab and not checkov and not browser and not gunicorn and not cdk_cli
-test-fast: system-deps-test setup-python
+# The inner loop: everything but the lab, checkov, cfn-lint's run over real templates, the browser, real gunicorn
+# and the CDK CLI, without coverage (measured on the full run only). Markers come from the fixtures a test uses
+# (tests/markers.py).
+FAST_MARKERS := not lab and not checkov and not cfn_lint and not browser and not gunicorn and not cdk_cli
+test-fast: system-deps-test setup-python setup-cdk
 	$(PY) -m pytest $(XDIST) -m "$(FAST_MARKERS)" --no-cov -q
 
 # The service on http://127.0.0.1:8080 with a local PostgreSQL in .pg/ (Ctrl-C stops both).
-serve: setup-python
+serve: system-deps-test setup-python
 	$(PY) -m ops.serve
 
 # make load                          the local service (PostgreSQL + gunicorn started and stopped here)
 # make load HOST=https://... PROFILE=staging WORKERS=2
 PROFILE ?= local
 WORKERS ?= 0
-load: setup-python
+load: system-deps-test setup-python
 	$(PY) -m load --profile $(PROFILE) --workers $(WORKERS) $(if $(HOST),--host $(HOST))
 
 # DR drills (features/*.feature) on the local two-region lab: HAProxy, PostgreSQL primary + standby, gunicorn
@@ -143,7 +146,7 @@ load: setup-python
 # make drill DRILL_ENV=staging             against the deployed environment (AWS credentials of its account):
 #                                          traffic failover and failback only; DRILL_DESTRUCTIVE=1 adds the
 #                                          drills that promote the replica (rebuild it afterwards)
-drill: setup-python
+drill: system-deps-test setup-python
 	rm -f features/out/measurements.json features/out/cucumber.json
 	rc=0; COVERAGE_FILE=.coverage.drill $(PY) -m pytest features -p no:cacheprovider -q \
 	  --cov-fail-under=0 --cucumberjson=features/out/cucumber.json \

@@ -25,6 +25,9 @@ from stacks.config import ConfigError, load_config
 MAX_LINES = 40
 
 
+CONSTRUCT_VALIDATION_FAILED = "ValidationFailedWithErrors"
+
+
 def _fail(message: str, code: int) -> int:
     print(f"synth: {message}", file=sys.stderr)
     return code
@@ -51,7 +54,13 @@ def main(*, context: dict[str, Any] | None = None, outdir: str | None = None) ->
         assembly = app.synth()
         outdir = assembly.directory
     except RuntimeError as error:
-        # Validation failures raise here outside the CDK CLI; the report on disk says which.
+        if str(error).startswith(CONSTRUCT_VALIDATION_FAILED):
+            # A construct's own validation (a resource the guards never judged): no report is written, the
+            # error names the constructs.
+            for line in str(error).splitlines()[1:]:
+                print(f"synth: {line.strip()}", file=sys.stderr)
+            return _fail("FAIL: construct validation failed", 1)
+        # The nag packs' failures raise here outside the CDK CLI; the report on disk says which.
         if "ValidationFailed" not in str(error):
             raise
         outdir = app.outdir

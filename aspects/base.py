@@ -12,7 +12,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import jsii
-from constructs import Construct, IConstruct
+from constructs import Construct, IConstruct, IValidation
 
 
 class Unresolvable(Exception):
@@ -93,12 +93,15 @@ class GuardRules:
 
     def __init__(self, rules: Sequence[ValidatingAspect]) -> None:
         self.rules = tuple(rules)
+        self.judged: set[str] = set()  # kernel_reference of each resource judged
 
     @classmethod
     def attach(cls, stage: cdk.Stage, rules: Sequence[ValidatingAspect]) -> GuardRules:
         """Judge every resource of ``stage`` at synthesis. Call it after the stage's stacks are built."""
         guard_rules = cls(rules)
-        cdk.Aspects.of(Construct(stage, cls.CHECKPOINT_ID)).add(guard_rules, priority=cdk.AspectPriority.READONLY)
+        checkpoint = Construct(stage, cls.CHECKPOINT_ID)
+        cdk.Aspects.of(checkpoint).add(guard_rules, priority=cdk.AspectPriority.READONLY)
+        checkpoint.node.add_validation(_EveryResourceJudged(stage, guard_rules))
         return guard_rules
 
     def visit(self, node: IConstruct) -> None:
@@ -119,6 +122,7 @@ class GuardRules:
         """Every rule that applies to ``node``'s resource type, each problem a construct error."""
         if not isinstance(node, cdk.CfnResource):
             return
+        self.judged.add(kernel_reference(node))
         kind = resource_type(node)  # shared by every rule
         for rule in self.rules:
             if rule.resource_types is not None and kind not in rule.resource_types:
@@ -126,3 +130,31 @@ class GuardRules:
             problem = rule.problem(node)
             if problem:
                 cdk.Annotations.of(node).add_error(problem)
+
+
+# What CDK itself adds to each stack after the aspects (version reporting, on under the CLI): no AWS resource.
+CDK_VERSION_REPORT = "AWS::CDK::Metadata"
+
+
+@jsii.implements(IValidation)
+class _EveryResourceJudged:
+    """Fails synthesis on a resource the guards never saw. CDK calls each aspect once per construct, and with
+    aspect stabilization a construct that another aspect adds in a later pass gets the aspects it inherits, but
+    the checkpoint has already had its one call: such a resource would reach the template unjudged."""
+
+    def __init__(self, stage: cdk.Stage, guard_rules: GuardRules) -> None:
+        self.stage = stage
+        self.guard_rules = guard_rules
+
+    def validate(self) -> list[str]:
+        return [f"[Guard] {node.node.path} was added after the guards judged the stage (by an aspect?); "
+                "resources must exist before synthesis starts"
+                for node in self.stage.node.find_all()
+                if isinstance(node, cdk.CfnResource) and kernel_reference(node) not in self.guard_rules.judged
+                and resource_type(node) != CDK_VERSION_REPORT]
+
+
+def kernel_reference(construct: IConstruct) -> str:
+    """The construct's identity: the Python proxy of a construct created in JavaScript is a new object on each
+    read (``id()`` and ``is`` tell nothing), its jsii kernel reference is not, and reading it is no round trip."""
+    return str(construct.__jsii_ref__.ref)  # type: ignore[attr-defined]

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import Construct, IConstruct, Node
 
-from aspects.base import resource_type
+from aspects.base import kernel_reference, resource_type
 from policies.acknowledgments import AcknowledgmentEntry, Registry
 
 PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
@@ -58,8 +58,9 @@ class ConstructTree:
 
     def __init__(self, root: IConstruct) -> None:
         self._root = (root.node.id, root)
-        self._found: dict[str, list[tuple[str, IConstruct]]] = {}
-        self._nodes: dict[str, Node] = {}
+        self._found: dict[str, list[tuple[str, IConstruct]]] = {}  # by pattern
+        self._nodes: dict[str, Node] = {}  # by construct path
+        self._children_of: dict[str, list[tuple[str, IConstruct]]] = {}  # by construct path
 
     def find(self, pattern: str) -> list[tuple[str, IConstruct]]:
         """(path, construct) for every construct under the root that ``pattern`` matches."""
@@ -81,10 +82,11 @@ class ConstructTree:
         if not any(magic in segment for magic in "*?["):
             child = self._node(path, construct).try_find_child(segment)
             return [] if child is None else [(f"{path}/{segment}", child)]
-        if segment != "*":
-            return [(child_path, child) for child_path, child in self.find(f"{path}/*")
-                    if fnmatchcase(child_path.rpartition("/")[2], segment)]
-        return [(_path_of(child), child) for child in self._node(path, construct).children]
+        # Cached by the construct's path, never looked up as a pattern: CDK ids may hold "[" or "*".
+        if path not in self._children_of:
+            self._children_of[path] = [(_path_of(child), child) for child in self._node(path, construct).children]
+        return [(child_path, child) for child_path, child in self._children_of[path]
+                if fnmatchcase(child_path.rpartition("/")[2], segment)]
 
 
 def _path_of(construct: IConstruct) -> str:
@@ -114,21 +116,30 @@ class TemplateRecords:
     keys belong to the registry: nothing else writes them."""
 
     def __init__(self) -> None:
-        self._pending: dict[int, tuple[cdk.CfnResource, list[dict[str, object]], list[dict[str, str]]]] = {}
+        self._pending: dict[str, _PendingMetadata] = {}
 
     def add(self, resource: cdk.CfnResource, entry: AcknowledgmentEntry) -> None:
-        _, records, skips = self._pending.setdefault(id(resource), (resource, [], []))
-        records.append({"id": entry.id, "rules": list(entry.rules), "reason": entry.reason, "owner": entry.owner,
-                        "expires": entry.expires.isoformat()})
+        pending = self._pending.setdefault(kernel_reference(resource), _PendingMetadata(resource))
+        pending.records.append({"id": entry.id, "rules": list(entry.rules), "reason": entry.reason,
+                                "owner": entry.owner, "expires": entry.expires.isoformat()})
         comment = f"{entry.reason} {acknowledgment_marker(entry)}"
-        skips.extend({"id": check, "comment": comment} for check in entry.checkov_checks)
+        pending.skips.extend({"id": check, "comment": comment} for check in entry.checkov_checks)
 
     def write(self) -> None:
-        for resource, records, skips in self._pending.values():
-            resource.add_metadata(METADATA_KEY, records)
-            if skips:
-                resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": skips})
+        for pending in self._pending.values():
+            pending.resource.add_metadata(METADATA_KEY, pending.records)
+            if pending.skips:
+                pending.resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": pending.skips})
         self._pending.clear()
+
+
+@dataclass(frozen=True)
+class _PendingMetadata:
+    """One resource's template metadata, as the JSON it becomes: the registry records and the checkov skips."""
+
+    resource: cdk.CfnResource
+    records: list[dict[str, object]] = field(default_factory=list)
+    skips: list[dict[str, str]] = field(default_factory=list)
 
 
 def apply_acknowledgments(

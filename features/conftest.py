@@ -99,7 +99,9 @@ def driver(request: pytest.FixtureRequest, lab: Path | None) -> Iterator[Driver]
     from ops.lab.driver import LabDriver
 
     driver = LabDriver(lab)
-    driver.reset()  # whatever the previous scenario left, this one starts from a lab as built
+    # Whatever the previous scenario left, this one starts from a lab as drills expect it; how (and why it had
+    # to be rebuilt) is kept with the scenario's lab logs.
+    (lab / "reset.txt").write_text(f"{driver.reset()}\n")
     try:
         yield driver
     finally:

@@ -15,6 +15,7 @@ import argparse
 import ctypes.util
 import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -54,6 +55,10 @@ def module(name: str) -> Callable[[], bool]:
     return lambda: importlib.util.find_spec(name) is not None
 
 
+# Where Debian's haproxy package puts it: /usr/sbin is often not on a non-root PATH (ops/lab/haproxy.py runs it).
+HAPROXY_SBIN = "/usr/sbin/haproxy"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Requirement:
     packages: tuple[str, ...]
@@ -79,7 +84,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
                 present=lambda: (postgres_bin() / "initdb").is_file(), since="test"),
     Requirement(packages=("redis-server",), why="the cache tests", present=command("redis-server"), since="test"),
     Requirement(packages=("haproxy",), why="the lab's load balancers (DR drills)",
-                present=command("haproxy", "/usr/sbin/haproxy"), since="test"),
+                present=command("haproxy", HAPROXY_SBIN), since="test"),
     # Playwright drives Debian's browser; a browser downloaded by Playwright would need the open internet.
     Requirement(packages=("chromium",), why="rendering the evidence report", present=file("/usr/bin/chromium"),
                 since="test"),
@@ -96,7 +101,7 @@ def missing_packages(target: str, requirements: Sequence[Requirement] = REQUIREM
 
 def install_command(packages: Sequence[str]) -> list[str]:
     # Recommends would add a desktop's worth of packages to chromium and PostgreSQL; the tests need none of them.
-    return ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    return ["apt-get", "install", "-y", "--no-install-recommends", *packages]
 
 
 def _apt_get(args: list[str]) -> int:
@@ -118,10 +123,10 @@ def main(argv: Sequence[str] | None = None, requirements: Sequence[Requirement] 
         return 2
     if os.geteuid() != 0:
         print(f"system-deps: make {target} needs Debian packages that are missing; run: "
-              f"sudo apt-get update && sudo apt-get install -y {names}", file=sys.stderr)
+              f"sudo apt-get update && sudo {shlex.join(install_command(missing))}", file=sys.stderr)
         return 2
     print(f"system-deps: installing {names} for make {target}", file=sys.stderr)
-    if _apt_get(["apt-get", "update", "-qq"]) != 0 or _apt_get(install_command(missing)) != 0:
+    if _apt_get(["apt-get", "update", "-qq"]) != 0 or _apt_get([*install_command(missing), "-qq"]) != 0:
         print(f"system-deps: apt-get could not install {names}; see its output above", file=sys.stderr)
         return 2
     still_missing = missing_packages(target, requirements)

@@ -37,7 +37,9 @@ def configure_logging(level: str) -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        # Resolved per logger, like print(): a stream bound at configure time outlives whoever swapped
+        # sys.stdout (a test's capture, a reloaded worker) and every later line then fails on a closed file.
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stdout),
         cache_logger_on_first_use=False,
     )
 

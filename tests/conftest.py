@@ -112,6 +112,13 @@ def checkov() -> Path:
     return path
 
 
+@pytest.fixture
+def checkov_gate_runs(checkov: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The checkov gate (aspects.checkov_gate) pointed at the checkov the ``checkov`` fixture found."""
+    monkeypatch.setenv("CHECKOV", str(checkov))
+    return checkov
+
+
 @pytest.fixture(scope="session")
 def cdk_cli() -> Path:
     """The pinned CDK CLI in .tools/ (`make setup-cdk`)."""

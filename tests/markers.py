@@ -19,6 +19,7 @@ MARKER_OF_FIXTURE = {
     "lab": "lab",  # the two-region lab of real processes (features/conftest.py)
     "lab_dir": "lab",  # a directory a test builds its own lab in (tests/ops/test_lab.py)
     "checkov": "checkov",  # checkov from its own virtualenv (tests/conftest.py)
+    "cfn_lint_prod": "cfn_lint",  # cfn-lint over the prod templates (tests/aspects/test_lint.py)
     "cdk_cli": "cdk_cli",  # the pinned CDK CLI on Node (tests/conftest.py)
     "chromium": "browser",  # Debian's Chromium through Playwright (tests/reports/conftest.py)
     "gunicorn": "gunicorn",  # the service under real gunicorn (tests/conftest.py)
@@ -29,6 +30,7 @@ MARKERS = {
     "postgres": "starts or uses a real PostgreSQL server",
     "lab": "drives the local two-region lab (HAProxy, PostgreSQL primary + standby, gunicorn)",
     "checkov": "runs checkov",
+    "cfn_lint": "runs cfn-lint over the synthesized templates",
     "cdk_cli": "runs the CDK CLI (Node)",
     "browser": "renders in headless Chromium",
     "gunicorn": "runs the service under real gunicorn",
@@ -41,7 +43,7 @@ SHARED_PER_SESSION = ("lab", "synth")
 # quick ones fill in at the end: the workers finish together instead of one waiting on the other's last group.
 # "Longest" is what the previous run measured (pytest's cache); without a cache the shared resources come first
 # (the lab's drills are the longest group), then tests of these kinds, which take seconds each.
-SLOW_KINDS = ("cdk_cli", "checkov", "gunicorn", "browser")
+SLOW_KINDS = ("cdk_cli", "checkov", "cfn_lint", "gunicorn", "browser")
 GROUP_SECONDS = "records/group-seconds"
 
 
@@ -59,8 +61,20 @@ def _static_rank(item: pytest.Item) -> int:
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description} (applied by fixture, tests/markers.py)")
-    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist) sees every report
+    # Registered here too: with ``-p no:xdist`` (one test file under a debugger) nobody else declares it, and
+    # --strict-markers would then refuse the groups added below.
+    config.addinivalue_line("markers", "xdist_group(name): the pytest-xdist worker group (tests/markers.py)")
+    if _times_every_group(config):
         config.pluginmanager.register(GroupTimer(config), "records-group-timer")
+
+
+def _times_every_group(config: pytest.Config) -> bool:
+    """Only a whole ``make test`` run measures the groups: a chosen file, -k or -m would store partial sums
+    under the shared groups' names, and a run without loadgroup has no group in its node ids."""
+    return (not hasattr(config, "workerinput")  # the controller sees every worker's reports
+            and config.getoption("dist", default="no") == "loadgroup"
+            and config.args_source == pytest.Config.ArgsSource.TESTPATHS
+            and not config.getoption("markexpr", default="") and not config.getoption("keyword", default=""))
 
 
 class GroupTimer:
@@ -71,8 +85,7 @@ class GroupTimer:
         self.seconds: dict[str, float] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # xdist's loadgroup appends the group to the node id ("...::test_x@synth"); without xdist, the module.
-        group = report.nodeid.rpartition("@")[2] if "@" in report.nodeid else report.nodeid.split("::")[0]
+        group = report.nodeid.rpartition("@")[2]  # loadgroup appends the group to the id: "...::test_x@synth"
         self.seconds[group] = self.seconds.get(group, 0.0) + report.duration
 
     def pytest_sessionfinish(self) -> None:

@@ -6,9 +6,11 @@ import contextlib
 import io
 
 import aws_cdk as cdk
+import jsii
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
+from constructs import Construct, IValidation
 
 import app
 from policies.acknowledgments import Registry, load_registry, parse_registry
@@ -32,6 +34,7 @@ def test_unknown_environment_exits_2_with_one_line(capsys):
 
 def test_expired_acknowledgment_exits_1_naming_it(monkeypatch, capsys):
     monkeypatch.setattr(app, "load_registry", lambda: _registry_plus(_extra_entry(expires="2026-01-31")))
+    monkeypatch.setattr(app, "add_stages", lambda *a, **k: [])  # expiry is judged before any construct is
     assert app.main(context=DEV) == 1
     err = capsys.readouterr().err
     assert "acknowledgment 'stale-bucket-exception' expired on 2026-01-31 (owner platform)" in err
@@ -43,6 +46,7 @@ def test_malformed_registry_exits_2(monkeypatch, capsys):
         return parse_registry([_extra_entry(rules=["S1"])])
 
     monkeypatch.setattr(app, "load_registry", broken)
+    monkeypatch.setattr(app, "add_stages", lambda *a, **k: [])  # the registry is read whatever the stages are
     assert app.main(context=DEV) == 2
     assert "not namespaced" in capsys.readouterr().err
 
@@ -129,3 +133,22 @@ def test_missing_report_is_inconclusive(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(app, "add_stages", lambda *a, **k: [])
     assert app.main(context=DEV, outdir=str(tmp_path)) == 2
     assert "no validation report to judge" in capsys.readouterr().err
+
+
+@jsii.implements(IValidation)
+class _Refuses:
+    def validate(self) -> list[str]:
+        return ["[Guard] dev/Late/Bucket was added after the guards judged the stage"]
+
+
+def test_a_construct_validation_error_exits_1_naming_the_construct(monkeypatch, tmp_path, capsys):
+    """Not mistaken for the nag packs' failure (whose report is on disk): no report is written, the error says."""
+    def stages_with_a_refusing_construct(cdk_app, *args, **kwargs):
+        Construct(cdk_app, "Checkpoint").node.add_validation(_Refuses())
+        return []
+
+    monkeypatch.setattr(app, "add_stages", stages_with_a_refusing_construct)
+    assert app.main(context=DEV, outdir=str(tmp_path)) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "synth: [Checkpoint] [Guard] dev/Late/Bucket was added after the guards judged the stage",
+        "synth: FAIL: construct validation failed"]

@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,15 @@ from ops.gunicorn import wait_until_ok
 from ops.lab.haproxy import DETECTION_S, Haproxy, HaproxyError, Server
 from ops.lab.topology import PRIMARY, LabState, _alive, _stop_pids, down, start_service, up
 from ops.postgres import LocalPostgres, PostgresError
+
+
+@dataclass(frozen=True)
+class LabReset:
+    how: Literal["repaired", "rebuilt"]
+    why: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.how} ({self.why})" if self.why else self.how
 
 
 class LabDriver:
@@ -141,39 +151,49 @@ class LabDriver:
         found.balancer_pid = balancer.pid
         self.state.write()
 
-    def reset(self) -> Literal["repaired", "rebuilt"]:
-        """Back to the shape a freshly built lab has, for the next drill: both regions' load balancers answer,
-        each region's traffic is on its live colour, the primary database runs and the standby streams from it.
+    def reset(self) -> LabReset:
+        """Back to what every drill starts from: both regions' load balancers answer, us-east-1 serves the global
+        entry point, each region's traffic is all on its live colour and UP, the primary database runs and the
+        standby streams from it. Which colour is live, and the versions deployed, stay as the last drill left
+        them: drills deploy to whichever colour is idle.
 
         What a drill did to traffic (weights, a region taken out, a crashed primary whose standby still follows)
         is put back in place ("repaired"); a promoted standby cannot follow its old primary again, so such a lab,
-        or one that does not answer as it should after the repair, is torn down and built again ("rebuilt").
+        or one the repair did not bring back, is torn down and built again ("rebuilt", with the reason: a lab
+        rebuilt after every drill is a defect to fix, not a cost to accept).
 
         :raise LabError: the rebuilt lab did not come up.
         """
         try:
-            if self._repairable():
+            why = self._why_not_repairable()
+            if not why:
                 for region, found in self.state.regions.items():
                     if not _alive(found.balancer_pid):
                         self.restore_region(region)
                     self.rollback(region)
                 wait_until_ok(f"{self.state.front_url}/health", self.failover_timeout_s)
                 if self._as_built():
-                    return "repaired"
-        except (DriverError, HaproxyError, RuntimeError):
-            pass  # whatever failed is rebuilt below
+                    return LabReset("repaired")
+                why = f"traffic not back on every live colour through {PRIMARY} after the repair"
+        except (DriverError, HaproxyError, RuntimeError) as error:
+            why = f"the repair failed: {error}"
         built = self.state
         down(self.directory)
         self.state = up(self.directory, built.version, frozenset(built.faults))
-        return "rebuilt"
+        return LabReset("rebuilt", why)
 
-    def _repairable(self) -> bool:
+    def _why_not_repairable(self) -> str:
         primary, standby = self._database(PRIMARY), self._database(_other(PRIMARY, self.state.regions))
-        services_alive = all(_alive(int(s["pid"])) for r in self.state.regions.values() for s in r.services.values())
+        if not _alive(self.state.front_pid):
+            return "the front load balancer is gone"
+        if not all(_alive(int(s["pid"])) for r in self.state.regions.values() for s in r.services.values()):
+            return "a service process is gone"
         # A stopped primary is fine only as part of a lost region, which restore_region brings back.
-        primary_ok = primary.running or not _alive(self.state.regions[PRIMARY].balancer_pid)
-        return (_alive(self.state.front_pid) and services_alive and primary_ok and standby.running
-                and (standby.data_dir / "standby.signal").exists())
+        if not primary.running and _alive(self.state.regions[PRIMARY].balancer_pid):
+            return f"{PRIMARY}'s database is down in a region that is not lost"
+        if not (standby.running and (standby.data_dir / "standby.signal").exists()):
+            return "the standby was promoted or is down"
+        return ""
 
     def _as_built(self) -> bool:
         """us-east-1 serves the global entry point and every region's live colour is UP, within the timeout."""

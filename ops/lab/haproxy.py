@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+from ops.system_deps import HAPROXY_SBIN
+
+HAPROXY = shutil.which("haproxy") or HAPROXY_SBIN
 # Health checks every 500 ms, down after 3 failures, up after 2 successes: a failover shows within ~2 s, and
 # a slow answer on a busy 2-core machine is not taken for an outage.
 CHECK_INTERVAL_MS, CHECK_FALL, CHECK_RISE = 500, 3, 2

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+import jsii
+import pytest
 from aws_cdk import aws_s3 as s3
 
 from aspects.base import GuardRules
 from aspects.encryption import EncryptionAtRest
 from aspects.tags import RequiredTags, apply_tags
 from tests.conftest import INSPECT_CONTEXT
+
+ENCRYPTED = s3.CfnBucket.BucketEncryptionProperty(server_side_encryption_configuration=[
+    s3.CfnBucket.ServerSideEncryptionRuleProperty(
+        server_side_encryption_by_default=s3.CfnBucket.ServerSideEncryptionByDefaultProperty(
+            sse_algorithm="aws:kms"))])
 
 
 def _errors(construct) -> list[str]:
@@ -36,3 +43,35 @@ def test_a_stack_added_after_the_guards_is_an_error_not_a_silent_gap():
     stage.synth()
     assert _errors(late) == ["[Guard] dev/Late was added to the stage after its guards; build every stack "
                              "before calling aspects.guard.guard()"]
+
+
+@jsii.implements(cdk.IAspect)
+class _AddsABucketLate:
+    """A mutating aspect ordered after the read-only ones: what it creates, the guards never see."""
+
+    def __init__(self, stack: cdk.Stack) -> None:
+        self.stack = stack
+
+    def visit(self, node) -> None:
+        if node.node.id == GuardRules.CHECKPOINT_ID:
+            s3.CfnBucket(self.stack, "AddedByAnAspect")
+
+
+def test_a_resource_an_aspect_adds_after_the_guards_judged_fails_synthesis():
+    stage = cdk.Stage(cdk.App(context=INSPECT_CONTEXT, builtin_cloud_formation_validation=False), "dev")
+    stack = cdk.Stack(stage, "Data")
+    s3.CfnBucket(stack, "Existing", bucket_encryption=ENCRYPTED)
+    GuardRules.attach(stage, [EncryptionAtRest()])
+    cdk.Aspects.of(stage).add(_AddsABucketLate(stack), priority=cdk.AspectPriority.READONLY + 1)
+    with pytest.raises(RuntimeError, match="dev/Data/AddedByAnAspect was added after the guards judged the stage"):
+        stage.synth()
+
+
+def test_a_stage_whose_resources_were_all_judged_passes_validation():
+    """CDK's own version-reporting resource, added after every aspect ran (as under the CLI), is not a gap."""
+    stage = cdk.Stage(cdk.App(context=INSPECT_CONTEXT, builtin_cloud_formation_validation=False,
+                              analytics_reporting=True), "dev")
+    s3.CfnBucket(cdk.Stack(stage, "Data"), "Existing", bucket_encryption=ENCRYPTED)
+    guard_rules = GuardRules.attach(stage, [EncryptionAtRest()])
+    stage.synth()
+    assert len(guard_rules.judged) == 1

@@ -34,7 +34,7 @@ def _report(passed=(), failed=(), skipped=(), parsing_errors=(), resources: int 
                         "resource_count": resources}}
 
 
-def test_prod_templates_pass_with_every_custom_check_reporting(checkov, synthesized, tmp_path, capsys):
+def test_prod_templates_pass_with_every_custom_check_reporting(checkov_gate_runs, synthesized, tmp_path, capsys):
     outdir = tmp_path / "cdk.out"
     shutil.copytree(synthesized.outdir / "assembly-prod", outdir)
     assert checkov_gate.main([str(outdir)]) == 0
@@ -47,7 +47,7 @@ def test_prod_templates_pass_with_every_custom_check_reporting(checkov, synthesi
     assert merged["gate"]["exit_code"] == 0
 
 
-def test_a_non_compliant_template_and_an_inline_skip_fail_the_gate(checkov, tmp_path, capsys, monkeypatch):
+def test_a_non_compliant_template_and_an_inline_skip_fail_the_gate(checkov_gate_runs, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CKV_SKIP_CHECK", "CKV_AWS_18,CKV_AWS_53")  # checkov would honour it; the gate does not
     bucket = {"Type": "AWS::S3::Bucket", "Properties": {}}
     template = {"Resources": {
@@ -157,7 +157,7 @@ def test_templates_are_split_by_size(tmp_path):
     assert shards(sorted(tmp_path.iterdir())[:1], 4) == [[sorted(tmp_path.iterdir())[0]]]
 
 
-def test_a_registry_skip_on_a_resource_that_now_passes_is_stale(checkov, tmp_path, capsys):
+def test_a_registry_skip_on_a_resource_that_now_passes_is_stale(checkov_gate_runs, tmp_path, capsys):
     # The real registry's sink-bucket entry, on a bucket that does log its access: the skip excuses nothing.
     marker = "[ack access-log-sink-buckets-not-logged; owner platform-security; review by 2027-08-31]"
     bucket = {"Type": "AWS::S3::Bucket",

@@ -1,19 +1,39 @@
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
+from dataclasses import dataclass
+
+import pytest
 
 from aspects import lint
 
 
-def test_prod_templates_have_no_cfn_lint_errors(synthesized, tmp_path, capsys):
-    # The strictest environment here; `make check` lints all 78 templates (cfn-lint is slow under coverage).
-    stage_dir = tmp_path / "cdk.out"
+@dataclass(frozen=True)
+class LintRun:
+    exit_code: int
+    line: str
+    written: dict
+
+
+@pytest.fixture(scope="module")
+def cfn_lint_prod(synthesized, tmp_path_factory) -> LintRun:
+    """cfn-lint over the prod assembly, as `make lint` runs it (the strictest environment here; `make check`
+    lints all 78 templates). About 15 s of two cores: tests/markers.py marks its users `cfn_lint`."""
+    stage_dir = tmp_path_factory.mktemp("lint") / "cdk.out"
     shutil.copytree(synthesized.outdir / "assembly-prod", stage_dir)
-    assert lint.main([str(stage_dir)]) == 0
-    line = capsys.readouterr().out.strip()
-    assert line.startswith("cfn-lint: PASS: 26 templates, 0 errors")
-    written = json.loads((stage_dir / lint.RESULT_FILE).read_text())
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exit_code = lint.main([str(stage_dir)])
+    return LintRun(exit_code, output.getvalue().strip(), json.loads((stage_dir / lint.RESULT_FILE).read_text()))
+
+
+def test_prod_templates_have_no_cfn_lint_errors(cfn_lint_prod):
+    assert cfn_lint_prod.exit_code == 0
+    assert cfn_lint_prod.line.startswith("cfn-lint: PASS: 26 templates, 0 errors")
+    written = cfn_lint_prod.written
     assert written["templates"] == 26 and all(not f["rule_id"].startswith("E") for f in written["findings"])
 
 

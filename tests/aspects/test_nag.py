@@ -72,6 +72,21 @@ def test_matching_entry_is_applied_and_recorded_in_the_template():
     assert record["owner"] == "platform" and record["expires"] == "2027-01-31"
 
 
+def test_two_entries_on_one_resource_both_reach_its_template_metadata():
+    stage = _stage("dev")
+    registry = parse_registry([
+        acknowledgment_entry(id="via-the-resource", rules=["AwsSolutions::AwsSolutions-S1", "checkov::CKV_AWS_18"],
+                             paths=["*/Svc/Logs/Resource"]),
+        acknowledgment_entry(id="via-the-bucket", rules=["HIPAA.Security::HIPAA.Security-S3BucketVersioningEnabled",
+                                                         "checkov::CKV_AWS_21"], paths=["*/Svc/Logs"]),
+    ])
+    apply_acknowledgments([stage], registry, TODAY)
+    resource = stage.node.find_child("Svc").node.find_child("Logs").node.default_child
+    assert [record["id"] for record in resource.get_metadata(METADATA_KEY)] == ["via-the-resource", "via-the-bucket"]
+    assert [skip["id"] for skip in resource.get_metadata(CHECKOV_METADATA_KEY)["skip"]] == ["CKV_AWS_18",
+                                                                                           "CKV_AWS_21"]
+
+
 def test_entry_matching_no_construct_stops_the_build():
     with pytest.raises(GuardError, match=r"acknowledgment 'bucket-exception' path '\*/Nothing/Here' matches no construct in 'dev'"):
         apply_acknowledgments([_stage("dev")], _registry(paths=["*/Nothing/Here"]), TODAY)
@@ -99,6 +114,18 @@ def test_the_tree_walk_finds_what_matching_every_path_finds(synthesized, registr
         assert sorted(path for path, _ in tree.find(pattern)) == expected, pattern
     assert sorted(p for p, _ in tree.find("staging/Service-*/Alb")) == ["staging/Service-use1/Alb",
                                                                          "staging/Service-use2/Alb"]
+
+
+def test_the_tree_walk_reaches_below_ids_that_look_like_globs():
+    """CDK names some constructs after tokens (``Output{"Fn::GetAtt":["Key","Arn"]}``): below such an id the walk
+    finds what path_matches finds, instead of reading the id as a character class."""
+    stage = cdk.Stage(cdk.App(), "dev")
+    odd = Construct(cdk.Stack(stage, "Keys"), 'Output{"Fn::GetAtt":["Key","Arn"]}')
+    Construct(Construct(odd, "Inner"), "Resource")
+    pattern = "dev/Keys/*/In*/Resource"
+    assert [path for path, _ in ConstructTree(stage).find(pattern)] == [
+        'dev/Keys/Output{"Fn::GetAtt":["Key","Arn"]}/Inner/Resource']
+    assert path_matches(pattern, 'dev/Keys/Output{"Fn::GetAtt":["Key","Arn"]}/Inner/Resource')
 
 
 def test_image_entries_are_not_matched_against_constructs():

@@ -8,16 +8,16 @@ import os
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from features.steps.drill_steps import eventually
 from ops import drill_report
 from ops.driver import DriverError
 from ops.lab import __main__ as lab_cli
-from ops.lab.driver import LabDriver
+from ops.lab.driver import LabDriver, LabReset
 from ops.lab.haproxy import Haproxy, HaproxyError, Server, render
 from ops.lab.topology import STATE_FILE, LabError, LabState, down, up
 
@@ -46,16 +46,6 @@ def lab_dir(tmp_path: Path) -> Iterator[Path]:
         down(tmp_path)
 
 
-def _eventually(check: Callable[[], object], timeout_s: float = 10) -> object:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"not true within {timeout_s} s: {check}")
-
-
 def test_the_cli_brings_the_lab_up_and_down_leaving_nothing_behind(lab_dir, capsys):
     assert lab_cli.main(["up", "--dir", str(lab_dir)]) == 0
     assert capsys.readouterr().out.startswith("lab: up: front http://127.0.0.1:")
@@ -73,7 +63,7 @@ def test_the_cli_brings_the_lab_up_and_down_leaving_nothing_behind(lab_dir, caps
         record_id = driver.write({"subject": "lab", "kind": "note", "body": "replicated", "client_ref": "lab-1"})
         assert driver.read(record_id)["body"] == "replicated"
         # The standby in us-east-2 streams from the primary: the write shows up there.
-        _eventually(lambda: driver.read(record_id, region="us-east-2"))
+        eventually(lambda: driver.read(record_id, region="us-east-2"), timeout_s=10)
         assert lab_cli.main(["reset", "--dir", str(lab_dir)]) == 0
         assert capsys.readouterr().out.strip() == "lab: reset: repaired"
     finally:
@@ -117,7 +107,7 @@ def test_a_reset_repairs_what_drills_do_and_rebuilds_after_a_promotion(lab_dir):
     # What the traffic drills leave behind: a partial shift, a region out of service.
     driver.shift_traffic("us-east-1", 50)
     driver.fail_region("us-east-2")
-    assert driver.reset() == "repaired"
+    assert driver.reset() == LabReset("repaired")
     status = driver.status()
     assert status.active_region == "us-east-1"
     assert all(r.weights == {r.live_colour: 100, ({"blue", "green"} - {r.live_colour}).pop(): 0}
@@ -134,12 +124,12 @@ def test_a_reset_repairs_what_drills_do_and_rebuilds_after_a_promotion(lab_dir):
         driver.restore_region("us-east-1")
     assert not driver._database("us-east-1").running
     before = LabState.read(lab_dir)
-    assert driver.reset() == "rebuilt"
+    assert driver.reset() == LabReset("rebuilt", "the standby was promoted or is down")
     assert not any(_alive(pid) for pid in before.pids())
     after = LabState.read(lab_dir)
     assert (Path(after.postgres_roots["us-east-2"]) / "data" / "standby.signal").exists()
     record_id = driver.write({"subject": "lab", "kind": "note", "body": "rebuilt", "client_ref": "lab-2"})
-    _eventually(lambda: driver.read(record_id, region="us-east-2"))
+    eventually(lambda: driver.read(record_id, region="us-east-2"), timeout_s=10)
 
 
 def test_the_drill_report_names_each_measure(tmp_path, capsys):

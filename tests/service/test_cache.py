@@ -88,9 +88,19 @@ def test_write_invalidates_the_cached_entry(redis_server):
     assert cache.get(5) is None
 
 
-def test_a_broken_cache_costs_one_attempt_not_a_retry_storm():
+def _local_url(port: int) -> RecordCache:
+    return RecordCache.from_url(f"redis://127.0.0.1:{port}/0", "t5:", 30, timeout_s=0.5)
+
+
+def _elasticache(port: int) -> RecordCache:
+    return RecordCache.for_elasticache(host="127.0.0.1", port=port, tls=False, prefix="t5:", ttl_s=30, timeout_s=0.5,
+                                       credentials=redis.UsernamePasswordCredentialProvider(password="token"))
+
+
+@pytest.mark.parametrize("connect", [_local_url, _elasticache])
+def test_a_broken_cache_costs_one_attempt_not_a_retry_storm(connect):
     """A server that drops every connection: the cache tries once and degrades (redis-py alone would try 11 times
-    with backoff, seconds per request)."""
+    with backoff, seconds per request), however the client was configured."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
@@ -106,7 +116,7 @@ def test_a_broken_cache_costs_one_attempt_not_a_retry_storm():
 
         dropper = threading.Thread(target=drop_connections, daemon=True)
         dropper.start()
-        cache = RecordCache.from_url(f"redis://127.0.0.1:{listener.getsockname()[1]}/0", "t5:", 30, timeout_s=0.5)
+        cache = connect(listener.getsockname()[1])
         assert cache.get(1) is None
         dropper.join(timeout=5)
     assert len(attempts) == 1

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import io
 import json
+import sys
 
+import structlog
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from service import create_app
-from service.observability import EMF_NAMESPACE
+from service.observability import EMF_NAMESPACE, configure_logging
 from tests.service.conftest import local_settings
 
 
@@ -57,3 +60,16 @@ def test_a_traced_request_has_flask_and_database_spans_and_logs_its_trace_id(dat
     assert any(s.kind == trace.SpanKind.CLIENT and s.context.trace_id == server.context.trace_id for s in spans)
     access = next(line for line in _lines(capsys) if line["event"] == "request")
     assert access["trace_id"] == format(server.context.trace_id, "032x")
+
+
+def test_logs_follow_stdout_after_the_stream_they_were_configured_with_is_closed(monkeypatch):
+    configured_with = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", configured_with)
+    configure_logging("INFO")
+    configured_with.close()
+    current = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", current)
+
+    structlog.get_logger().info("after the swap")
+
+    assert json.loads(current.getvalue())["event"] == "after the swap"

@@ -28,9 +28,8 @@ def test_serve_starts_database_and_service_and_stops_both(gunicorn, tmp_path):
         assert process.wait(timeout=60) == 0
         assert not (data_root / "data" / "postmaster.pid").exists()
     finally:
-        # On any failure: gunicorn dies with the process group; pg_ctl detached PostgreSQL into a session of its
-        # own, so it is stopped by its data directory.
-        if process.poll() is None:
-            gunicorn.kill(process)
+        # On any failure: gunicorn dies with the process group, even when ops.serve itself already exited;
+        # pg_ctl detached PostgreSQL into a session of its own, so it is stopped by its data directory.
+        gunicorn.kill(process)
         LocalPostgres(root=data_root, port=0).stop(mode="immediate")
         shutil.rmtree(data_root, ignore_errors=True)
