@@ -15,8 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aspects.gate import ReportMissing, judge_report, load_report
+from aspects.custody import current_commit
+from aspects.gate import ReportMissing, conclude
 from aspects.guard import GuardError, guard
+from aspects.suppressions import AssemblyUnreadable
 from policies.acknowledgments import RegistryError, load_registry
 from policies.slo import SloError, load_slo
 from stacks.build import CDK_JSON, add_stages, new_app
@@ -64,15 +66,16 @@ def main(*, context: dict[str, Any] | None = None, outdir: str | None = None) ->
         if "ValidationFailed" not in str(error):
             raise
         outdir = app.outdir
-    result.write(Path(outdir))
     try:
-        verdict = judge_report(load_report(Path(outdir)), result.acknowledgments)
+        verdict = conclude(Path(outdir), result, commit=current_commit())
     except ReportMissing as error:
         return _fail(f"error: no validation report to judge ({error})", 2)
+    except AssemblyUnreadable as error:
+        return _fail(f"INCONCLUSIVE: the cloud assembly cannot be judged ({error})", 2)
 
     if not verdict.judged:
         return _fail(f"INCONCLUSIVE: no report from {verdict.missing_packs}; the nag packs did not run", 2)
-    problems = verdict.violations + verdict.unused
+    problems = verdict.problems
     for line in problems[:MAX_LINES]:
         print(f"synth: {line}", file=sys.stderr)
     if len(problems) > MAX_LINES:

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from aspects.assembly import shards, templates_under
+from aspects.custody import CustodyBroken, verify
 from policies.acknowledgments import Registry, RegistryError, load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     templates = [t.resolve() for t in templates_under(outdir)]
     if not templates:
         print(f"checkov: INCONCLUSIVE: no templates under {outdir}; run the synth first", file=sys.stderr)
+        return 2
+    try:
+        verify(outdir)
+    except CustodyBroken as error:
+        print(f"checkov: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2
     checkov = Path(os.environ.get("CHECKOV", DEFAULT_CHECKOV))
     processes = os.cpu_count() or 1

@@ -1,8 +1,9 @@
 """After synthesis: read what the validators wrote and decide. Pure functions over the report document.
 
 CDK stops a failing synthesis by itself in most modes, but not when the CLI runs the app in "process" mode
-(the failure is only an exit code inside the jsii child), and it never checks that each acknowledgment
-still suppresses something. This gate does both, from ``validation-report.json``.
+(the failure is only an exit code inside the jsii child), and it never checks who acknowledged a finding or that
+each acknowledgment still suppresses something. This gate does all three, from ``validation-report.json`` and the
+cloud assembly (``aspects.suppressions``), then records what it judged for the later gates (``aspects.custody``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aspects.custody import record
+from aspects.guard import GuardResult
 from aspects.nag import PACKS, AppliedAcknowledgment
+from aspects.suppressions import Assembly, judge_suppressions, suppressions
 
 REPORT_FILE = "validation-report.json"
 
@@ -30,6 +34,10 @@ class SynthVerdict:
     unused: list[str] = field(default_factory=list)
     acknowledged_per_pack: Mapping[str, int] = field(default_factory=dict)
     missing_packs: list[str] = field(default_factory=list)
+    # Suppressions the registry did not make, entries wider than their findings or off their stated count.
+    registry_problems: list[str] = field(default_factory=list)
+    # Entry id -> environment -> findings it suppressed there.
+    acknowledged_per_entry: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def judged(self) -> bool:
@@ -38,7 +46,12 @@ class SynthVerdict:
 
     @property
     def passed(self) -> bool:
-        return self.judged and not self.violations and not self.unused
+        return self.judged and not self.violations and not self.unused and not self.registry_problems
+
+    @property
+    def problems(self) -> list[str]:
+        """Every line that fails the gate, suppressions outside the registry first."""
+        return self.registry_problems + self.violations + self.unused
 
 
 def load_report(outdir: Path) -> dict[str, Any]:
@@ -70,37 +83,33 @@ def _violation_lines(report: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return blocking, informing
 
 
-def _suppressions(report: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(plugin, acknowledged id, construct path) for every suppressed finding."""
-    found = []
-    for plugin in report.get("pluginReports", []):
-        for item in plugin.get("suppressedViolations", []):
-            plugin_name = plugin.get("pluginName", "?")
-            found.append((plugin_name, item.get("acknowledgedId", ""), item.get("acknowledgedAt", "")))
-    return found
-
-
-def judge_report(report: Mapping[str, Any], applied: Sequence[AppliedAcknowledgment]) -> SynthVerdict:
-    """Blocking findings, acknowledgments that suppressed nothing, and suppression counts per pack."""
-    suppressions = _suppressions(report)
-    unused = []
-    for item in applied:
-        # Per environment and per acknowledged construct: a suppression elsewhere does not keep an entry alive.
-        where = set(item.construct_paths)
-        for rule in item.entry.nag_rules:
-            hit = any(ack_id == rule and path in where for _, ack_id, path in suppressions)
-            if not hit:
-                unused.append(
-                    f"acknowledgment '{item.entry.id}' rule {rule} suppressed nothing in '{item.environment}'; "
-                    "the finding is fixed, so remove the rule from the entry"
-                )
-    per_pack = Counter(plugin for plugin, _, _ in suppressions)
+def judge_report(
+    report: Mapping[str, Any], applied: Sequence[AppliedAcknowledgment], assembly: Assembly
+) -> SynthVerdict:
+    """Blocking findings, suppressions the registry did not make or did not state, acknowledgments that suppressed
+    nothing, and suppression counts per pack and per entry."""
+    judged = judge_suppressions(report, applied, assembly)
+    per_pack = Counter(item.pack for item in suppressions(report))
     blocking, informing = _violation_lines(report)
     reported = {plugin.get("pluginName") for plugin in report.get("pluginReports", [])}
     return SynthVerdict(
         violations=blocking,
         warnings=informing,
-        unused=unused,
+        unused=judged.unused,
         acknowledged_per_pack=dict(per_pack),
         missing_packs=[pack for pack in PACKS if pack not in reported],
+        registry_problems=judged.problems,
+        acknowledged_per_entry=judged.counts,
     )
+
+
+def conclude(outdir: Path, result: GuardResult, *, commit: str) -> SynthVerdict:
+    """Judge what a guarded synthesis wrote to ``outdir``, write the guards' record (rules, findings per entry) and
+    the digests of everything judged. App and tests conclude a synthesis the same way.
+
+    :raise ReportMissing: no validation report. :raise AssemblyUnreadable: a stack's files are missing.
+    """
+    verdict = judge_report(load_report(outdir), result.acknowledgments, Assembly.read(outdir))
+    result.write(outdir, acknowledged=verdict.acknowledged_per_entry)
+    record(outdir, commit)
+    return verdict

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
 
 from aspects.base import GuardRules, ValidatingAspect
+from aspects.containers import LeastPrivilegeContainers
 from aspects.encryption import EncryptionAtRest
 from aspects.ingress import NoPublicIngress
 from aspects.nag import AppliedAcknowledgment, GuardError, apply_acknowledgments, register_packs
@@ -41,8 +42,10 @@ class GuardResult:
     # unless the validation report holds an error of that rule, since CDK lists failures only.
     rules: dict[str, tuple[str, ...]]
 
-    def write(self, outdir: Path) -> None:
-        (outdir / GUARDS_FILE).write_text(json.dumps({"environments": self.rules}, indent=1))
+    def write(self, outdir: Path, acknowledged: Mapping[str, Mapping[str, int]]) -> None:
+        """``acknowledged``: entry id -> environment -> findings it suppressed (the synth gate's count)."""
+        document = {"environments": self.rules, "acknowledged": acknowledged}
+        (outdir / GUARDS_FILE).write_text(json.dumps(document, indent=1))
 
 
 def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> tuple[str, ...]:
@@ -58,6 +61,7 @@ def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> tuple[str, ...]:
         MinimumLogRetention(config.project.log_retention_floor(env)),
         NoPublicIngress(),
         ListenerTls(),
+        LeastPrivilegeContainers(),
     ]
     if env.production:
         retain_stateful_resources(stage)

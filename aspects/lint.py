@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from aspects.assembly import shards, templates_under
+from aspects.custody import CustodyBroken, verify
 from stacks.config import CDK_JSON, load_config
 
 
@@ -75,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     templates = templates_under(outdir)
     if not templates:
         print(f"cfn-lint: INCONCLUSIVE: no templates under {outdir}; run the synth first", file=sys.stderr)
+        return 2
+    try:
+        verify(outdir)
+    except CustodyBroken as error:
+        print(f"cfn-lint: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2
     project = load_config(CDK_JSON).project
     result = lint_templates(templates, [project.primary_region, project.secondary_region])

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 import aws_cdk as cdk
+import jsii
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
-from constructs import Construct, IConstruct, Node
+from constructs import Construct, IConstruct, IValidation, Node
 
 from aspects.base import kernel_reference, resource_type
 from policies.acknowledgments import AcknowledgmentEntry, Registry
@@ -24,6 +25,8 @@ PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
 # cdk-nag's write_suppressions_to_cloud_formation only records its own (plain-id) suppressions; the namespaced
 # ones used here are suppressed by CDK core, so the registry writes its own record into each template.
 METADATA_KEY = "acknowledgments"
+# Where CDK core keeps a construct's acknowledgments (cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY).
+ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"
 CHECKOV_METADATA_KEY = "checkov"
 
 
@@ -48,6 +51,30 @@ def register_packs(app: cdk.App) -> None:
         HIPAASecurityChecks(app, write_suppressions_to_cloud_formation=True),
         NIST80053R5Checks(app, write_suppressions_to_cloud_formation=True),
     )
+    # On a child of its own: a validation on the app itself is reported under an empty construct path.
+    Construct(app, "Registry").node.add_validation(_NoAcknowledgmentOutsideStacks(app))
+
+
+@jsii.implements(IValidation)
+class _NoAcknowledgmentOutsideStacks:
+    """An acknowledgment on the app or a stage covers every finding of its rule in whole environments, and leaves
+    no trace in any stack's metadata, where the synth gate looks for acknowledgments the registry did not make
+    (``aspects.suppressions``). The registry acknowledges resources only, so any is refused."""
+
+    def __init__(self, root: IConstruct) -> None:
+        self.root = root
+
+    def validate(self) -> list[str]:
+        problems: list[str] = []
+        pending = [self.root]
+        while pending:
+            construct = pending.pop()
+            for item in construct.node.metadata:
+                if item.type == ACKNOWLEDGED_RULES:
+                    problems.append(f"[Guard] {construct.node.path or 'the app'}: {', '.join(item.data)} "
+                                    "acknowledged outside any stack; only the registry acknowledges, on resources")
+            pending.extend(child for child in construct.node.children if not cdk.Stack.is_stack(child))
+        return problems
 
 
 class ConstructTree:
@@ -100,11 +127,6 @@ def _path_of(construct: IConstruct) -> str:
     return shown
 
 
-def acknowledgment_marker(entry: AcknowledgmentEntry) -> str:
-    """The tail of every reason the registry writes; gates read the entry id back from it."""
-    return f"[ack {entry.id}; owner {entry.owner}; review by {entry.expires}]"
-
-
 def _resource(node: IConstruct) -> cdk.CfnResource | None:
     resource = node if isinstance(node, cdk.CfnResource) else node.node.default_child
     return resource if isinstance(resource, cdk.CfnResource) else None
@@ -122,7 +144,7 @@ class TemplateRecords:
         pending = self._pending.setdefault(kernel_reference(resource), _PendingMetadata(resource))
         pending.records.append({"id": entry.id, "rules": list(entry.rules), "reason": entry.reason,
                                 "owner": entry.owner, "expires": entry.expires.isoformat()})
-        comment = f"{entry.reason} {acknowledgment_marker(entry)}"
+        comment = f"{entry.reason} {entry.marker}"
         pending.skips.extend({"id": check, "comment": comment} for check in entry.checkov_checks)
 
     def write(self) -> None:
@@ -140,6 +162,18 @@ class _PendingMetadata:
     resource: cdk.CfnResource
     records: list[dict[str, object]] = field(default_factory=list)
     skips: list[dict[str, str]] = field(default_factory=list)
+
+
+def _overlaps(granted: dict[tuple[str, str], str], entry: AcknowledgmentEntry, path: str) -> list[str]:
+    """Two entries granting one rule on one construct: CDK keeps one reason, so the other entry would be credited
+    with a finding it never suppressed (or hide behind one it did)."""
+    problems = []
+    for rule in entry.nag_rules:
+        holder = granted.setdefault((path, rule), entry.id)
+        if holder != entry.id:
+            problems.append(f"acknowledgments '{holder}' and '{entry.id}' both grant {rule} on {path}; "
+                            "one finding, one entry")
+    return problems
 
 
 def apply_acknowledgments(
@@ -160,6 +194,7 @@ def apply_acknowledgments(
         if strays:
             problems.append(f"acknowledgment '{entry.id}' names unknown environments {strays}")
     records = TemplateRecords()
+    granted: dict[tuple[str, str], str] = {}  # (construct path, rule) -> the entry that acknowledged it
     for stage in stages:
         environment = stage.node.id
         tree = ConstructTree(stage)
@@ -176,13 +211,20 @@ def apply_acknowledgments(
                 continue
             # A construct two patterns name is acknowledged once.
             matched = list({path: node for nodes in found.values() for path, node in nodes}.items())
-            reason = f"{entry.reason} {acknowledgment_marker(entry)}"
+            reason = f"{entry.reason} {entry.marker}"
             for path, node in matched:
+                resource = _resource(node)
                 if entry.nag_rules:
+                    if not isinstance(node, cdk.CfnResource):
+                        # An acknowledgment covers everything below its construct: on a stack or an L2 it
+                        # would take findings nobody reviewed.
+                        problems.append(f"acknowledgment '{entry.id}' path {path!r} is no CloudFormation resource; "
+                                        "name the resource itself (…/Resource)")
+                        continue
+                    problems.extend(_overlaps(granted, entry, path))
                     cdk.Validations.of(node).acknowledge(
                         *[cdk.Acknowledgment(id=rule, reason=reason) for rule in entry.nag_rules]
                     )
-                resource = _resource(node)
                 if resource is None:
                     if entry.checkov_checks:
                         problems.append(

@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 REGISTRY_FILE = Path(__file__).with_name("acknowledgments.yaml")
 NAG_SOURCES = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
@@ -27,6 +27,16 @@ _VULNERABILITY_ID = re.compile(r"^(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]
 MAX_TERM_DAYS = 400
 _RULE_ID = re.compile(r"^(?P<source>[A-Za-z0-9.-]+)::(?P<rule>\S+)$")
 _VAGUE_REASONS = re.compile(r"\b(todo|tbd|fixme|false positive|not applicable|n/a)\b", re.IGNORECASE)
+# The tail of every reason and checkov skip comment the guards write for an entry; the gates and the evidence read
+# the entry back from it, so a suppression without it was not made by the registry.
+ACK_MARKER = re.compile(r"\[ack (?P<id>[a-z0-9-]+); owner (?P<owner>[^;]+); review by (?P<expires>[0-9-]+)\]")
+_ONLY_WILDCARDS = re.compile(r"^[*?]+$")
+
+
+def marked_entry(text: str) -> str | None:
+    """The id of the entry whose marker ``text`` carries, or None."""
+    marker = ACK_MARKER.search(text)
+    return marker["id"] if marker else None
 
 
 def path_matches(pattern: str, construct_path: str) -> bool:
@@ -51,6 +61,49 @@ class AcknowledgmentEntry(BaseModel):
     owner: str = Field(min_length=2)
     expires: dt.date
     environments: tuple[str, ...] = ()
+    # How many nag findings the entry suppresses in each environment it applies to: one number for all, or one
+    # per environment. The synth gate counts them and fails on any difference, so a new finding under an existing
+    # entry is reviewed instead of absorbed (the failure line says the count to review).
+    accepts: int | dict[str, int] | None = None
+
+    @property
+    def marker(self) -> str:
+        return f"[ack {self.id}; owner {self.owner}; review by {self.expires}]"
+
+    def accepted_in(self, env: str) -> int | None:
+        """The findings the entry accepts in ``env``, or None when it states no number there."""
+        if isinstance(self.accepts, dict):
+            return self.accepts.get(env)
+        return self.accepts
+
+    @field_validator("paths")
+    @classmethod
+    def _paths_name_constructs(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in paths:
+            if all(_ONLY_WILDCARDS.match(segment) for segment in pattern.split("/")):
+                raise ValueError(f"path '{pattern}' is a blanket wildcard; name the constructs the finding is on")
+        return paths
+
+    @field_validator("accepts")
+    @classmethod
+    def _accepts_counts(cls, accepts: int | dict[str, int] | None) -> int | dict[str, int] | None:
+        counts = accepts.values() if isinstance(accepts, dict) else [] if accepts is None else [accepts]
+        if any(count < 1 for count in counts) or accepts == {}:
+            raise ValueError("accepts counts findings an entry suppresses; each must be at least 1")
+        return accepts
+
+    @model_validator(mode="after")
+    def _accepts_what_it_suppresses(self) -> AcknowledgmentEntry:
+        if self.nag_rules and self.accepts is None:
+            raise ValueError("an entry with nag rules states how many findings it accepts per environment "
+                             "(accepts: N, or accepts: {dev: N, ...}); the synth gate prints the counts")
+        if not self.nag_rules and self.accepts is not None:
+            raise ValueError("accepts counts nag findings; this entry has no nag rules")
+        if isinstance(self.accepts, dict) and self.environments:
+            strays = sorted(set(self.accepts) - set(self.environments))
+            if strays:
+                raise ValueError(f"accepts names environments {strays} the entry does not apply to")
+        return self
 
     @field_validator("rules")
     @classmethod

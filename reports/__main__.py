@@ -16,12 +16,13 @@ import datetime as dt
 import json
 import platform
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from aspects.assembly import templates_under
+from aspects.custody import CUSTODY_FILE, CustodyBroken, current_commit, verify
 from policies.acknowledgments import RegistryError, load_registry
 from policies.catalog import CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
@@ -46,15 +47,6 @@ def schema_document() -> dict[str, object]:
     schema = Evidence.model_json_schema()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": "https://records.example.com/schemas/evidence-1.schema.json", **schema}
-
-
-def _commit() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return f"{sha}+uncommitted-changes" if dirty.strip() else sha
 
 
 def _tools(cdk_out: Path) -> dict[str, str]:
@@ -84,6 +76,7 @@ def _copy_inputs(evidence: Evidence, inputs: Inputs, out: Path) -> list[dict[str
     """Inputs go into the bundle so its hashes cover what was judged, templates included."""
     files = [path for run in evidence.sources if run.collected for path in run.inputs if path.is_file()]
     files += sorted(inputs.cdk_out.glob("assembly-*/*.template.json")) + sorted(inputs.cdk_out.glob("**/manifest.json"))
+    files += [path for path in [inputs.cdk_out / CUSTODY_FILE] if path.is_file()]
     cdk_out = inputs.cdk_out.resolve()
     copied: list[dict[str, object]] = []
     for source in dict.fromkeys(files):
@@ -123,8 +116,10 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     config = load_config(CDK_JSON)
     catalogs = load_catalogs()
     registry = load_registry()
+    # Judged by synth, or nothing to judge: a template edited since synth must not reach the evidence.
+    judged = verify(inputs.cdk_out) if templates_under(inputs.cdk_out) else {}
     collected = collect_all(inputs, pack_rules())
-    evidence = build(collected, catalogs, registry, cdk_out=inputs.cdk_out, commit=_commit(),
+    evidence = build(collected, catalogs, registry, cdk_out=inputs.cdk_out, commit=current_commit(),
                      tools=_tools(inputs.cdk_out) | {"cdk-nag (packs parsed)": cdk_nag_version()},
                      now=now or dt.datetime.now(dt.UTC))
     _prepare(out)
@@ -143,7 +138,8 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
         code = max(code, _rendering_check(page, out))
     copied = _copy_inputs(evidence, inputs, out)
     bundle = {"commit": evidence.commit, "generated_at": evidence.generated_at, "tools": evidence.tools,
-              "required_sources": verdict.required, "exit_code": code, "inputs": copied}
+              "required_sources": verdict.required, "exit_code": code, "inputs": copied,
+              "judged_by_synth": judged}
     (out / "bundle.json").write_text(json.dumps(bundle, indent=1))
     manifest.write(out)
     print(summary_line(evidence, verdict, code, out))
@@ -231,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                     measurements=options.measurements, load_gate=options.load_gate)
     try:
         return generate(inputs, options.out, required=required, take_screenshot=options.screenshot)
-    except (ConfigError, CatalogError, RegistryError, NagSourceError, DuplicateRecord, BundleError,
+    except (ConfigError, CatalogError, RegistryError, NagSourceError, DuplicateRecord, BundleError, CustodyBroken,
             screenshot.BrowserUnavailable, pdf.PrintFailed) as error:
         print(f"evidence: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2

@@ -41,6 +41,8 @@ class AcknowledgmentUse(BaseModel):
     expires: str
     environments: tuple[str, ...]
     resources: tuple[str, ...]  # env/stack/logical id of every resource whose template records the entry
+    # Environment -> nag findings the entry suppressed there, as the synth gate counted them (cdk.out/guards.json)
+    findings: dict[str, int] = {}
 
 
 class Evidence(BaseModel):
@@ -135,11 +137,21 @@ def _template_acknowledgments(cdk_out: Path) -> dict[str, list[str]]:
     return found
 
 
+def _suppressed_per_entry(cdk_out: Path) -> Mapping[str, dict[str, int]]:
+    try:
+        counted = json.loads((cdk_out / aspects.GUARDS).read_text()).get("acknowledged", {})
+    except (OSError, ValueError, AttributeError):
+        return {}  # no synth record: the entries show no counts, and the nag source is not collected
+    return counted if isinstance(counted, dict) else {}
+
+
 def acknowledgment_uses(registry: Registry, cdk_out: Path) -> list[AcknowledgmentUse]:
     applied = _template_acknowledgments(cdk_out)
+    counted = _suppressed_per_entry(cdk_out)
     return [
         AcknowledgmentUse(id=e.id, rules=e.rules, reason=e.reason, owner=e.owner, expires=e.expires.isoformat(),
-                          environments=e.environments, resources=tuple(sorted(applied.get(e.id, []))))
+                          environments=e.environments, resources=tuple(sorted(applied.get(e.id, []))),
+                          findings=dict(counted.get(e.id, {})))
         for e in registry.entries
     ]
 

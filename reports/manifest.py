@@ -4,19 +4,12 @@ with commit, tool versions and times), in ``sha256sum`` format so it can also be
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aspects.custody import sha256
+
 MANIFEST = "MANIFEST.sha256"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def bundle_files(directory: Path) -> list[Path]:

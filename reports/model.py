@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1.0"  # 1.1: control references can be not-applicable
+SCHEMA_VERSION = "1.2.0"  # 1.1: control references can be not-applicable; 1.2: findings suppressed per entry
 
 
 class Status(StrEnum):

@@ -29,11 +29,19 @@ from stacks.logging import encrypted_log_group
 from stacks.network import APP_TIER, PUBLIC_TIER
 from stacks.origin_verify import OriginVerify
 from stacks.roles import ManagedRole
-from stacks.tracing_sidecar import TracingProps, add_collector, service_environment, xray_write_statement
+from stacks.tracing_sidecar import (
+    COLLECTOR_MEMORY_MIB,
+    TracingProps,
+    add_collector,
+    service_environment,
+    xray_write_statement,
+)
 from stacks.waf import WafProps, WebAcl
 
 CONTAINER_NAME = "web"
 CONTAINER_USER = "10001"
+# service/healthcheck.py, in the image (the Dockerfile's HEALTHCHECK runs the same command).
+HEALTH_CHECK_COMMAND = ("python", "-m", "service.healthcheck")
 HEALTH_PATH = "/ready"  # readiness: a green task that cannot reach its database never takes traffic
 
 
@@ -189,6 +197,10 @@ class ServiceStack(Stack):
             image=ecs.ContainerImage.from_ecr_repository(self.repository, props.image_tag),
             user=CONTAINER_USER,
             readonly_root_filesystem=True,
+            # The task's memory less the collector's hard limit: neither can starve the other.
+            memory_limit_mib=props.memory_mib - COLLECTOR_MEMORY_MIB,
+            health_check=ecs.HealthCheck(command=["CMD", *HEALTH_CHECK_COMMAND], interval=Duration.seconds(15),
+                                         timeout=Duration.seconds(3), retries=3, start_period=Duration.seconds(20)),
             port_mappings=[ecs.PortMapping(container_port=props.container_port)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group),
             # Non-secret settings only. The service reads the credentials from Secrets Manager by id at run time

@@ -16,6 +16,11 @@ from aws_cdk import aws_logs as logs
 
 OTLP_HTTP_PORT = 4318
 CONTAINER_NAME = "adot-collector"
+COLLECTOR_MEMORY_MIB = 128
+# The collector image's own unprivileged user ("aoc", uid 10001), stated so that no image change can make it root.
+COLLECTOR_USER = "10001"
+# The image's health probe, which asks the health_check extension below.
+COLLECTOR_HEALTH_CHECK = ("/healthcheck",)
 # X-Ray's write actions have no resource-level permissions: "*" is the only resource they accept (registry entry).
 XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
@@ -61,8 +66,11 @@ def add_collector(
         CONTAINER_NAME,
         image=ecs.ContainerImage.from_registry(props.image),
         essential=False,  # losing traces must not take the service down
+        user=COLLECTOR_USER,
         readonly_root_filesystem=True,
         memory_reservation_mib=64,
+        memory_limit_mib=COLLECTOR_MEMORY_MIB,
+        health_check=ecs.HealthCheck(command=["CMD", *COLLECTOR_HEALTH_CHECK]),
         environment={"AOT_CONFIG_CONTENT": yaml.safe_dump(collector_config(), sort_keys=True)},
         logging=ecs.LogDrivers.aws_logs(stream_prefix="adot", log_group=log_group),
     )

@@ -20,7 +20,7 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 from aws_cdk.assertions import Template  # noqa: E402
 
 from aspects.checkov_gate import DEFAULT_CHECKOV  # noqa: E402
-from aspects.gate import SynthVerdict, judge_report, load_report  # noqa: E402
+from aspects.gate import SynthVerdict, conclude, load_report  # noqa: E402
 from aspects.guard import GuardResult, guard  # noqa: E402
 from ops.gunicorn import ROOT, Gunicorn  # noqa: E402
 from policies.acknowledgments import Registry, load_registry  # noqa: E402
@@ -82,13 +82,13 @@ def synthesize(
     stages = add_stages(app, config, slo, selector=selector)
     result = guard(app, config, stages, registry=registry, today=TODAY)
     app.synth()
-    report = load_report(outdir)
+    verdict = conclude(outdir, result, commit="test-session")
     return Synthesized(
         stages={s.node.id: s for s in stages},
         outdir=outdir,
         result=result,
-        report=report,
-        verdict=judge_report(report, result.acknowledgments),
+        report=load_report(outdir),
+        verdict=verdict,
     )
 
 

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from policies.acknowledgments import NAG_SOURCES
+
 
 def acknowledgment_entry(**overrides: Any) -> dict[str, Any]:
-    """One registry entry as it would appear in policies/acknowledgments.yaml; overrides replace fields."""
-    return {
+    """One registry entry as it would appear in policies/acknowledgments.yaml; overrides replace fields. Only an
+    entry with nag rules states ``accepts`` (unless the overrides say otherwise)."""
+    entry = {
         "id": "public-alb",
         "rules": ["AwsSolutions::AwsSolutions-EC23"],
         "paths": ["*/Service-*/Alb/SecurityGroup/Resource"],
         "reason": "The ALB is the public entry point and must accept HTTPS from anyone.",
         "owner": "platform-networking",
         "expires": "2027-03-01",
+        "accepts": 2,
         **overrides,
     }
+    if "accepts" not in overrides and not any(rule.split("::")[0] in NAG_SOURCES for rule in entry["rules"]):
+        del entry["accepts"]
+    return entry
 
 
 def stale_entry(**overrides: Any) -> dict[str, Any]:
@@ -27,5 +34,6 @@ def stale_entry(**overrides: Any) -> dict[str, Any]:
         "reason": "Pretend exception that no longer suppresses anything at all.",
         "owner": "platform",
         "expires": "2027-02-01",
+        "accepts": 1,
         **overrides,
     })

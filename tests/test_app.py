@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IValidation
 
 import app
+from aspects import gate
 from policies.acknowledgments import Registry, load_registry, parse_registry
 from stacks.build import add_stages
 from tests.factories import stale_entry as _extra_entry
@@ -117,7 +118,7 @@ def test_clean_environment_passes_with_a_summary_line(tmp_path, capsys):
 
 
 def test_report_without_the_nag_packs_is_inconclusive(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(app, "load_report", lambda _: {"pluginReports": []})
+    monkeypatch.setattr(gate, "load_report", lambda _: {"pluginReports": []})
     monkeypatch.setattr(app, "add_stages", lambda *a, **k: [])
     assert app.main(context=DEV, outdir=str(tmp_path)) == 2
     assert "INCONCLUSIVE" in capsys.readouterr().err
@@ -129,7 +130,7 @@ def test_missing_report_is_inconclusive(monkeypatch, tmp_path, capsys):
     def no_report(_):
         raise ReportMissing("gone")
 
-    monkeypatch.setattr(app, "load_report", no_report)
+    monkeypatch.setattr(gate, "load_report", no_report)
     monkeypatch.setattr(app, "add_stages", lambda *a, **k: [])
     assert app.main(context=DEV, outdir=str(tmp_path)) == 2
     assert "no validation report to judge" in capsys.readouterr().err

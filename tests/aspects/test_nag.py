@@ -78,7 +78,7 @@ def test_two_entries_on_one_resource_both_reach_its_template_metadata():
         acknowledgment_entry(id="via-the-resource", rules=["AwsSolutions::AwsSolutions-S1", "checkov::CKV_AWS_18"],
                              paths=["*/Svc/Logs/Resource"]),
         acknowledgment_entry(id="via-the-bucket", rules=["HIPAA.Security::HIPAA.Security-S3BucketVersioningEnabled",
-                                                         "checkov::CKV_AWS_21"], paths=["*/Svc/Logs"]),
+                                                         "checkov::CKV_AWS_21"], paths=["*/Svc/Logs/Resource"]),
     ])
     apply_acknowledgments([stage], registry, TODAY)
     resource = stage.node.find_child("Svc").node.find_child("Logs").node.default_child

@@ -111,11 +111,12 @@ def test_nag_rules_and_checkov_checks_are_told_apart():
     ("*/Service-*/Alb/SecurityGroup/Resource", "dev/Service-use1/Alb/SecurityGroup/Resource", True),
     ("*/Service-*/Alb/SecurityGroup/Resource", "dev/Service-use1/Alb/SecurityGroup", False),
     ("*/Alb/SecurityGroup/Resource", "dev/Service-use1/Alb/SecurityGroup/Resource", False),  # * spans one id
-    ("*", "dev/Service-use1/Alb", False),
-    ("*/*/*", "dev/Service-use1/Alb", True),
+    ("*/*/Alb", "dev/Service-use1/Alb", True),
+    ("*/Service-use1", "dev/Service-use1/Alb", False),
     ("dev/Network-use?/Vpc", "dev/Network-use2/Vpc", True),
 ])
 def test_path_globs_match_one_construct_id_per_segment(pattern, path, matches):
+    # (A pattern of wildcards only is refused before it is matched: test_a_blanket_wildcard_path_is_refused.)
     assert path_matches(pattern, path) is matches
     (parsed,) = parse_registry([entry(paths=[pattern])]).entries
     assert parsed.matches(path) is matches

@@ -37,7 +37,7 @@ def outcomes(checkov: Path) -> dict[str, dict[str, set[str]]]:
 
 def test_the_project_has_its_own_checks():
     assert set(CUSTOM_IDS) >= {"CKV_RECORDS_ECS_1", "CKV_RECORDS_RDS_1", "CKV2_RECORDS_R53_1", "CKV2_RECORDS_ECR_1",
-                               "CKV_RECORDS_ECR_2", "CKV_RECORDS_ELB_1", "CKV_RECORDS_LOG_1"}
+                               "CKV_RECORDS_ECR_2", "CKV_RECORDS_ELB_1", "CKV_RECORDS_LOG_1", "CKV_RECORDS_ECS_2"}
 
 
 @pytest.mark.parametrize("check_id", CUSTOM_IDS)

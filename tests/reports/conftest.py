@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from aspects import custody
 from reports.evidence import Inputs
 from reports.render.screenshot import CHROMIUM
 
@@ -65,7 +66,10 @@ class FakeGates:
         packs[1]["suppressedViolations"] = suppressed or []
         packs.append({"pluginName": "Construct Annotations", "violations": guard_errors or []})
         self.write(self.cdk_out / "validation-report.json", {"version": "55.0.0", "pluginReports": packs})
-        self.write(self.cdk_out / "guards.json", {"environments": {"dev": ["Guard-Tags", "Guard-Encryption"]}})
+        self.write(self.cdk_out / "guards.json", {"environments": {"dev": ["Guard-Tags", "Guard-Encryption"]},
+                                                  "acknowledged": {"access-log-sink-buckets-not-logged": {"dev": 1}}})
+        # As the synth gate does: the evidence refuses templates nobody judged.
+        custody.record(self.cdk_out, commit="fake-synth")
 
     def checkov(self, *, passed=(), failed=(), skipped=(), gate_exit: int | None = 0) -> None:
         report: dict[str, Any] = {"results": {

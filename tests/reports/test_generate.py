@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 import reports.__main__ as cli
+from aspects.custody import sha256
 from reports import manifest
 from reports.__main__ import SCHEMA_FILE, generate
 from tests.reports.conftest import FakeGates, nag_finding
@@ -58,14 +59,28 @@ def test_the_bundle_holds_every_output(generated, bundle):
     copied = {p.relative_to(bundle / "inputs").as_posix() for p in (bundle / "inputs").rglob("*") if p.is_file()}
     assert copied >= {"cdk.out/validation-report.json", "cdk.out/checkov.json", "cdk.out/guards.json",
                       "cdk.out/cfn-lint.json", "cdk.out/assembly-dev/manifest.json",
-                      "cdk.out/assembly-dev/devData-use2.template.json"}
+                      "cdk.out/assembly-dev/devData-use2.template.json", "cdk.out/custody.json"}
+
+
+def test_the_bundle_records_the_digests_synth_judged(generated, bundle):
+    judged = json.loads((bundle / "bundle.json").read_text())["judged_by_synth"]
+    template = "assembly-dev/devData-use2.template.json"
+    assert judged[template] == sha256(generated.gates.cdk_out / template)
+    assert set(judged) >= {"validation-report.json", "guards.json"}
+
+
+def test_each_acknowledgment_shows_the_findings_it_suppressed(generated, bundle):
+    uses = {use["id"]: use for use in json.loads((bundle / "evidence.json").read_text())["acknowledgments"]}
+    assert uses["access-log-sink-buckets-not-logged"]["findings"] == {"dev": 1}
+    page = (bundle / "index.html").read_text()
+    assert "<th>findings suppressed</th>" in page and "<td>dev 1</td>" in page
 
 
 def test_evidence_json_follows_the_committed_schema(bundle):
     schema = json.loads(SCHEMA_FILE.read_text())
     document = json.loads((bundle / "evidence.json").read_text())
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.1.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
+    assert document["schema_version"] == "1.2.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
 
 
 def test_the_committed_schema_matches_the_model(capsys):
