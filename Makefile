@@ -102,7 +102,7 @@ check: system-deps-check synth lint checkov evidence
 UNIT_SHARDS := infrastructure runtime
 # Balanced by measured time (about 4 minutes each on 2 cores).
 SHARD_infrastructure := tests/stacks tests/aspects tests/policies tests/reports tests/test_app.py tests/test_cli.py \
-  tests/test_docs.py tests/test_markers.py tests/test_workflows.py
+  tests/test_docs.py tests/test_gate_integrity.py tests/test_markers.py tests/test_workflows.py
 SHARD_runtime := tests/service tests/ops tests/load
 unit: system-deps-test setup
 	@test -n "$(SHARD_$(SHARD))" || { echo "usage: make unit SHARD=infrastructure|runtime" >&2; exit 2; }

@@ -61,7 +61,7 @@ class LeastPrivilegeContainers(ValidatingAspect):
             return "defines no containers"
         found = []
         for container in containers:
-            if not isinstance(container, Mapping):
+            if not isinstance(container, Mapping) or any(key == "Ref" or key.startswith("Fn::") for key in container):
                 raise Unresolvable(f"container definition {container!r}")
             name = container.get("name", "?")
             found += [f"container {name!r} {problem}" for problem in container_problems(container)]

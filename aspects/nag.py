@@ -22,8 +22,8 @@ from aspects.base import kernel_reference, resource_type
 from policies.acknowledgments import AcknowledgmentEntry, Registry
 
 PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
-# cdk-nag's write_suppressions_to_cloud_formation only records its own (plain-id) suppressions; the namespaced
-# ones used here are suppressed by CDK core, so the registry writes its own record into each template.
+# cdk-nag's write_suppressions_to_cloud_formation writes nothing for stacks inside a Stage (verified with 3.x on
+# aws-cdk-lib 2.275), so the registry writes its own record into each template.
 METADATA_KEY = "acknowledgments"
 # Where CDK core keeps a construct's acknowledgments (cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY).
 ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"

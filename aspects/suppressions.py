@@ -108,7 +108,7 @@ class SuppressionVerdict:
     # Suppressions the registry did not make, entries wider than their findings or off their stated count.
     problems: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
-    # Entry id -> environment -> findings it suppressed there (wildcard statements counted one by one).
+    # Entry id -> environment -> findings it suppressed there (a wildcard IAM finding once per grant).
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
@@ -116,7 +116,6 @@ class _Grants:
     """What the registry granted: (entry id, environment) -> the acknowledged construct paths and rules."""
 
     def __init__(self, applied: Sequence[AppliedAcknowledgment]) -> None:
-        self.applied = applied
         self._by_entry = {(item.entry.id, item.environment): item for item in applied}
 
     def refusal(self, entry_id: str | None, rule: str, path: str) -> str | None:

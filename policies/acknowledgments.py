@@ -206,8 +206,8 @@ def parse_registry(document: object, source: str = "acknowledgments.yaml") -> Re
         location = first["loc"]
         index = location[1] if len(location) > 1 else "?"
         entry_id = document[index].get("id", "?") if isinstance(index, int) else "?"
-        field = ".".join(str(p) for p in location[2:])
-        raise RegistryError(f"{source}: entry {index} ('{entry_id}') {field}: {first['msg']}") from None
+        field = "".join(f" {p}" if i == 0 else f".{p}" for i, p in enumerate(location[2:]))
+        raise RegistryError(f"{source}: entry {index} ('{entry_id}'){field}: {first['msg']}") from None
     ids = [entry.id for entry in registry.entries]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

@@ -7,6 +7,7 @@ than the check itself. Liveness, not readiness: a database outage must not resta
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import os
 import sys
@@ -15,7 +16,8 @@ COMMAND = ("python", "-m", "service.healthcheck")
 TIMEOUT_SECONDS = 2.0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="python -m service.healthcheck", description=__doc__.split("\n\n")[0]).parse_args(argv)
     port = int(os.environ.get("PORT", "8080"))
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_SECONDS)
     try:

@@ -70,6 +70,11 @@ def synth(tmp_path: Path, *, change: Callable[[Sequence[EnvironmentStage]], None
     return Synth(code, outdir, stdout.getvalue(), stderr.getvalue())
 
 
+def failed_with(run: Synth, line: str) -> bool:
+    """The synth gate failed (exit 1) and printed ``line`` as one of its lines."""
+    return run.code == 1 and f"synth: {line}" in run.stderr.splitlines()
+
+
 def _entry(entries: list[dict], entry_id: str) -> dict:
     (found,) = [entry for entry in entries if entry["id"] == entry_id]
     return found
@@ -102,63 +107,44 @@ def test_a_broad_entry_cannot_take_credit_for_a_narrower_one(tmp_path):
         entries.append({**_entry(entries, "xray-writes-have-no-resource-scope"), "id": "any-policy-may-wildcard",
                         "paths": ["*/Service-*/*/Policy/Resource"]})
 
-    run = synth(tmp_path, registry=overlap)
-    assert run.code == 1
-    assert ("synth: acknowledgments 'xray-writes-have-no-resource-scope' and 'any-policy-may-wildcard' both grant "
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*] on dev/Service-use1/TaskRole/Policy/Resource; "
-            "one finding, one entry") in run.stderr.splitlines()
+    assert failed_with(synth(tmp_path, registry=overlap), "acknowledgments 'xray-writes-have-no-resource-scope' and "
+                       "'any-policy-may-wildcard' both grant AwsSolutions::AwsSolutions-IAM5[Resource::*] on "
+                       "dev/Service-use1/TaskRole/Policy/Resource; one finding, one entry")
 
 
 # 2. A suppression outside the registry.
 
-def _key_resource(stages: Sequence[EnvironmentStage]) -> cdk.CfnResource:
-    return stages[0].primary.keys.node.find_child("DataKey").node.default_child
+KEY = "dev/Keys-use1/DataKey/Resource"
 
 
-def test_a_namespaced_acknowledgment_in_a_stack_fails_naming_construct_and_rule(tmp_path):
+@pytest.mark.parametrize("rule, reason, line", [
+    # Namespaced: CDK core suppresses it and the report lists it.
+    ("AwsSolutions::AwsSolutions-KMS5", "rotation is handled elsewhere",
+     f"{KEY}: AwsSolutions::AwsSolutions-KMS5 acknowledged outside the registry (it carries no registry marker)"),
+    # Plain: cdk-nag drops the finding itself, so the report never shows it; the stack's metadata does.
+    ("HIPAA.Security-KMSBackingKeyRotationEnabled", "handled elsewhere",
+     f"{KEY}: HIPAA.Security-KMSBackingKeyRotationEnabled acknowledged outside the registry (a plain id, which "
+     "cdk-nag drops from the report; add a registry entry)"),
+    # A registry marker copied from another entry.
+    ("AwsSolutions::AwsSolutions-EC23",
+     "copied [ack alb-public-https-ingress; owner platform-networking; review by 2027-08-31]",
+     f"{KEY}: AwsSolutions::AwsSolutions-EC23 acknowledged outside the registry (it names entry "
+     f"'alb-public-https-ingress', whose paths do not match {KEY})"),
+])
+def test_an_acknowledgment_made_in_a_stack_fails_naming_construct_and_rule(tmp_path, rule, reason, line):
     def acknowledge(stages):
-        cdk.Validations.of(_key_resource(stages)).acknowledge(
-            cdk.Acknowledgment(id="AwsSolutions::AwsSolutions-KMS5", reason="rotation is handled elsewhere"))
+        key = stages[0].primary.keys.node.find_child("DataKey").node.default_child
+        cdk.Validations.of(key).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
 
-    run = synth(tmp_path, change=acknowledge)
-    assert run.code == 1
-    assert ("synth: dev/Keys-use1/DataKey/Resource: AwsSolutions::AwsSolutions-KMS5 acknowledged outside the "
-            "registry (it carries no registry marker)") in run.stderr.splitlines()
-
-
-def test_a_plain_id_acknowledgment_that_hides_its_finding_from_the_report_still_fails(tmp_path):
-    def acknowledge(stages):
-        cdk.Validations.of(_key_resource(stages)).acknowledge(
-            cdk.Acknowledgment(id="HIPAA.Security-KMSBackingKeyRotationEnabled", reason="handled elsewhere"))
-
-    run = synth(tmp_path, change=acknowledge)
-    assert run.code == 1
-    assert ("synth: dev/Keys-use1/DataKey/Resource: HIPAA.Security-KMSBackingKeyRotationEnabled acknowledged "
-            "outside the registry (a plain id, which cdk-nag drops from the report; add a registry entry)"
-            ) in run.stderr.splitlines()
-
-
-def test_a_forged_registry_marker_on_another_construct_fails(tmp_path):
-    def forge(stages):
-        cdk.Validations.of(_key_resource(stages)).acknowledge(cdk.Acknowledgment(
-            id="AwsSolutions::AwsSolutions-EC23",
-            reason="copied [ack alb-public-https-ingress; owner platform-networking; review by 2027-08-31]"))
-
-    run = synth(tmp_path, change=forge)
-    assert run.code == 1
-    assert ("synth: dev/Keys-use1/DataKey/Resource: AwsSolutions::AwsSolutions-EC23 acknowledged outside the "
-            "registry (it names entry 'alb-public-https-ingress', whose paths do not match "
-            "dev/Keys-use1/DataKey/Resource)") in run.stderr.splitlines()
+    assert failed_with(synth(tmp_path, change=acknowledge), line)
 
 
 def test_an_acknowledgment_on_a_whole_environment_fails(tmp_path):
     def acknowledge(stages):
         cdk.Validations.of(stages[0]).acknowledge(cdk.Acknowledgment(id="AwsSolutions-IAM5", reason="all of them"))
 
-    run = synth(tmp_path, change=acknowledge)
-    assert run.code == 1
-    assert ("synth: [Registry] [Guard] dev: Annotation::AwsSolutions-IAM5 acknowledged outside any stack; only the "
-            "registry acknowledges, on resources") in run.stderr.splitlines()
+    assert failed_with(synth(tmp_path, change=acknowledge), "[Registry] [Guard] dev: Annotation::AwsSolutions-IAM5 "
+                       "acknowledged outside any stack; only the registry acknowledges, on resources")
 
 
 # 3. An entry absorbs new findings.
@@ -168,10 +154,8 @@ def test_a_new_wildcard_statement_under_an_existing_entry_fails_until_the_entry_
         stages[0].primary.service.node.find_child("TaskRole").policy.add_statements(
             iam.PolicyStatement(actions=["kms:Decrypt"], resources=["*"]))
 
-    run = synth(tmp_path, change=widen_policy)
-    assert run.code == 1
-    assert ("synth: acknowledgment 'xray-writes-have-no-resource-scope' suppresses 5 findings in 'dev' but accepts 4: "
-            "review the new ones, then set accepts to 5") in run.stderr.splitlines()
+    assert failed_with(synth(tmp_path, change=widen_policy), "acknowledgment 'xray-writes-have-no-resource-scope' "
+                       "suppresses 5 findings in 'dev' but accepts 4: review the new ones, then set accepts to 5")
 
 
 # 4. Containers are not guarded.

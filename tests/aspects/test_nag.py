@@ -9,7 +9,14 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import Construct
 
-from aspects.nag import CHECKOV_METADATA_KEY, METADATA_KEY, ConstructTree, GuardError, apply_acknowledgments
+from aspects.nag import (
+    CHECKOV_METADATA_KEY,
+    METADATA_KEY,
+    ConstructTree,
+    GuardError,
+    apply_acknowledgments,
+    register_packs,
+)
 from policies.acknowledgments import parse_registry, path_matches
 from tests.factories import acknowledgment_entry
 
@@ -179,3 +186,38 @@ def test_the_synthesized_replica_carries_the_registry_skip(synthesized):
     (replica,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::RDS::DBInstance"]
     (skip,) = replica["Metadata"][CHECKOV_METADATA_KEY]["skip"]
     assert skip["id"] == "CKV_AWS_16" and "[ack read-replica-inherited-properties;" in skip["comment"]
+
+
+def test_a_nag_entry_must_name_the_resource_not_a_construct_above_it():
+    # An acknowledgment on the L2 bucket (or a stack) would cover every finding below it, reviewed or not.
+    with pytest.raises(GuardError, match=r"path 'dev/Svc/Logs' is no CloudFormation resource; name the resource"):
+        apply_acknowledgments([_stage("dev")], _registry(paths=["*/Svc/Logs"]), TODAY)
+
+
+def test_two_entries_granting_one_rule_on_one_resource_stop_the_build():
+    registry = parse_registry([
+        acknowledgment_entry(id="narrow-one", rules=["AwsSolutions::AwsSolutions-S1"], paths=["dev/Svc/Logs/Resource"]),
+        acknowledgment_entry(id="broad-one", rules=["AwsSolutions::AwsSolutions-S1"], paths=["*/*/Logs/Resource"]),
+    ])
+    with pytest.raises(GuardError) as raised:
+        apply_acknowledgments([_stage("dev")], registry, TODAY)
+    assert raised.value.problems == ["acknowledgments 'narrow-one' and 'broad-one' both grant "
+                                     "AwsSolutions::AwsSolutions-S1 on dev/Svc/Logs/Resource; one finding, one entry"]
+
+
+def test_acknowledgments_outside_any_stack_fail_validation():
+    app = cdk.App()
+    register_packs(app)
+    stage = cdk.Stage(app, "dev")
+    s3.Bucket(cdk.Stack(stage, "Svc"), "Logs", enforce_ssl=True)
+    cdk.Validations.of(stage).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason="whole stage"))
+    cdk.Validations.of(Construct(stage, "Loose")).acknowledge(
+        cdk.Acknowledgment(id="AwsSolutions::AwsSolutions-S10", reason="beside the stacks"))
+    assert sorted(app.node.find_child("Registry").node.validate()) == [
+        "[Guard] dev/Loose: AwsSolutions::AwsSolutions-S10 acknowledged outside any stack; only the registry "
+        "acknowledges, on resources",
+        "[Guard] dev: Annotation::AwsSolutions-S1 acknowledged outside any stack; only the registry acknowledges, "
+        "on resources",
+    ]
+    cdk.Validations.of(stage.node.find_child("Svc")).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason="x"))
+    assert len(app.node.find_child("Registry").node.validate()) == 2  # inside a stack: the synth gate's to judge

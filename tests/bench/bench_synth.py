@@ -29,7 +29,7 @@ def run_once(guarded: bool, outdir: str) -> dict:
     """The measured body, executed in a child process."""
     started = time.perf_counter()
     sys.path.insert(0, str(ROOT))
-    from aspects.gate import judge_report, load_report
+    from aspects.gate import conclude
     from aspects.guard import guard
     from policies.acknowledgments import load_registry
     from policies.slo import load_slo
@@ -48,7 +48,7 @@ def run_once(guarded: bool, outdir: str) -> dict:
     counts: dict[str, int] = {}
     violations = 0
     if result is not None:
-        verdict = judge_report(load_report(Path(outdir)), result.acknowledgments)
+        verdict = conclude(Path(outdir), result, commit="bench")  # judged and recorded as app.py does
         counts, violations = dict(verdict.acknowledged_per_pack), len(verdict.violations)
     return {
         "import_s": imported - started,

@@ -38,6 +38,14 @@ def test_every_entry_has_owner_reason_and_expiry():
         ({"rules": ["checkov::CKV2_AWS_69"]}, "graph checks"),
         ({"rules": ["image::openssl"]}, "not a vulnerability id"),
         ({"rules": ["image::CVE-26-1"]}, "not a vulnerability id"),
+        ({"paths": ["*"]}, "is a blanket wildcard"),
+        ({"paths": ["*/Service-use1/Alb", "*/*/*"]}, "is a blanket wildcard"),
+        ({"accepts": None}, "states how many findings it accepts per environment"),
+        ({"accepts": 0}, "each must be at least 1"),
+        ({"accepts": {"dev": 2, "prod": 0}}, "each must be at least 1"),
+        ({"accepts": {}}, "each must be at least 1"),
+        ({"rules": ["checkov::CKV_AWS_18"], "accepts": 1}, "this entry has no nag rules"),
+        ({"environments": ["prod"], "accepts": {"dev": 1}}, "accepts names environments .'dev'. the entry does not apply to"),
         ({"rules": ["image::CVE-2026-12345", "AwsSolutions::AwsSolutions-EC23"]}, "not both"),
     ],
 )
@@ -120,3 +128,14 @@ def test_path_globs_match_one_construct_id_per_segment(pattern, path, matches):
     assert path_matches(pattern, path) is matches
     (parsed,) = parse_registry([entry(paths=[pattern])]).entries
     assert parsed.matches(path) is matches
+
+
+def test_accepts_is_one_number_for_every_environment_or_one_per_environment():
+    (same, per_env) = parse_registry([entry(accepts=2), entry(id="other-entry", accepts={"prod": 3})]).entries
+    assert same.accepted_in("dev") == same.accepted_in("prod") == 2
+    assert per_env.accepted_in("prod") == 3 and per_env.accepted_in("dev") is None
+
+
+def test_the_marker_names_entry_owner_and_review_date():
+    (item,) = parse_registry([entry()]).entries
+    assert item.marker == "[ack public-alb; owner platform-networking; review by 2027-03-01]"

@@ -12,6 +12,9 @@ import time
 import pytest
 import requests
 
+from ops.gunicorn import ROOT
+from ops.postgres import free_port
+
 FUZZ_EXAMPLES = 40
 
 
@@ -71,3 +74,46 @@ def test_sigterm_drains_in_flight_requests(gunicorn, database_url, tmp_path):
     code = server.process.wait(timeout=20)
     assert outcomes == [200] * 8
     assert code == 0
+
+
+def _container_health_check(port: int) -> subprocess.CompletedProcess[str]:
+    """The container's health check command, as ECS and the Dockerfile run it, from the image's working directory
+    (the repository root holds the same ``service`` package)."""
+    from stacks.service import HEALTH_CHECK_COMMAND
+
+    return subprocess.run([sys.executable, *HEALTH_CHECK_COMMAND[1:]], env={"PORT": str(port)}, cwd=ROOT,
+                          capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_the_container_health_check_passes_on_a_live_service_and_fails_without_one(server, monkeypatch, capsys):
+    from service import healthcheck
+
+    assert _container_health_check(server.port).returncode == 0
+    monkeypatch.setenv("PORT", str(server.port))
+    assert healthcheck.main([]) == 0
+    monkeypatch.setenv("PORT", str(free_port()))
+    assert healthcheck.main([]) == 1
+    assert "healthcheck: no answer on 127.0.0.1:" in capsys.readouterr().err
+
+
+def test_the_container_health_check_fails_on_an_answer_other_than_200(monkeypatch, capsys):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from service import healthcheck
+
+    class Unhealthy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Unhealthy) as unhealthy:
+        threading.Thread(target=unhealthy.serve_forever, daemon=True).start()
+        monkeypatch.setenv("PORT", str(unhealthy.server_address[1]))
+        try:
+            assert healthcheck.main([]) == 1
+        finally:
+            unhealthy.shutdown()
+    assert "healthcheck: /health answered 503" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,16 @@ def test_hadolint_fails_a_careless_dockerfile(tmp_path):
 @pytest.mark.parametrize("expected", ["USER 10001:10001", "HEALTHCHECK", "@sha256:", "AS build", "AS runtime"])
 def test_image_runs_as_non_root_with_healthcheck_and_pinned_multi_stage_base(expected):
     assert expected in DOCKERFILE.read_text()
+
+
+def test_the_image_health_check_is_the_task_definition_health_check():
+    from stacks.service import HEALTH_CHECK_COMMAND
+
+    healthcheck = DOCKERFILE.read_text().split("HEALTHCHECK", 1)[1].split("\n# ", 1)[0]
+    assert json.loads(healthcheck.split("CMD", 1)[1]) == list(HEALTH_CHECK_COMMAND)
+    # What the command runs is in the image: the runtime copies service/ into its working directory.
+    assert (ROOT / "service" / "healthcheck.py").is_file() and "COPY --chown=root:root service/ ./service/" in \
+        DOCKERFILE.read_text()
 
 
 def test_final_stage_has_no_build_tools():

@@ -168,6 +168,20 @@ def test_container_runs_read_only_as_non_root_with_encrypted_logs(synthesized):
     assert task["Properties"]["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
 
 
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_every_container_runs_least_privileged_within_the_task_memory(synthesized, env, role):
+    (task,) = synthesized.template(env, role, "service").find_resources("AWS::ECS::TaskDefinition").values()
+    containers = task["Properties"]["ContainerDefinitions"]
+    for container in containers:
+        assert container["User"] not in ("", "0", "root") and not container["User"].startswith(("0:", "root:"))
+        assert container["ReadonlyRootFilesystem"] is True and container.get("Privileged") is not True
+        assert container["Memory"] > 0 and container["HealthCheck"]["Command"][0] == "CMD"
+    assert sum(c["Memory"] for c in containers) <= int(task["Properties"]["Memory"])
+    (web,) = [c for c in containers if c.get("PortMappings")]
+    assert web["HealthCheck"]["Command"] == ["CMD", "python", "-m", "service.healthcheck"]
+
+
 def test_task_roles_have_no_inline_policies_and_scoped_permissions(synthesized):
     template = synthesized.template("dev", "primary", "service")
     template.resource_count_is("AWS::IAM::Policy", 0)
