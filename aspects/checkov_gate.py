@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from aspects.assembly import shards, templates_under
-from aspects.custody import CustodyBroken, verify
+from aspects.custody import SEAL_KEY, CustodyBroken, seal, verify
 from policies.acknowledgments import Registry, RegistryError, load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -341,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     line = summary_line(verdict, custom_ids)
     # The evidence generator reads the gate's own verdict too: a scan can be clean and the gate still fail.
     report["gate"] = {"exit_code": verdict.exit_code, "summary": line, "problems": problems}
+    report[SEAL_KEY] = seal(outdir)  # which synthesis this judged (the evidence compares)
     (outdir / RESULT_FILE).write_text(json.dumps(report, indent=1))
     print(line)
     return verdict.exit_code

@@ -1,5 +1,6 @@
-"""ECS containers run least-privileged: a non-root user, a read-only root filesystem, never privileged, a hard
-memory limit, and a health check on every container the task depends on or that takes traffic.
+"""ECS containers run least-privileged: a non-root user, a read-only root filesystem, never privileged and no added
+Linux capabilities, a hard memory limit, and a health check on every container the task depends on or that takes
+traffic.
 
 None of the three nag packs and none of checkov's CloudFormation checks look at container definitions, so without
 this rule a root, writable or privileged container passes every gate. ``policies/checkov`` holds the same rule
@@ -16,12 +17,22 @@ from aws_cdk import aws_ecs as ecs
 
 from aspects.base import Unresolvable, ValidatingAspect, resolved
 
-ROOT_USERS = frozenset({"0", "root"})
+ROOT_NAME = "root"
+# Properties a container's least privilege rests on: a token there cannot be judged.
+JUDGED_KEYS = ("user", "readonlyRootFilesystem", "privileged", "memory", "essential", "healthCheck", "linuxParameters")
 
 
 def root_user(user: object) -> bool:
-    """Whether a container ``User`` (``uid``, ``uid:gid``, ``name`` or ``name:group``) runs as root."""
-    return str(user).split(":", 1)[0].strip() in ROOT_USERS
+    """Whether a container ``User`` (``uid``, ``uid:gid``, ``name`` or ``name:group``) runs as root. A numeric user
+    is read as a number, as the container runtime reads it: ``00`` and ``+0`` are uid 0 too."""
+    name = str(user).split(":", 1)[0].strip()
+    if name.lstrip("+-").isdigit():
+        return int(name) == 0
+    return name == ROOT_NAME
+
+
+def _intrinsic(value: object) -> bool:
+    return isinstance(value, Mapping) and any(key == "Ref" or str(key).startswith("Fn::") for key in value)
 
 
 def container_problems(container: Mapping[str, Any]) -> list[str]:
@@ -36,6 +47,9 @@ def container_problems(container: Mapping[str, Any]) -> list[str]:
         problems.append("has a writable root filesystem (set readonlyRootFilesystem)")
     if container.get("privileged") is True:
         problems.append("is privileged")
+    added = ((container.get("linuxParameters") or {}).get("capabilities") or {}).get("add")
+    if added:
+        problems.append(f"adds Linux capabilities {list(added)}")
     if not container.get("memory"):
         problems.append("has no hard memory limit (memory)")
     takes_traffic = bool(container.get("portMappings"))
@@ -61,8 +75,11 @@ class LeastPrivilegeContainers(ValidatingAspect):
             return "defines no containers"
         found = []
         for container in containers:
-            if not isinstance(container, Mapping) or any(key == "Ref" or key.startswith("Fn::") for key in container):
+            if not isinstance(container, Mapping) or _intrinsic(container):
                 raise Unresolvable(f"container definition {container!r}")
+            for key in JUDGED_KEYS:
+                if _intrinsic(container.get(key)):
+                    raise Unresolvable(f"{key} {container[key]!r} of container {container.get('name', '?')!r}")
             name = container.get("name", "?")
             found += [f"container {name!r} {problem}" for problem in container_problems(container)]
         return "; ".join(found) or None

@@ -1,30 +1,35 @@
-"""Chain of custody from the synth gate to the evidence: the later gates judge only what the guards judged.
+"""Chain of custody from the synth gate to the evidence and the deployment: later steps use only what synth judged.
 
-The synth gate writes ``cdk.out/custody.json``, the sha256 of every template it judged and of the reports it
-wrote (validation report, guards), with the commit. cfn-lint, checkov and the evidence generator check every file
-against it before they read any, and refuse (exit 2, naming the file) a template edited, added or removed since,
-so a change made in ``cdk.out/`` between two gates cannot pass as judged. Anyone able to rewrite ``cdk.out/``
-can also rewrite this file; what it proves is that the later gates saw what synth saw, not who ran synth
-(docs/compliance.md, what the gates resist).
+    python -m aspects.custody [cdk.out]     exit 0 every file is what synth judged and passed; 2 otherwise
+
+The synth gate writes ``cdk.out/custody.json``: the sha256 of every file it left in ``cdk.out`` (templates,
+manifests, construct metadata, assets, its validation report and guards record), the commit, and whether the
+guards passed. cfn-lint, checkov, the evidence generator and the deployment check every file against it before
+they read any, and refuse (exit 2, naming the file) a file edited, added or removed since, or a synthesis that
+failed. cfn-lint and checkov stamp their results with the record's own digest (``seal``), so the evidence also
+refuses results of another synthesis. Anyone able to rewrite ``cdk.out/`` can also rewrite this file; what it
+proves is that each later step saw what synth judged, not who ran synth (docs/compliance.md).
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
-
-from aspects.assembly import templates_under
+from typing import Any
 
 CUSTODY_FILE = "custody.json"
-# Besides the templates: what the synth gate itself wrote and the evidence reads.
-JUDGED_REPORTS = ("validation-report.json", "guards.json")
+# What the later gates write into cdk.out themselves; everything else there is synth's.
+LATER_RESULTS = ("cfn-lint.json", "checkov.json")
+SEAL_KEY = "custody"
 
 
 class CustodyBroken(ValueError):
-    """A file differs from what the synth gate judged, or the record of it is missing; the message names it."""
+    """A file differs from what synth judged, synth failed, or the record is missing; the message says which."""
 
 
 def sha256(path: Path) -> str:
@@ -45,19 +50,28 @@ def current_commit() -> str:
     return f"{sha}+uncommitted-changes" if dirty.strip() else sha
 
 
-def _judged_files(outdir: Path) -> list[Path]:
-    return templates_under(outdir) + [outdir / name for name in JUDGED_REPORTS if (outdir / name).is_file()]
+def _synth_files(outdir: Path) -> list[Path]:
+    """Every file synth left, less the later gates' results and the CDK CLI's lock files (``synth.lock`` while the
+    app runs, ``read.<pid>.lock`` while another command reads the assembly), which come and go by themselves."""
+    skipped = {outdir / CUSTODY_FILE, *(outdir / name for name in LATER_RESULTS)}
+    return sorted(path for path in outdir.rglob("*")
+                  if path.is_file() and path not in skipped and path.suffix != ".lock")
 
 
-def record(outdir: Path, commit: str) -> dict[str, str]:
-    """Write the digests of everything the synth gate judged in ``outdir``; returns them by relative path."""
-    digests = {path.relative_to(outdir).as_posix(): sha256(path) for path in _judged_files(outdir)}
-    (outdir / CUSTODY_FILE).write_text(json.dumps({"commit": commit, "sha256": digests}, indent=1))
+def record(outdir: Path, commit: str, *, passed: bool) -> dict[str, str]:
+    """Write the digests of everything synth left in ``outdir`` and its verdict; returns the digests."""
+    digests = {path.relative_to(outdir).as_posix(): sha256(path) for path in _synth_files(outdir)}
+    document = {"commit": commit, "passed": passed, "sha256": digests}
+    (outdir / CUSTODY_FILE).write_text(json.dumps(document, indent=1))
     return digests
 
 
-def recorded(outdir: Path) -> Mapping[str, str]:
-    """The digests synth recorded. :raise CustodyBroken: no record, or not one synth wrote."""
+def seal(outdir: Path) -> str:
+    """The record's own digest: a later gate's result carries it, so the evidence can tell which synthesis it judged."""
+    return sha256(outdir / CUSTODY_FILE)
+
+
+def _recorded(outdir: Path) -> Mapping[str, Any]:
     path = outdir / CUSTODY_FILE
     try:
         document = json.loads(path.read_text())
@@ -66,22 +80,60 @@ def recorded(outdir: Path) -> Mapping[str, str]:
         raise CustodyBroken(f"{path}: no record of what synth judged ({error}); run make synth") from None
     if not isinstance(digests, dict) or not digests:
         raise CustodyBroken(f"{path}: records no files; run make synth")
-    return digests
+    if document.get("passed") is not True:
+        raise CustodyBroken(f"{path}: synth failed on these templates; fix its findings and run make synth")
+    return document
 
 
 def verify(outdir: Path) -> Mapping[str, str]:
-    """The recorded digests, after checking every judged file against them.
+    """The recorded digests, after checking every file synth left against them.
 
-    :raise CustodyBroken: a recorded file is missing or differs, or a template synth did not judge is present.
+    :raise CustodyBroken: no record, a failed synth, or a file that is missing, differs or was never judged.
     """
-    digests = recorded(outdir)
+    digests: Mapping[str, str] = _recorded(outdir)["sha256"]
     for relative, digest in sorted(digests.items()):
         path = outdir / relative
         if not path.is_file():
             raise CustodyBroken(f"{path}: judged by synth but missing now; run make synth")
         if sha256(path) != digest:
             raise CustodyBroken(f"{path}: changed since synth judged it (sha256 differs); run make synth")
-    for path in _judged_files(outdir):
+    for path in _synth_files(outdir):
         if path.relative_to(outdir).as_posix() not in digests:
             raise CustodyBroken(f"{path}: not judged by synth; run make synth")
     return digests
+
+
+def verify_results(outdir: Path) -> None:
+    """The later gates' results that are present were judged against this synthesis's record.
+
+    :raise CustodyBroken: a result without the record's seal, or with another synthesis's.
+    """
+    current = seal(outdir)
+    for name in LATER_RESULTS:
+        path = outdir / name
+        if not path.is_file():
+            continue  # not run: the evidence reports the source as not collected
+        try:
+            result = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # unreadable: the evidence reports that source as not collected, never as a pass
+        if not isinstance(result, dict) or result.get(SEAL_KEY) != current:
+            raise CustodyBroken(f"{path}: judged another synthesis than {outdir / CUSTODY_FILE}; run the gate again")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m aspects.custody", description=__doc__.split("\n\n")[0])
+    parser.add_argument("outdir", nargs="?", type=Path, default=Path("cdk.out"), help="the cloud assembly")
+    outdir = parser.parse_args(argv).outdir
+    try:
+        digests = verify(outdir)
+    except CustodyBroken as error:
+        print(f"custody: INCONCLUSIVE: {error}", file=sys.stderr)
+        return 2
+    commit = _recorded(outdir)["commit"]
+    print(f"custody: PASS: {len(digests)} files as synth judged them at {commit}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -105,11 +105,12 @@ def judge_report(
 
 def conclude(outdir: Path, result: GuardResult, *, commit: str) -> SynthVerdict:
     """Judge what a guarded synthesis wrote to ``outdir``, write the guards' record (rules, findings per entry) and
-    the digests of everything judged. App and tests conclude a synthesis the same way.
+    the digests of everything judged with the verdict (the later gates refuse a failed synthesis). App and tests
+    conclude a synthesis the same way.
 
     :raise ReportMissing: no validation report. :raise AssemblyUnreadable: a stack's files are missing.
     """
     verdict = judge_report(load_report(outdir), result.acknowledgments, Assembly.read(outdir))
     result.write(outdir, acknowledged=verdict.acknowledged_per_entry)
-    record(outdir, commit)
+    record(outdir, commit, passed=verdict.passed)
     return verdict

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from aspects.assembly import shards, templates_under
-from aspects.custody import CustodyBroken, verify
+from aspects.custody import SEAL_KEY, CustodyBroken, seal, verify
 from stacks.config import CDK_JSON, load_config
 
 
@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     result = lint_templates(templates, [project.primary_region, project.secondary_region])
     findings = [{**asdict(f), "template": str(Path(f.template).resolve().relative_to(outdir.resolve()))}
                 for f in result.findings]
-    (outdir / RESULT_FILE).write_text(json.dumps({"templates": result.templates, "findings": findings}, indent=1))
+    (outdir / RESULT_FILE).write_text(json.dumps({"templates": result.templates, "findings": findings,
+                                                  SEAL_KEY: seal(outdir)}, indent=1))
     for finding in result.errors:
         print(f"cfn-lint: {finding.rule_id} {finding.template}:{finding.line} {finding.message}", file=sys.stderr)
     warnings = Counter(f.rule_id for f in result.findings if not f.is_error)

@@ -18,7 +18,7 @@ import jsii
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import Construct, IConstruct, IValidation, Node
 
-from aspects.base import kernel_reference, resource_type
+from aspects.base import GuardRules, kernel_reference, resource_type
 from policies.acknowledgments import AcknowledgmentEntry, Registry
 
 PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
@@ -52,20 +52,25 @@ def register_packs(app: cdk.App) -> None:
         NIST80053R5Checks(app, write_suppressions_to_cloud_formation=True),
     )
     # On a child of its own: a validation on the app itself is reported under an empty construct path.
-    Construct(app, "Registry").node.add_validation(_NoAcknowledgmentOutsideStacks(app))
+    Construct(app, "Registry").node.add_validation(_OnlyGuardedStacks(app))
 
 
 @jsii.implements(IValidation)
-class _NoAcknowledgmentOutsideStacks:
-    """An acknowledgment on the app or a stage covers every finding of its rule in whole environments, and leaves
-    no trace in any stack's metadata, where the synth gate looks for acknowledgments the registry did not make
-    (``aspects.suppressions``). The registry acknowledges resources only, so any is refused."""
+class _OnlyGuardedStacks:
+    """What the synth gate could not see otherwise. An acknowledgment on the app or a stage covers every finding of
+    its rule in whole environments and leaves no trace in any stack's metadata, where the gate looks for
+    acknowledgments the registry did not make (``aspects.suppressions``); the registry acknowledges resources only,
+    so any is refused. And a stack outside the guarded stages would reach the assembly judged by the nag packs
+    alone, without the guards or the registry."""
 
     def __init__(self, root: IConstruct) -> None:
         self.root = root
 
     def validate(self) -> list[str]:
-        problems: list[str] = []
+        problems = [f"[Guard] {child.node.path}: {'a stack' if cdk.Stack.is_stack(child) else 'a stage'} the guards "
+                    "do not judge; build it inside an environment stage (stacks/stage.py)"
+                    for child in self.root.node.children
+                    if cdk.Stack.is_stack(child) or (cdk.Stage.is_stage(child) and not _guarded(child))]
         pending = [self.root]
         while pending:
             construct = pending.pop()
@@ -75,6 +80,10 @@ class _NoAcknowledgmentOutsideStacks:
                                     "acknowledged outside any stack; only the registry acknowledges, on resources")
             pending.extend(child for child in construct.node.children if not cdk.Stack.is_stack(child))
         return problems
+
+
+def _guarded(stage: IConstruct) -> bool:
+    return stage.node.try_find_child(GuardRules.CHECKPOINT_ID) is not None
 
 
 class ConstructTree:

@@ -25,8 +25,11 @@ from aspects.assembly import templates_under
 from aspects.nag import ACKNOWLEDGED_RULES, AppliedAcknowledgment
 from policies.acknowledgments import NAG_SOURCES, marked_entry
 
-PLAIN_ID = "Annotation::"
+PLAIN_ID = "annotation::"  # cdk-nag strips it in any letter case and honours what follows
+# Acknowledgments CDK's own constructs make (the VPC's, of two CloudFormation-Validate findings on its routes).
+LIBRARY_ACKNOWLEDGMENTS = frozenset({"CloudFormation-Validate::F3002", "CloudFormation-Validate::F3003"})
 _WILDCARD_RULE = "AwsSolutions-IAM5["
+NESTED_TEMPLATE = ".nested.template.json"
 # A wildcard resource is counted by the actions granted on it, a wildcard action by the resources it reaches.
 _GRANTED_WITH = {"Resource": "Action", "Action": "Resource"}
 _POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
@@ -51,9 +54,10 @@ class Assembly:
         acknowledgments: dict[str, Mapping[str, str]] = {}
         for template in templates_under(outdir):
             metadata = template.with_name(template.name.removesuffix(".template.json") + ".metadata.json")
+            nested = template.name.endswith(NESTED_TEMPLATE)  # its constructs' metadata is in its parent's file
             try:
                 document = json.loads(template.read_text())
-                entries = json.loads(metadata.read_text())
+                entries = {} if nested else json.loads(metadata.read_text())
             except (OSError, json.JSONDecodeError) as error:
                 raise AssemblyUnreadable(f"{template.relative_to(outdir)}: {error}") from None
             for resource in document.get("Resources", {}).values():
@@ -88,10 +92,9 @@ class Suppression:
         return self.path.split("/", 1)[-1]
 
 
-def _nag_rule(rule: str) -> bool:
-    """Whether an acknowledged id can suppress a nag finding: namespaced (``AwsSolutions::AwsSolutions-S1``) or
-    plain (``Annotation::AwsSolutions-S1``, which cdk-nag honours itself)."""
-    return any(rule.removeprefix(PLAIN_ID).startswith((f"{pack}::", f"{pack}-")) for pack in NAG_SOURCES)
+def _namespaced_nag_rule(rule: str) -> bool:
+    """An id as the registry writes it (``AwsSolutions::AwsSolutions-S1``), which CDK core suppresses and reports."""
+    return any(rule.startswith(f"{pack}::{pack}-") for pack in NAG_SOURCES)
 
 
 def suppressions(report: Mapping[str, Any]) -> list[Suppression]:
@@ -188,11 +191,14 @@ def judge_suppressions(
     problems = []
     for path, acknowledged in sorted(assembly.acknowledgments.items()):
         for rule, reason in sorted(acknowledged.items()):
-            if not _nag_rule(rule):
-                continue  # another validator's (CDK's own VPC acknowledges CloudFormation-Validate::F3002)
-            if rule.startswith(PLAIN_ID):
-                problems.append(f"{path}: {rule.removeprefix(PLAIN_ID)} acknowledged outside the registry "
-                                "(a plain id, which cdk-nag drops from the report; add a registry entry)")
+            if rule in LIBRARY_ACKNOWLEDGMENTS:
+                continue
+            if rule.lower().startswith(PLAIN_ID):
+                problems.append(f"{path}: {rule[len(PLAIN_ID):]} acknowledged outside the registry (a plain id, "
+                                "which hides its finding from the report; only registry entries acknowledge)")
+                continue
+            if not _namespaced_nag_rule(rule):
+                problems.append(f"{path}: {rule} acknowledged outside the registry (no rule the registry grants)")
                 continue
             refusal = grants.refusal(marked_entry(reason), rule, path)
             if refusal:

@@ -17,12 +17,11 @@ import json
 import platform
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from aspects.assembly import templates_under
-from aspects.custody import CUSTODY_FILE, CustodyBroken, current_commit, verify
+from aspects.custody import CUSTODY_FILE, CustodyBroken, current_commit, verify, verify_results
 from policies.acknowledgments import RegistryError, load_registry
 from policies.catalog import CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
@@ -116,8 +115,12 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     config = load_config(CDK_JSON)
     catalogs = load_catalogs()
     registry = load_registry()
-    # Judged by synth, or nothing to judge: a template edited since synth must not reach the evidence.
-    judged = verify(inputs.cdk_out) if templates_under(inputs.cdk_out) else {}
+    # What synth judged, and gate results of that synthesis; a file changed since must not reach the evidence. Without
+    # any cdk.out the template sources are simply not collected.
+    judged: Mapping[str, str] = {}
+    if inputs.cdk_out.exists():
+        judged = verify(inputs.cdk_out)
+        verify_results(inputs.cdk_out)
     collected = collect_all(inputs, pack_rules())
     evidence = build(collected, catalogs, registry, cdk_out=inputs.cdk_out, commit=current_commit(),
                      tools=_tools(inputs.cdk_out) | {"cdk-nag (packs parsed)": cdk_nag_version()},

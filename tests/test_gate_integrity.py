@@ -115,28 +115,54 @@ def test_a_broad_entry_cannot_take_credit_for_a_narrower_one(tmp_path):
 # 2. A suppression outside the registry.
 
 KEY = "dev/Keys-use1/DataKey/Resource"
+ALB_SG = "dev/Service-use1/Alb/SecurityGroup/Resource"
+PLAIN = "(a plain id, which hides its finding from the report; only registry entries acknowledge)"
 
 
-@pytest.mark.parametrize("rule, reason, line", [
+def _construct(stages: Sequence[EnvironmentStage], path: str) -> cdk.CfnResource:
+    found = stages[0]
+    for segment in path.split("/")[1:]:
+        found = found.node.find_child(segment)
+    return found
+
+
+@pytest.mark.parametrize("where, rule, reason, line", [
     # Namespaced: CDK core suppresses it and the report lists it.
-    ("AwsSolutions::AwsSolutions-KMS5", "rotation is handled elsewhere",
+    (KEY, "AwsSolutions::AwsSolutions-KMS5", "rotation is handled elsewhere",
      f"{KEY}: AwsSolutions::AwsSolutions-KMS5 acknowledged outside the registry (it carries no registry marker)"),
     # Plain: cdk-nag drops the finding itself, so the report never shows it; the stack's metadata does.
-    ("HIPAA.Security-KMSBackingKeyRotationEnabled", "handled elsewhere",
-     f"{KEY}: HIPAA.Security-KMSBackingKeyRotationEnabled acknowledged outside the registry (a plain id, which "
-     "cdk-nag drops from the report; add a registry entry)"),
-    # A registry marker copied from another entry.
-    ("AwsSolutions::AwsSolutions-EC23",
+    (KEY, "HIPAA.Security-KMSBackingKeyRotationEnabled", "handled elsewhere",
+     f"{KEY}: HIPAA.Security-KMSBackingKeyRotationEnabled acknowledged outside the registry {PLAIN}"),
+    # cdk-nag reads the plain prefix in any letter case.
+    (KEY, "ANNOTATION::AwsSolutions-IAM5[Resource::*]", "x",
+     f"{KEY}: AwsSolutions-IAM5[Resource::*] acknowledged outside the registry {PLAIN}"),
+    # A registry marker copied from another entry, onto another construct or for another rule.
+    (KEY, "AwsSolutions::AwsSolutions-EC23",
      "copied [ack alb-public-https-ingress; owner platform-networking; review by 2027-08-31]",
      f"{KEY}: AwsSolutions::AwsSolutions-EC23 acknowledged outside the registry (it names entry "
      f"'alb-public-https-ingress', whose paths do not match {KEY})"),
+    (ALB_SG, "AwsSolutions::AwsSolutions-EC27",
+     "copied [ack alb-public-https-ingress; owner platform-networking; review by 2027-08-31]",
+     f"{ALB_SG}: AwsSolutions::AwsSolutions-EC27 acknowledged outside the registry (it names entry "
+     "'alb-public-https-ingress', which does not grant AwsSolutions::AwsSolutions-EC27)"),
 ])
-def test_an_acknowledgment_made_in_a_stack_fails_naming_construct_and_rule(tmp_path, rule, reason, line):
+def test_an_acknowledgment_made_in_a_stack_fails_naming_construct_and_rule(tmp_path, where, rule, reason, line):
     def acknowledge(stages):
-        key = stages[0].primary.keys.node.find_child("DataKey").node.default_child
-        cdk.Validations.of(key).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+        cdk.Validations.of(_construct(stages, where)).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
 
-    assert failed_with(synth(tmp_path, change=acknowledge), line)
+    run = synth(tmp_path, change=acknowledge)
+    assert failed_with(run, line)
+    # The later gates refuse what a failed synthesis wrote, had anyone run them anyway.
+    assert lint.main([str(run.outdir)]) == 2
+
+
+def test_a_stack_outside_the_guarded_stages_fails(tmp_path):
+    def loose_stack(stages):
+        task = ecs.FargateTaskDefinition(cdk.Stack(stages[0].node.scope, "Debug"), "Task")
+        task.add_container("shell", image=ecs.ContainerImage.from_registry("busybox"), user="root")
+
+    assert failed_with(synth(tmp_path, change=loose_stack), "[Registry] [Guard] Debug: a stack the guards do not "
+                       "judge; build it inside an environment stage (stacks/stage.py)")
 
 
 def test_an_acknowledgment_on_a_whole_environment_fails(tmp_path):
@@ -244,8 +270,9 @@ def test_a_template_synth_never_judged_is_refused(clean_synth, tmp_path, capsys)
     assert f"{smuggled}: not judged by synth; run make synth" in capsys.readouterr().err
 
 
-def test_the_synth_record_names_every_template_with_the_commit(clean_synth):
+def test_the_synth_record_names_every_file_synth_wrote_with_the_commit(clean_synth):
     record = json.loads((clean_synth.outdir / custody.CUSTODY_FILE).read_text())
-    templates = {p.relative_to(clean_synth.outdir).as_posix() for p in clean_synth.outdir.rglob("*.template.json")}
-    assert templates and set(record["sha256"]) == templates | {"validation-report.json", "guards.json"}
-    assert record["commit"]
+    written = {p.relative_to(clean_synth.outdir).as_posix() for p in clean_synth.outdir.rglob("*") if p.is_file()}
+    assert set(record["sha256"]) == written - {custody.CUSTODY_FILE}
+    assert {"validation-report.json", "guards.json", "manifest.json", "assembly-dev/manifest.json"} < written
+    assert record["commit"] and record["passed"] is True

@@ -37,7 +37,7 @@ def _report(passed=(), failed=(), skipped=(), parsing_errors=(), resources: int 
 def test_prod_templates_pass_with_every_custom_check_reporting(checkov_gate_runs, synthesized, tmp_path, capsys):
     outdir = tmp_path / "cdk.out"
     shutil.copytree(synthesized.outdir / "assembly-prod", outdir)
-    custody.record(outdir, commit="prod-only")  # synth's record, for this one environment's copy
+    custody.record(outdir, commit="prod-only", passed=True)  # synth's record, for this one environment's copy
     assert checkov_gate.main([str(outdir)]) == 0
     line = capsys.readouterr().out.strip()
     custom = len(checkov_gate.custom_check_ids())
@@ -56,7 +56,7 @@ def test_a_non_compliant_template_and_an_inline_skip_fail_the_gate(checkov_gate_
         "Excused": {**bucket, "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_18", "comment": "trust me"}]}}},
     }}
     (tmp_path / "Bad.template.json").write_text(json.dumps(template))
-    custody.record(tmp_path, commit="test")
+    custody.record(tmp_path, commit="test", passed=True)
     assert checkov_gate.main([str(tmp_path)]) == 1
     captured = capsys.readouterr()
     assert captured.out.startswith("checkov: FAIL: 1 templates")
@@ -71,7 +71,7 @@ def test_no_templates_is_inconclusive(tmp_path, capsys):
 
 def test_missing_checkov_is_inconclusive_and_leaves_no_earlier_result(tmp_path, capsys, monkeypatch):
     (tmp_path / "A.template.json").write_text(json.dumps({"Resources": {}}))
-    custody.record(tmp_path, commit="test")
+    custody.record(tmp_path, commit="test", passed=True)
     (tmp_path / "checkov.json").write_text(json.dumps({"gate": {"exit_code": 0}}))
     monkeypatch.setenv("CHECKOV", str(tmp_path / "nowhere" / "checkov"))
     assert checkov_gate.main([str(tmp_path)]) == 2
@@ -168,7 +168,7 @@ def test_a_registry_skip_on_a_resource_that_now_passes_is_stale(checkov_gate_run
               "Metadata": {"aws:cdk:path": "dev/Operations/ServerAccessLogs/Resource",
                            "checkov": {"skip": [{"id": "CKV_AWS_18", "comment": f"sink {marker}"}]}}}
     (tmp_path / "Ops.template.json").write_text(json.dumps({"Resources": {"ServerAccessLogs": bucket}}))
-    custody.record(tmp_path, commit="test")
+    custody.record(tmp_path, commit="test", passed=True)
     assert checkov_gate.main([str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert ("acknowledgment 'access-log-sink-buckets-not-logged' rule checkov::CKV_AWS_18 skips nothing at "

@@ -30,7 +30,8 @@ def test_least_privileged_app_and_sidecar_comply(stack):
     assert judge(_task(stack, APP, SIDECAR)) is None
 
 
-@pytest.mark.parametrize("user, root", [("0", True), ("root", True), ("0:0", True), ("root:wheel", True),
+@pytest.mark.parametrize("user, root", [("0", True), ("root", True), ("0:0", True), ("root:wheel", True), ("00", True),
+                                        ("+0", True), (" root", True), ("ROOT", False),
                                         ("10001", False), ("app:app", False), ("1000:0", False)])
 def test_root_is_the_user_part_of_uid_or_name(user, root):
     assert root_user(user) is root
@@ -89,3 +90,16 @@ def test_a_computed_container_is_reported_not_passed(stack):
     task = ecs.CfnTaskDefinition(stack, "Task", container_definitions=[cdk.Token.as_any(names)])
     LeastPrivilegeContainers().visit(task)
     assert any("cannot judge container definition" in e.data for e in task.node.metadata if e.type == "aws:cdk:error")
+
+
+def test_added_capabilities_are_a_finding():
+    assert container_problems({**APP, "linuxParameters": {"capabilities": {"add": ["SYS_PTRACE"]}}}) == [
+        "adds Linux capabilities ['SYS_PTRACE']"]
+    assert container_problems({**APP, "linuxParameters": {"capabilities": {"drop": ["ALL"]}}}) == []
+
+
+def test_a_computed_property_of_a_container_is_reported_not_passed(stack):
+    task = _task(stack, {**APP, "user": cdk.CfnParameter(stack, "User").value_as_string})
+    LeastPrivilegeContainers().visit(task)
+    assert any("cannot judge user {'Ref': 'User'} of container 'web'" in e.data
+               for e in task.node.metadata if e.type == "aws:cdk:error")

@@ -24,7 +24,7 @@ def cfn_lint_prod(synthesized, tmp_path_factory) -> LintRun:
     lints all 78 templates). About 15 s of two cores: tests/markers.py marks its users `cfn_lint`."""
     stage_dir = tmp_path_factory.mktemp("lint") / "cdk.out"
     shutil.copytree(synthesized.outdir / "assembly-prod", stage_dir)
-    custody.record(stage_dir, commit="prod-only")  # synth's record, for this one environment's copy
+    custody.record(stage_dir, commit="prod-only", passed=True)  # synth's record, for this one environment's copy
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         exit_code = lint.main([str(stage_dir)])
@@ -42,7 +42,7 @@ def test_template_with_an_error_fails(tmp_path, capsys):
     bad = {"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"DBInstanceClass": "db.nope.huge",
                                                                               "Engine": "postgres"}}}}
     (tmp_path / "Bad.template.json").write_text(json.dumps(bad))
-    custody.record(tmp_path, commit="test")
+    custody.record(tmp_path, commit="test", passed=True)
     assert lint.main([str(tmp_path)]) == 1
     captured = capsys.readouterr()
     assert "cfn-lint: FAIL: 1 templates" in captured.out

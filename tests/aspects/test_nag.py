@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import Construct
 
+from aspects.base import GuardRules
 from aspects.nag import (
     CHECKOV_METADATA_KEY,
     METADATA_KEY,
@@ -213,6 +214,7 @@ def test_acknowledgments_outside_any_stack_fail_validation():
     cdk.Validations.of(stage).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason="whole stage"))
     cdk.Validations.of(Construct(stage, "Loose")).acknowledge(
         cdk.Acknowledgment(id="AwsSolutions::AwsSolutions-S10", reason="beside the stacks"))
+    Construct(stage, GuardRules.CHECKPOINT_ID)  # as aspects.guard leaves a guarded stage
     assert sorted(app.node.find_child("Registry").node.validate()) == [
         "[Guard] dev/Loose: AwsSolutions::AwsSolutions-S10 acknowledged outside any stack; only the registry "
         "acknowledges, on resources",
@@ -221,3 +223,14 @@ def test_acknowledgments_outside_any_stack_fail_validation():
     ]
     cdk.Validations.of(stage.node.find_child("Svc")).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason="x"))
     assert len(app.node.find_child("Registry").node.validate()) == 2  # inside a stack: the synth gate's to judge
+
+
+def test_stacks_and_stages_the_guards_do_not_judge_fail_validation():
+    app = cdk.App()
+    register_packs(app)
+    cdk.Stack(app, "Loose")
+    cdk.Stage(app, "adhoc")
+    assert sorted(app.node.find_child("Registry").node.validate()) == [
+        "[Guard] Loose: a stack the guards do not judge; build it inside an environment stage (stacks/stage.py)",
+        "[Guard] adhoc: a stage the guards do not judge; build it inside an environment stage (stacks/stage.py)",
+    ]

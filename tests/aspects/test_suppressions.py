@@ -64,8 +64,14 @@ def test_other_validators_suppressions_are_not_the_registrys_business():
 
 @pytest.mark.parametrize("acknowledged, line", [
     ({"Annotation::AwsSolutions-EC23": "x"},
-     f"{TASK_SG}: AwsSolutions-EC23 acknowledged outside the registry (a plain id, which cdk-nag drops from the "
-     "report; add a registry entry)"),
+     f"{TASK_SG}: AwsSolutions-EC23 acknowledged outside the registry (a plain id, which hides its finding from the "
+     "report; only registry entries acknowledge)"),
+    # cdk-nag strips the prefix in any letter case.
+    ({"ANNOTATION::AwsSolutions-EC23": "x"},
+     f"{TASK_SG}: AwsSolutions-EC23 acknowledged outside the registry (a plain id, which hides its finding from the "
+     "report; only registry entries acknowledge)"),
+    ({"awssolutions::AwsSolutions-EC23": "x"},
+     f"{TASK_SG}: awssolutions::AwsSolutions-EC23 acknowledged outside the registry (no rule the registry grants)"),
     ({EC23: "no marker"}, f"{TASK_SG}: {EC23} acknowledged outside the registry (it carries no registry marker)"),
     ({EC23: ENTRY.marker},
      f"{TASK_SG}: {EC23} acknowledged outside the registry (it names entry 'public-alb', whose paths do not match "
@@ -76,11 +82,19 @@ def test_acknowledgments_in_stack_metadata_must_be_the_registrys(acknowledged, l
     assert judged(report(suppressed()), assembly=assembly).problems == [line]
 
 
-def test_the_registrys_own_and_other_validators_acknowledgments_pass():
+def test_only_the_registrys_and_cdks_own_acknowledgments_pass():
     assembly = Assembly(resources={}, acknowledgments={
         ALB: {EC23: f"why {ENTRY.marker}"}, "dev/Network-use1/Vpc/All": {"CloudFormation-Validate::F3002": "cdk"},
         "dev/Service-use1/Service": {"Annotation::@aws-cdk/aws-ecs:shouldUseCircuitBreaker": "warning only"}})
-    assert judged(report(suppressed()), assembly=assembly).problems == []
+    (line,) = judged(report(suppressed()), assembly=assembly).problems
+    assert line.startswith("dev/Service-use1/Service: @aws-cdk/aws-ecs:shouldUseCircuitBreaker acknowledged outside")
+
+
+def test_a_nested_stack_keeps_its_metadata_in_its_parents_file(tmp_path):
+    _stack_files(tmp_path, "devS", {"Resources": {}}, {"/dev/S/Inner/Queue/Resource": [
+        {"type": "aws:cdk:acknowledged-rules", "data": {EC23: "x"}}]})
+    _stack_files(tmp_path, "devSInnerNestedStackABC.nested", {"Resources": {}}, None)
+    assert Assembly.read(tmp_path).acknowledgments == {"dev/S/Inner/Queue/Resource": {EC23: "x"}}
 
 
 def test_an_entry_without_its_finding_in_an_environment_is_unused_there():

@@ -69,7 +69,7 @@ class FakeGates:
         self.write(self.cdk_out / "guards.json", {"environments": {"dev": ["Guard-Tags", "Guard-Encryption"]},
                                                   "acknowledged": {"access-log-sink-buckets-not-logged": {"dev": 1}}})
         # As the synth gate does: the evidence refuses templates nobody judged.
-        custody.record(self.cdk_out, commit="fake-synth")
+        custody.record(self.cdk_out, commit="fake-synth", passed=True)
 
     def checkov(self, *, passed=(), failed=(), skipped=(), gate_exit: int | None = 0) -> None:
         report: dict[str, Any] = {"results": {
@@ -77,14 +77,19 @@ class FakeGates:
             "summary": {"checkov_version": "3.3.30"}}
         if gate_exit is not None:
             report["gate"] = {"exit_code": gate_exit, "summary": "checkov: ...", "problems": []}
-        self.write(self.cdk_out / "checkov.json", report)
+        self.write(self.cdk_out / "checkov.json", report | self._seal())
 
     def cfn_lint(self, findings: list[dict[str, Any]] | None = None) -> None:
-        self.write(self.cdk_out / "cfn-lint.json", {"templates": 2, "findings": findings or []})
+        self.write(self.cdk_out / "cfn-lint.json", {"templates": 2, "findings": findings or []} | self._seal())
 
-    def all_static(self) -> FakeGates:
+    def _seal(self) -> dict[str, str]:
+        """As the real gates stamp their results: with the synthesis they judged, when there was one."""
+        present = (self.cdk_out / custody.CUSTODY_FILE).exists()
+        return {custody.SEAL_KEY: custody.seal(self.cdk_out)} if present else {}
+
+    def all_static(self, violations: list[dict[str, Any]] | None = None) -> FakeGates:
         self.synth(suppressed=[nag_finding("HIPAA.Security-S3BucketLoggingEnabled", "dev/Data-use1/Logs/Resource",
-                                           reason=ACK_REASON)])
+                                           reason=ACK_REASON)], violations=violations)
         self.checkov(passed=[checkov_item("CKV_AWS_21", "assembly-dev/devData-use1.template.json", "AWS::S3::Bucket.Logs"),
                              checkov_item("CKV_AWS_21", "assembly-dev/devData-use2.template.json", "AWS::S3::Bucket.Logs")],
                      skipped=[checkov_item("CKV_AWS_18", "assembly-dev/devData-use1.template.json",

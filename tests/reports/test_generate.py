@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 import reports.__main__ as cli
-from aspects.custody import sha256
+from aspects.custody import CustodyBroken, sha256
 from reports import manifest
 from reports.__main__ import SCHEMA_FILE, generate
 from tests.reports.conftest import FakeGates, nag_finding
@@ -110,13 +110,19 @@ def test_acknowledged_findings_are_suppressed_results_in_sarif(bundle):
 
 
 def test_a_failed_record_fails_the_gate(no_printing, gates, tmp_path, capsys):
-    gates.all_static()
-    gates.synth(violations=[nag_finding("HIPAA.Security-RDSStorageEncrypted", "dev/Data-use2/Logs/Resource")])
+    gates.all_static(violations=[nag_finding("HIPAA.Security-RDSStorageEncrypted", "dev/Data-use2/Logs/Resource")])
     assert _generate(gates, tmp_path / "out") == 1
     assert capsys.readouterr().out.startswith("evidence: FAIL: ")
     sarif = json.loads((tmp_path / "out" / "evidence.sarif").read_text())
     errors = [r for run in sarif["runs"] for r in run["results"] if r["level"] == "error"]
     assert errors[0]["ruleId"] == "HIPAA.Security-RDSStorageEncrypted"
+
+
+def test_gate_results_of_an_earlier_synthesis_are_refused(no_printing, gates, tmp_path):
+    gates.all_static()
+    gates.synth()  # synthesized again after checkov and cfn-lint judged the first one
+    with pytest.raises(CustodyBroken, match="cfn-lint.json: judged another synthesis than"):
+        _generate(gates, tmp_path / "out")
 
 
 def test_a_required_source_that_did_not_run_is_inconclusive_never_a_pass(no_printing, gates, tmp_path, capsys):
