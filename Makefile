@@ -7,7 +7,7 @@ TOOLS := .tools
 # Node 22 ships inside an npm package, so no system package or download outside the registry is needed.
 NODE_VERSION := 22.23.3
 CDK_CLI_VERSION := 2.1148.1
-# checkov pins an old boto3, so it gets a virtualenv of its own (python -m aspects.checkov_gate finds it here).
+# checkov pins an old boto3, so it gets a virtualenv of its own (python -m gates.checkov finds it here).
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := $(TOOLS)/checkov
 export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
@@ -63,16 +63,16 @@ synth: setup-python setup-cdk
 static: setup-python
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m bandit -r service ops -ll -q
+	$(PY) -m bandit -r service ops gates -ll -q
 	$(VENV)/bin/hadolint --failure-threshold info service/Dockerfile
 	$(VENV)/bin/actionlint
 
 lint: setup-python
-	$(PY) -m aspects.lint cdk.out
+	$(PY) -m gates.cfn_lint cdk.out
 
 # checkov over every template with the custom policies in policies/checkov (skips only from the registry).
 checkov: setup-python setup-checkov
-	$(PY) -m aspects.checkov_gate cdk.out
+	$(PY) -m gates.checkov cdk.out
 
 # The evidence bundle in reports/out/ (index.html, evidence.pdf, evidence.json, SARIF, JUnit, MANIFEST.sha256)
 # from what the gates wrote. REQUIRE lists the sources that must be present: the static gates here; a release
@@ -101,8 +101,8 @@ check: system-deps-check synth lint checkov evidence
 # when a test folder is in no shard.
 UNIT_SHARDS := infrastructure runtime
 # Balanced by measured time (about 4 minutes each on 2 cores).
-SHARD_infrastructure := tests/stacks tests/aspects tests/policies tests/reports tests/test_app.py tests/test_cli.py \
-  tests/test_docs.py tests/test_gate_integrity.py tests/test_markers.py tests/test_workflows.py
+SHARD_infrastructure := tests/stacks tests/aspects tests/gates tests/policies tests/reports tests/test_app.py tests/test_cli.py \
+  tests/test_docs.py tests/test_gate_integrity.py tests/test_layout.py tests/test_markers.py tests/test_workflows.py
 SHARD_runtime := tests/service tests/ops tests/load
 unit: system-deps-test setup
 	@test -n "$(SHARD_$(SHARD))" || { echo "usage: make unit SHARD=infrastructure|runtime" >&2; exit 2; }
@@ -152,7 +152,7 @@ drill: system-deps-test setup-python
 	  --cov-fail-under=0 --cucumberjson=features/out/cucumber.json \
 	  $(if $(LAB_FAULT),--lab-fault $(LAB_FAULT)) $(if $(DRILL_ENV),--target aws --env $(DRILL_ENV)) \
 	  $(if $(DRILL_DESTRUCTIVE),--destructive) || rc=1; \
-	$(PY) -m ops.drill_report $(if $(DRILL_ENV),--target aws) $(if $(DRILL_DESTRUCTIVE),--destructive) \
+	$(PY) -m gates.drills $(if $(DRILL_ENV),--target aws) $(if $(DRILL_DESTRUCTIVE),--destructive) \
 	  || { r=$$?; [ $$rc -ne 0 ] || rc=$$r; }; exit $$rc
 
 bench-synth: setup

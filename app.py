@@ -15,17 +15,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aspects.custody import current_commit
-from aspects.gate import ReportMissing, conclude
 from aspects.guard import GuardError, guard
-from aspects.suppressions import AssemblyUnreadable
+from gates.custody import current_commit
+from gates.suppressions import AssemblyUnreadable
+from gates.synth import ReportMissing, announce, conclude
+from gates.verdict import Verdict
 from policies.acknowledgments import RegistryError, load_registry
 from policies.slo import SloError, load_slo
 from stacks.build import CDK_JSON, add_stages, new_app
 from stacks.config import ConfigError, load_config
-
-MAX_LINES = 40
-
 
 CONSTRUCT_VALIDATION_FAILED = "ValidationFailedWithErrors"
 
@@ -46,11 +44,11 @@ def main(*, context: dict[str, Any] | None = None, outdir: str | None = None) ->
         registry = load_registry(Path(context["registry"])) if context.get("registry") else load_registry()
         result = guard(app, config, stages, registry=registry)
     except (ConfigError, SloError, RegistryError) as error:
-        return _fail(f"error: {error}", 2)
+        return _fail(f"error: {error}", Verdict.INCONCLUSIVE)
     except GuardError as error:
         for problem in error.problems:
             print(f"synth: {problem}", file=sys.stderr)
-        return _fail(f"FAIL: {len(error.problems)} acknowledgment problem(s)", 1)
+        return _fail(f"FAIL: {len(error.problems)} acknowledgment problem(s)", Verdict.FAIL)
 
     try:
         assembly = app.synth()
@@ -61,7 +59,7 @@ def main(*, context: dict[str, Any] | None = None, outdir: str | None = None) ->
             # error names the constructs.
             for line in str(error).splitlines()[1:]:
                 print(f"synth: {line.strip()}", file=sys.stderr)
-            return _fail("FAIL: construct validation failed", 1)
+            return _fail("FAIL: construct validation failed", Verdict.FAIL)
         # The nag packs' failures raise here outside the CDK CLI; the report on disk says which.
         if "ValidationFailed" not in str(error):
             raise
@@ -69,28 +67,11 @@ def main(*, context: dict[str, Any] | None = None, outdir: str | None = None) ->
     try:
         verdict = conclude(Path(outdir), result, commit=current_commit())
     except ReportMissing as error:
-        return _fail(f"error: no validation report to judge ({error})", 2)
+        return _fail(f"error: no validation report to judge ({error})", Verdict.INCONCLUSIVE)
     except AssemblyUnreadable as error:
-        return _fail(f"INCONCLUSIVE: the cloud assembly cannot be judged ({error})", 2)
+        return _fail(f"INCONCLUSIVE: the cloud assembly cannot be judged ({error})", Verdict.INCONCLUSIVE)
 
-    if not verdict.judged:
-        return _fail(f"INCONCLUSIVE: no report from {verdict.missing_packs}; the nag packs did not run", 2)
-    problems = verdict.problems
-    for line in problems[:MAX_LINES]:
-        print(f"synth: {line}", file=sys.stderr)
-    if len(problems) > MAX_LINES:
-        print(f"synth: ... and {len(problems) - MAX_LINES} more in {outdir}/validation-report.json", file=sys.stderr)
-    packs = ", ".join(f"{pack} {count}" for pack, count in sorted(verdict.acknowledged_per_pack.items())) or "none"
-    environments = ",".join(stage.node.id for stage in stages)
-    summary = (
-        f"environments {environments}, {len(verdict.violations)} violations, "
-        f"{len(verdict.unused)} unused acknowledgments, {len(verdict.warnings)} non-blocking warnings, "
-        f"acknowledged findings: {packs}"
-    )
-    if problems:
-        return _fail(f"FAIL: {summary}", 1)
-    print(f"synth: PASS: {summary}")
-    return 0
+    return announce(verdict, [stage.node.id for stage in stages], Path(outdir))
 
 
 if __name__ == "__main__":

@@ -8,10 +8,8 @@ The app and the tests call the same function.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 
@@ -31,7 +29,6 @@ from stacks.stage import EnvironmentStage
 __all__ = ["GuardError", "GuardResult", "guard"]
 
 
-GUARDS_FILE = "guards.json"
 
 
 @dataclass(frozen=True)
@@ -41,11 +38,7 @@ class GuardResult:
     # Environment -> the validating rules that ran there: the evidence generator reports each as a pass
     # unless the validation report holds an error of that rule, since CDK lists failures only.
     rules: dict[str, tuple[str, ...]]
-
-    def write(self, outdir: Path, acknowledged: Mapping[str, Mapping[str, int]]) -> None:
-        """``acknowledged``: entry id -> environment -> findings it suppressed (the synth gate's count)."""
-        document = {"environments": self.rules, "acknowledged": acknowledged}
-        (outdir / GUARDS_FILE).write_text(json.dumps(document, indent=1))
+    project: str  # named in the synth gate's record, so the evidence reads nothing but what the gates wrote
 
 
 def _guard_stage(stage: EnvironmentStage, config: AppConfig) -> tuple[str, ...]:
@@ -87,4 +80,4 @@ def guard(
     applied = apply_acknowledgments(
         stages, registry, today or dt.date.today(), known_environments=frozenset(config.environments)
     )
-    return GuardResult(acknowledgments=applied, registry=registry, rules=rules)
+    return GuardResult(acknowledgments=applied, registry=registry, rules=rules, project=config.project.name)

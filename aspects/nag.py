@@ -19,9 +19,9 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import Construct, IConstruct, IValidation, Node
 
 from aspects.base import GuardRules, kernel_reference, resource_type
-from policies.acknowledgments import AcknowledgmentEntry, Registry
+from policies.acknowledgments import NAG_SOURCES, AcknowledgmentEntry, Registry
 
-PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
+PACKS = NAG_SOURCES  # the three packs every synthesis runs, as the registry names their rules
 # cdk-nag's write_suppressions_to_cloud_formation writes nothing for stacks inside a Stage (verified with 3.x on
 # aws-cdk-lib 2.275), so the registry writes its own record into each template.
 METADATA_KEY = "acknowledgments"
@@ -59,7 +59,7 @@ def register_packs(app: cdk.App) -> None:
 class _OnlyGuardedStacks:
     """What the synth gate could not see otherwise. An acknowledgment on the app or a stage covers every finding of
     its rule in whole environments and leaves no trace in any stack's metadata, where the gate looks for
-    acknowledgments the registry did not make (``aspects.suppressions``); the registry acknowledges resources only,
+    acknowledgments the registry did not make (``gates.suppressions``); the registry acknowledges resources only,
     so any is refused. And a stack outside the guarded stages would reach the assembly judged by the nag packs
     alone, without the guards or the registry."""
 

@@ -13,8 +13,8 @@ import sys
 from contextlib import nullcontext
 from pathlib import Path
 
+from gates.load import Verdict
 from load.gate import GateError, Run, evaluate, run_locust
-from load.judge import Verdict
 from load.profile import ProfileError, load_profile
 from load.target import local_service
 from policies.slo import SloError, load_slo

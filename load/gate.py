@@ -14,8 +14,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from gates.load import StatsError, Verdict, judge, read_stats
 from load.chart import latency_chart
-from load.judge import StatsError, Verdict, judge, read_stats
 
 # Not imported from the locustfile: importing Locust monkey-patches the whole process for gevent.
 from load.profile import ABORT_MARKER, FINAL_STATS, Profile

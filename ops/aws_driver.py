@@ -26,8 +26,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ops import http_api
 from ops.driver import DriverError, RegionStatus, Status
+from stacks.naming import SERVICE_CONTAINER, TARGET_GROUPS, Naming, health_check_id, logical_id_hint
 
-COLOURS = ("blue", "green")
+COLOURS = tuple(TARGET_GROUPS)
 # Service deployment states, as ListServiceDeployments filters them.
 RUNNING = ("PENDING", "IN_PROGRESS")
 COMPLETED = ("SUCCESSFUL",)
@@ -63,18 +64,20 @@ class AwsTarget:
         environment = config.environments[env]
         session = session or boto3.Session()
         project, domain = config.project.name, environment.domain_name
-        edge = _physical_ids(session, config.project.primary_region, f"{project}-{env}-edge-global")
+        naming = Naming(project=project, env=env)
+        edge = _physical_ids(session, config.project.primary_region, naming.stack_name("Edge", None))
         regions = {}
         for name in (config.project.primary_region, config.project.secondary_region):
             short = config.region(environment, "primary" if name == config.project.primary_region else "secondary")
-            stack = _physical_ids(session, name, f"{project}-{env}-service-{short.short_name}")
+            stack = _physical_ids(session, name, naming.stack_name("Service", short.short_name))
             regions[name] = RegionTarget(
                 region=name, cluster=_one(stack, "AWS::ECS::Cluster"), service=_one(stack, "AWS::ECS::Service"),
-                container="web", listener_rule_arn=_one(stack, "AWS::ElasticLoadBalancingV2::ListenerRule"),
-                target_groups={c: _one(stack, "AWS::ElasticLoadBalancingV2::TargetGroup", c.capitalize())
-                               for c in COLOURS},
-                db_instance=f"{project}-{env}-{short.short_name}",
-                health_check_id=_one(edge, "AWS::Route53::HealthCheck", name.replace("-", "")),
+                container=SERVICE_CONTAINER,
+                listener_rule_arn=_one(stack, "AWS::ElasticLoadBalancingV2::ListenerRule"),
+                target_groups={colour: _one(stack, "AWS::ElasticLoadBalancingV2::TargetGroup", logical_id_hint(id_))
+                               for colour, id_ in TARGET_GROUPS.items()},
+                db_instance=naming.db_instance_id(short.short_name),
+                health_check_id=_one(edge, "AWS::Route53::HealthCheck", logical_id_hint(health_check_id(name))),
                 url=f"https://{name}.{domain}",
             )
         return cls(env=env, url=f"https://{domain}", primary=config.project.primary_region, regions=regions)

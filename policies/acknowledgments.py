@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from policies.files import read_yaml
 
 REGISTRY_FILE = Path(__file__).with_name("acknowledgments.yaml")
 NAG_SOURCES = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")
@@ -220,10 +221,5 @@ def load_registry(path: Path = REGISTRY_FILE) -> Registry:
 
     :raise RegistryError: the file is missing, not YAML, or malformed.
     """
-    try:
-        document = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise RegistryError(f"{path}: not found") from None
-    except yaml.YAMLError as error:
-        raise RegistryError(f"{path}: not valid YAML: {error}") from None
+    document = read_yaml(path, RegistryError)
     return parse_registry(document if document is not None else [], source=path.name)

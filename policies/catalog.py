@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from policies.files import read_yaml
 from policies.nag_controls import cdk_nag_version, rule_controls
 
 CONTROLS_DIR = Path(__file__).with_name("controls")
@@ -94,13 +95,9 @@ def base_control(pack: str, cited: str) -> str:
 
 def load_catalog(path: Path) -> Catalog:
     """:raise CatalogError: the file is missing, not YAML, or malformed."""
+    document = read_yaml(path, CatalogError)
     try:
-        document = yaml.safe_load(path.read_text())
         catalog = Catalog.model_validate(document)
-    except FileNotFoundError:
-        raise CatalogError(f"{path}: not found") from None
-    except yaml.YAMLError as error:
-        raise CatalogError(f"{path}: not valid YAML: {error}") from None
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from policies.files import read_yaml
 
 SLO_FILE = Path(__file__).with_name("slo.yaml")
 
@@ -79,12 +80,7 @@ def load_slo(path: Path = SLO_FILE) -> SloCatalog:
 
     :raise SloError: the file is missing, not YAML, or a value is malformed.
     """
-    try:
-        document = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise SloError(f"{path}: not found") from None
-    except yaml.YAMLError as error:
-        raise SloError(f"{path}: not valid YAML: {error}") from None
+    document = read_yaml(path, SloError)
     if not isinstance(document, Mapping):
         raise SloError(f"{path}: expected a mapping at the top level")
     try:

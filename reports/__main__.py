@@ -21,7 +21,8 @@ from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from aspects.custody import CUSTODY_FILE, CustodyBroken, current_commit, verify, verify_results
+from gates.assembly import CHECKOV_RESULT, GUARDS_FILE, templates_under
+from gates.custody import CUSTODY_FILE, CustodyBroken, current_commit, verify, verify_results
 from policies.acknowledgments import RegistryError, load_registry
 from policies.catalog import CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
@@ -31,7 +32,6 @@ from reports.model import DuplicateRecord, Source
 from reports.render import html, junit_xml, pdf, sarif, screenshot
 from reports.render.html import CONTROL_STATUSES
 from reports.sources.stacks import StackIndex
-from stacks.config import CDK_JSON, ConfigError, load_config
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "evidence-1.schema.json"
 DEFAULT_REQUIRED = "nag,aspect,checkov,cfn-lint"
@@ -48,6 +48,15 @@ def schema_document() -> dict[str, object]:
             "$id": "https://records.example.com/schemas/evidence-1.schema.json", **schema}
 
 
+def _project(cdk_out: Path) -> str:
+    """The project the synth gate judged (its guards record), not a re-reading of cdk.json: the evidence reads
+    only what the gates wrote."""
+    try:
+        return str(json.loads((cdk_out / GUARDS_FILE).read_text())["project"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "(no synth record)"
+
+
 def _tools(cdk_out: Path) -> dict[str, str]:
     found = {"python": platform.python_version()}
     for package in TOOL_PACKAGES:
@@ -56,7 +65,7 @@ def _tools(cdk_out: Path) -> dict[str, str]:
         except PackageNotFoundError:
             continue
     try:
-        found["checkov"] = str(json.loads((cdk_out / "checkov.json").read_text())["summary"]["checkov_version"])
+        found["checkov"] = str(json.loads((cdk_out / CHECKOV_RESULT).read_text())["summary"]["checkov_version"])
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no checkov run, or an unreadable one: the checkov source reports it as not collected
     return found
@@ -74,7 +83,7 @@ def _prepare(out: Path) -> None:
 def _copy_inputs(evidence: Evidence, inputs: Inputs, out: Path) -> list[dict[str, object]]:
     """Inputs go into the bundle so its hashes cover what was judged, templates included."""
     files = [path for run in evidence.sources if run.collected for path in run.inputs if path.is_file()]
-    files += sorted(inputs.cdk_out.glob("assembly-*/*.template.json")) + sorted(inputs.cdk_out.glob("**/manifest.json"))
+    files += templates_under(inputs.cdk_out) + sorted(inputs.cdk_out.glob("**/manifest.json"))
     files += [path for path in [inputs.cdk_out / CUSTODY_FILE] if path.is_file()]
     cdk_out = inputs.cdk_out.resolve()
     copied: list[dict[str, object]] = []
@@ -112,7 +121,7 @@ def summary_line(evidence: Evidence, verdict: Verdict, code: int, out: Path) -> 
 
 def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screenshot: bool,
              now: dt.datetime | None = None) -> int:
-    config = load_config(CDK_JSON)
+    project = _project(inputs.cdk_out)
     catalogs = load_catalogs()
     registry = load_registry()
     # What synth judged, and gate results of that synthesis; a file changed since must not reach the evidence. Without
@@ -126,10 +135,10 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
                      tools=_tools(inputs.cdk_out) | {"cdk-nag (packs parsed)": cdk_nag_version()},
                      now=now or dt.datetime.now(dt.UTC))
     _prepare(out)
-    printed = html.render(evidence, project=config.project.name, required=list(required), printing=True)
+    printed = html.render(evidence, project=project, required=list(required), printing=True)
     printing = pdf.start(evidence, printed, out, out / "evidence.pdf")
     try:
-        page = html.write(evidence, out, project=config.project.name, required=list(required))
+        page = html.write(evidence, out, project=project, required=list(required))
         verdict = judge(evidence, required)
         _write_data(evidence, inputs, out)
     except BaseException:
@@ -230,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                     measurements=options.measurements, load_gate=options.load_gate)
     try:
         return generate(inputs, options.out, required=required, take_screenshot=options.screenshot)
-    except (ConfigError, CatalogError, RegistryError, NagSourceError, DuplicateRecord, BundleError, CustodyBroken,
+    except (CatalogError, RegistryError, NagSourceError, DuplicateRecord, BundleError, CustodyBroken,
             screenshot.BrowserUnavailable, pdf.PrintFailed) as error:
         print(f"evidence: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2

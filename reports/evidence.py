@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from gates.assembly import GUARDS_FILE, resources
+from gates.verdict import Verdict as GateVerdict
 from policies.acknowledgments import Registry
 from policies.catalog import Catalog
 from policies.nag_controls import NagRule
@@ -90,7 +92,7 @@ class Evidence(BaseModel):
         return [record for record in self.records if record.status is status]
 
 
-STATES = {0: "PASS", 1: "FAIL", 2: "INCONCLUSIVE"}
+STATES = {verdict.value: verdict.name for verdict in GateVerdict}
 
 
 @dataclass(frozen=True)
@@ -129,17 +131,15 @@ def judge(evidence: Evidence, required: Sequence[str]) -> Verdict:
 def _template_acknowledgments(cdk_out: Path) -> dict[str, list[str]]:
     """Entry id -> resources whose template metadata records it (written by aspects/nag.py)."""
     found: dict[str, list[str]] = defaultdict(list)
-    for template in sorted(cdk_out.rglob("*.template.json")):
-        for logical_id, resource in json.loads(template.read_text()).get("Resources", {}).items():
-            metadata = resource.get("Metadata") or {}
-            for entry in metadata.get("acknowledgments", []):
-                found[entry["id"]].append(str(metadata.get("aws:cdk:path", f"{template.name}:{logical_id}")))
+    for resource in resources(cdk_out):
+        for entry in (resource.body.get("Metadata") or {}).get("acknowledgments", []):
+            found[entry["id"]].append(resource.construct_path or f"{resource.template.name}:{resource.logical_id}")
     return found
 
 
 def _suppressed_per_entry(cdk_out: Path) -> Mapping[str, dict[str, int]]:
     try:
-        counted = json.loads((cdk_out / aspects.GUARDS).read_text()).get("acknowledged", {})
+        counted = json.loads((cdk_out / GUARDS_FILE).read_text()).get("acknowledged", {})
     except (OSError, ValueError, AttributeError):
         return {}  # no synth record: the entries show no counts, and the nag source is not collected
     return counted if isinstance(counted, dict) else {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aspects.custody import sha256
+from gates.custody import sha256
 
 MANIFEST = "MANIFEST.sha256"
 

@@ -16,8 +16,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.keys import TOPIC_PUBLISHERS, imported_key
+from stacks.stack_args import StackArgs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,8 +30,8 @@ class AlertsProps:
 
 
 class AlertsStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, props: AlertsProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: AlertsProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.topic = sns.Topic(
             self,
             "Topic",

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from aws_cdk import RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.keys import imported_key
+from stacks.stack_args import StackArgs
 
 # Letters and digits only: valid as an ElastiCache AUTH token and as an HTTP header value.
 GENERATED_LENGTH = 64
@@ -42,8 +44,8 @@ class AppSecretsProps:
 
 
 class AppSecretsStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, props: AppSecretsProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: AppSecretsProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         key = imported_key(self, "DataKey", props.data_key_arn)
         self.secrets = {spec.name: self._secret(spec, key, props) for spec in props.secrets}
 

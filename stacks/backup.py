@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_backup as backup
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.keys import imported_key
+from stacks.stack_args import StackArgs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,8 +32,8 @@ def vault_arn(region: str, account: str, vault_name: str) -> str:
 
 
 class BackupVaultStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, props: BackupVaultProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: BackupVaultProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         lock = (
             backup.LockConfiguration(
                 min_retention=Duration.days(props.min_retention_days),

@@ -12,11 +12,13 @@ from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.app_secrets import GeneratedSecret
 from stacks.keys import imported_key
 from stacks.logging import encrypted_log_group
 from stacks.network import DATA_TIER
+from stacks.stack_args import StackArgs
 
 ENGINE = "valkey"
 ENGINE_VERSION = "8.0"
@@ -38,8 +40,8 @@ class CacheProps:
 class CacheStack(Stack):
     """Exposes ``host``, ``port``, ``auth_secret_name`` and ``client_security_group``, which the service wears."""
 
-    def __init__(self, scope: Construct, id_: str, *, props: CacheProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: CacheProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.port = props.port
         self.replication_group_id = props.replication_group_id
         self.auth_secret_name = props.auth_token.name

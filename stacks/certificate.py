@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from aws_cdk import Stack
 from aws_cdk import aws_certificatemanager as acm
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.failover import origin_name, regional_name
+from stacks.stack_args import StackArgs
 from stacks.zone import ZoneRef
 
 
@@ -25,8 +27,8 @@ class CertificateProps:
 class CertificateStack(Stack):
     """Covers the failover name (what CloudFront asks for) and the region's own name (what health checks ask for)."""
 
-    def __init__(self, scope: Construct, id_: str, *, props: CertificateProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: CertificateProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.certificate = acm.Certificate(
             self,
             "Certificate",

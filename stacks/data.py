@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from aws_cdk import Stack
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.backup_plan import BackupPlanProps, DatabaseBackupPlan
 from stacks.database import PrimaryDatabase, PrimaryDatabaseProps, ReplicaDatabase, ReplicaDatabaseProps
 from stacks.keys import KeyArns, KeyRefs
+from stacks.stack_args import StackArgs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,8 +31,8 @@ class DataProps:
 class DataStack(Stack):
     """Exposes ``endpoint`` and ``endpoint_port``: where the service in this region connects."""
 
-    def __init__(self, scope: Construct, id_: str, *, props: DataProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: DataProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         keys = KeyRefs.imported(self, props.keys)
         database: PrimaryDatabase | ReplicaDatabase
         if props.primary is not None and props.backup is not None:

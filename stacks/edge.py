@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+from typing_extensions import Unpack
 
 from policies.slo import ServiceLevelObjectives
 from stacks.access_logs import AccessLogBuckets, AccessLogProps
@@ -18,6 +19,7 @@ from stacks.app_secrets import GeneratedSecret
 from stacks.cdn import Cdn, CdnProps
 from stacks.failover import FailoverProps, FailoverRouting, HealthCheckSettings, RegionalOrigin
 from stacks.keys import imported_key
+from stacks.stack_args import StackArgs
 from stacks.waf import WafProps, WebAcl
 from stacks.zone import ZoneRef
 
@@ -40,8 +42,8 @@ class EdgeProps:
 
 
 class EdgeStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, props: EdgeProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: EdgeProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         telemetry_key = imported_key(self, "TelemetryKey", props.telemetry_key_arn)
         zone = props.zone.imported(self)
         self.topic = sns.Topic.from_topic_arn(self, "Alerts", props.alerts_topic_arn)

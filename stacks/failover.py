@@ -24,6 +24,7 @@ from constructs import Construct
 
 from policies.slo import ServiceLevelObjectives
 from stacks.alarm_catalog import ROUTE53_HEALTH
+from stacks.naming import health_check_id
 
 ORIGIN_LABEL = "origin"
 
@@ -92,7 +93,7 @@ class FailoverRouting(Construct):
         route53.ARecord(self, f"Regional-{origin.region}", zone=props.zone, record_name=name, target=target)
         check = route53.HealthCheck(
             self,
-            f"Health-{origin.region}",
+            health_check_id(origin.region),
             type=route53.HealthCheckType.HTTPS,
             fqdn=name,
             port=443,

@@ -12,6 +12,9 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+from typing_extensions import Unpack
+
+from stacks.stack_args import StackArgs
 
 TOPIC_PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com")
 
@@ -28,8 +31,8 @@ def data_key_alias(alias_prefix: str) -> str:
 class KeysStack(Stack):
     """``data_key`` encrypts stored data (RDS, secrets, images, backups); ``telemetry_key`` logs and alerts."""
 
-    def __init__(self, scope: Construct, id_: str, *, props: KeysProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: KeysProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.data_key = kms.Key(
             self,
             "DataKey",

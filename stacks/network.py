@@ -9,10 +9,12 @@ from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.keys import imported_key
 from stacks.logging import encrypted_log_group
 from stacks.roles import ManagedRole
+from stacks.stack_args import StackArgs
 
 PUBLIC_TIER = "public"
 APP_TIER = "app"
@@ -31,8 +33,8 @@ class NetworkProps:
 class NetworkStack(Stack):
     """Exposes ``vpc`` plus the literal CIDRs of each tier, which rules need in resolvable form."""
 
-    def __init__(self, scope: Construct, id_: str, *, props: NetworkProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: NetworkProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self._configured_azs = list(props.azs)
         telemetry_key = imported_key(self, "TelemetryKey", props.telemetry_key_arn)
         flow_log_group = encrypted_log_group(

@@ -23,12 +23,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_xray as xray
 from constructs import Construct
+from typing_extensions import Unpack
 
 from policies.slo import ServiceLevelObjectives
 from stacks import alarm_catalog as catalog
 from stacks.dashboard import DashboardProps, ServiceDashboard
 from stacks.keys import imported_key
 from stacks.logging import encrypted_log_group
+from stacks.stack_args import StackArgs
 
 PERIOD = Duration.minutes(1)
 
@@ -67,8 +69,10 @@ class _LogGroupTarget:
 
 
 class ObservabilityStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, props: ObservabilityProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(
+        self, scope: Construct, id_: str, *, props: ObservabilityProps, **stack_args: Unpack[StackArgs]
+    ) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.props = props
         # Imported: the alerts stack's policy already admits CloudWatch and EventBridge, and a target bound to the
         # construct itself would add statements to that stack from here.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.access_logs import access_log_sink
 from stacks.audit import AuditProps, AuditTrail
@@ -18,6 +19,7 @@ from stacks.ci_identity import CiIdentity, CiIdentityProps
 from stacks.config import EnvironmentConfig, GithubConfig
 from stacks.evidence_vault import EvidenceVault, EvidenceVaultProps
 from stacks.keys import imported_key
+from stacks.stack_args import StackArgs
 
 
 def evidence_bucket_name(name_prefix: str, account: str) -> str:
@@ -38,8 +40,8 @@ class OperationsProps:
 
 
 class OperationsStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, props: OperationsProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: OperationsProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         env, ops = props.env, props.env.operations
         sink = access_log_sink(self, "ServerAccessLogs", env.log_retention_days)
         self.evidence = EvidenceVault(

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.network import APP_TIER, DATA_TIER
+from stacks.stack_args import StackArgs
 
 PRIVATE_TIERS = (APP_TIER, DATA_TIER)
 
@@ -52,6 +54,6 @@ class PeerRoutes(Construct):
 
 
 class PeerRoutesStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, props: PeerRoutesProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: PeerRoutesProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.peer_routes = PeerRoutes(self, "Routes", props=props)

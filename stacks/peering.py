@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.peer_routes import PeerRoutes, PeerRoutesProps
+from stacks.stack_args import StackArgs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,8 +28,8 @@ class PeeringProps:
 class PeeringStack(Stack):
     """Exposes ``connection_id`` for the primary region's ``PeerRoutesStack``."""
 
-    def __init__(self, scope: Construct, id_: str, *, props: PeeringProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: PeeringProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.connection = ec2.CfnVPCPeeringConnection(
             self,
             "Connection",

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.keys import imported_key
+from stacks.stack_args import StackArgs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,8 +26,8 @@ class RegistryProps:
 
 
 class RegistryStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, props: RegistryProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: RegistryProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.repository = ecr.Repository(
             self,
             "Repository",

@@ -21,14 +21,17 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+from typing_extensions import Unpack
 
 from stacks.access_logs import AccessLogBuckets, AccessLogProps
 from stacks.deployment_alarms import AlarmThresholds, DeploymentAlarms
 from stacks.keys import KeyArns, KeyRefs
 from stacks.logging import encrypted_log_group
+from stacks.naming import SERVICE_CONTAINER, TARGET_GROUPS
 from stacks.network import APP_TIER, PUBLIC_TIER
 from stacks.origin_verify import OriginVerify
 from stacks.roles import ManagedRole
+from stacks.stack_args import StackArgs
 from stacks.tracing_sidecar import (
     COLLECTOR_MEMORY_MIB,
     TracingProps,
@@ -38,7 +41,7 @@ from stacks.tracing_sidecar import (
 )
 from stacks.waf import WafProps, WebAcl
 
-CONTAINER_NAME = "web"
+CONTAINER_NAME = SERVICE_CONTAINER
 CONTAINER_USER = "10001"
 # service/healthcheck.py, in the image (the Dockerfile's HEALTHCHECK runs the same command).
 HEALTH_CHECK_COMMAND = ("python", "-m", "service.healthcheck")
@@ -87,8 +90,8 @@ class ServiceProps:
 
 
 class ServiceStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, props: ServiceProps, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, props: ServiceProps, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.props = props
         self.keys = KeyRefs.imported(self, props.keys)
         self.topic = sns.Topic.from_topic_arn(self, "Alerts", props.alerts_topic_arn)
@@ -106,7 +109,7 @@ class ServiceStack(Stack):
         )
         self.task_definition = self._task_definition()
         self.load_balancer, self.https_listener = self._load_balancer()
-        self.blue, self.green = (self._target_group("Blue"), self._target_group("Green"))
+        self.blue, self.green = (self._target_group(TARGET_GROUPS["blue"]), self._target_group(TARGET_GROUPS["green"]))
         self.production_rule = elbv2.ApplicationListenerRule(
             self,
             "ProductionRule",

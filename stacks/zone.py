@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from aws_cdk import CfnOutput, Fn, Stack
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
+from typing_extensions import Unpack
+
+from stacks.stack_args import StackArgs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,8 +30,8 @@ class ZoneRef:
 
 
 class ZoneStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, zone_name: str, **stack_args: object) -> None:
-        super().__init__(scope, id_, **stack_args)  # type: ignore[arg-type]
+    def __init__(self, scope: Construct, id_: str, *, zone_name: str, **stack_args: Unpack[StackArgs]) -> None:
+        super().__init__(scope, id_, **stack_args)
         self.zone = route53.PublicHostedZone(
             self, "Zone", zone_name=zone_name, comment=f"{zone_name}: CDN, regional failover and certificates"
         )

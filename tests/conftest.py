@@ -19,9 +19,9 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 from aws_cdk.assertions import Template  # noqa: E402
 
-from aspects.checkov_gate import DEFAULT_CHECKOV  # noqa: E402
-from aspects.gate import SynthVerdict, conclude, load_report  # noqa: E402
 from aspects.guard import GuardResult, guard  # noqa: E402
+from gates.checkov import DEFAULT_CHECKOV  # noqa: E402
+from gates.synth import SynthVerdict, conclude, load_report  # noqa: E402
 from ops.gunicorn import ROOT, Gunicorn  # noqa: E402
 from policies.acknowledgments import Registry, load_registry  # noqa: E402
 from policies.slo import SloCatalog, load_slo  # noqa: E402
@@ -114,7 +114,7 @@ def checkov() -> Path:
 
 @pytest.fixture
 def checkov_gate_runs(checkov: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The checkov gate (aspects.checkov_gate) pointed at the checkov the ``checkov`` fixture found."""
+    """The checkov gate (gates.checkov) pointed at the checkov the ``checkov`` fixture found."""
     monkeypatch.setenv("CHECKOV", str(checkov))
     return checkov
 

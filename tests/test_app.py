@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IValidation
 
 import app
-from aspects import gate
+from gates import synth as gate
 from policies.acknowledgments import Registry, load_registry, parse_registry
 from stacks.build import add_stages
 from tests.factories import stale_entry as _extra_entry
@@ -125,7 +125,7 @@ def test_report_without_the_nag_packs_is_inconclusive(monkeypatch, tmp_path, cap
 
 
 def test_missing_report_is_inconclusive(monkeypatch, tmp_path, capsys):
-    from aspects.gate import ReportMissing
+    from gates.synth import ReportMissing
 
     def no_report(_):
         raise ReportMissing("gone")

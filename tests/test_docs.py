@@ -122,7 +122,7 @@ def _python_entry(command: str) -> tuple[str, ...]:
 def test_the_docs_hold_the_commands_operators_need():
     commands = {c for _, c in doc_commands()}
     for expected in ("python -m ops rollback", "aws rds promote-read-replica", "make drill",
-                     "cdk deploy --app cdk.out/assembly-staging --all", "cdk bootstrap", "python -m ops.image_gate"):
+                     "cdk deploy --app cdk.out/assembly-staging --all", "cdk bootstrap", "python -m gates.image"):
         assert any(c.startswith(expected) or expected in c for c in commands), expected
 
 
@@ -147,7 +147,7 @@ def test_the_command_check_catches_invented_commands(tmp_path):
 
 def test_every_python_command_in_the_docs_answers_help():
     entries = sorted({_python_entry(c) for _, c in doc_commands() if " -m " in c})
-    assert ("ops", "rollback") in entries and ("ops.image_gate", "ecr") in entries
+    assert ("ops", "rollback") in entries and ("gates.image", "ecr") in entries
 
     def run(entry: tuple[str, ...]) -> tuple[tuple[str, ...], object, str]:
         # In this process, as `python -m` runs the module: a child per command paid its imports again (~5 s).

@@ -23,7 +23,9 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 
 import app
-from aspects import checkov_gate, custody, lint
+from gates import cfn_lint as lint
+from gates import checkov as checkov_gate
+from gates import custody
 from policies.acknowledgments import REGISTRY_FILE
 from reports import __main__ as evidence
 from stacks.build import add_stages

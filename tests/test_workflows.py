@@ -232,7 +232,7 @@ def test_the_image_is_gated_by_trivy_in_ci_and_by_ecr_before_each_environment_de
     runs = " ".join(s.get("run", "") for s in image["steps"])
     trivy = [s for s in image["steps"] if s.get("uses", "").startswith("aquasecurity/trivy-action@")]
     assert {s["with"]["format"] for s in trivy} == {"json", "cyclonedx"}
-    assert "python -m ops.image_gate" in runs and "trivy image/trivy.json" in runs
+    assert "python -m gates.image" in runs and "trivy image/trivy.json" in runs
     (job,) = load("deploy-environment.yml")["jobs"].values()
     names = [s.get("name", "") for s in job["steps"]]
     assert names.index("ECR scan gate (HIGH/CRITICAL block unless acknowledged for this environment)") < \

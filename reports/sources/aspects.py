@@ -7,14 +7,15 @@ import json
 import re
 from pathlib import Path
 
+from gates.assembly import GUARDS_FILE, REPORT_FILE
 from reports.model import Collected, Record, Source, SourceRun, Status, Where, not_collected
 
-GUARDS = "guards.json"
+GUARDS = GUARDS_FILE
 _RULE_TAG = re.compile(r"^\[(?P<rule>Guard-[A-Za-z]+)\]")
 
 
 def collect(outdir: Path) -> Collected:
-    guards, report_path = outdir / GUARDS, outdir / "validation-report.json"
+    guards, report_path = outdir / GUARDS, outdir / REPORT_FILE
     if not guards.exists() or not report_path.exists():
         return not_collected(Source.ASPECT, f"{guards} or {report_path} not found: run the synth", (guards,))
     ran = json.loads(guards.read_text())["environments"]

@@ -1,4 +1,4 @@
-"""cfn-lint, from ``cdk.out/cfn-lint.json`` (written by ``aspects.lint``): one record per template, failed
+"""cfn-lint, from ``cdk.out/cfn-lint.json`` (written by ``gates.cfn_lint``): one record per template, failed
 by any error; warnings are listed in its detail."""
 
 from __future__ import annotations
@@ -7,13 +7,14 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from gates.assembly import CFN_LINT_RESULT
 from reports.model import Collected, Record, Source, SourceRun, Status, not_collected
 from reports.sources.stacks import StackIndex
 
 # One record per template: cfn-lint judges templates, not rules (its findings are in the record's detail).
 RULE = "templates"
 
-RESULT = "cfn-lint.json"
+RESULT = CFN_LINT_RESULT
 
 
 def collect(outdir: Path) -> Collected:

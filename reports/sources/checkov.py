@@ -1,4 +1,4 @@
-"""checkov's merged JSON report (``cdk.out/checkov.json``, written by ``aspects.checkov_gate``): a record per
+"""checkov's merged JSON report (``cdk.out/checkov.json``, written by ``gates.checkov``): a record per
 check result, plus one for the gate's own verdict, which also judges what no single result shows (a skip that
 is not the registry's, a custom check that never ran)."""
 
@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gates.assembly import CHECKOV_RESULT
 from reports.model import Collected, Record, Source, SourceRun, Status, Where, not_collected
 from reports.sources.nag import acknowledgment_detail
 from reports.sources.stacks import StackIndex
 
-RESULT = "checkov.json"
+RESULT = CHECKOV_RESULT
 _STATUS = {"passed_checks": Status.PASS, "failed_checks": Status.FAIL, "skipped_checks": Status.ACKNOWLEDGED}
 _GATE = {0: Status.PASS, 1: Status.FAIL}
 

@@ -8,22 +8,22 @@ nothing to judge and gets no record, so the control matrix shows it as not appli
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from gates.assembly import REPORT_FILE
+from policies.acknowledgments import ACK_MARKER
 from policies.nag_controls import NagRule
 from reports.model import Collected, Record, Source, SourceRun, Status, Where, not_collected
 from reports.sources.stacks import StackIndex
 
-REPORT = "validation-report.json"
-_ACK_MARKER = re.compile(r"\[ack (?P<id>[a-z0-9-]+); owner (?P<owner>[^;]+); review by (?P<expires>[0-9-]+)\]")
+REPORT = REPORT_FILE
 
 
 def acknowledgment_detail(reason: str) -> dict[str, str]:
     """Reason, entry id, owner and review date from the text the registry wrote (aspects/nag.py)."""
-    marker = _ACK_MARKER.search(reason)
+    marker = ACK_MARKER.search(reason)
     if not marker:
         return {"reason": reason}
     return {"reason": reason[: marker.start()].strip(), "acknowledgment": marker["id"],

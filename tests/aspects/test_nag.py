@@ -137,7 +137,7 @@ def test_the_tree_walk_reaches_below_ids_that_look_like_globs():
 
 
 def test_image_entries_are_not_matched_against_constructs():
-    # Their paths name packages; the image gate (ops.image_gate) applies them, not the guards.
+    # Their paths name packages; the image gate (gates.image) applies them, not the guards.
     registry = _registry(rules=["image::CVE-2026-12345"], paths=["zlib1g"])
     assert apply_acknowledgments([_stage("dev")], registry, TODAY) == []
 

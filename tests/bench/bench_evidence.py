@@ -37,7 +37,7 @@ def main() -> int:
     if not templates:
         sys.exit(f"bench-evidence: no templates under {options.cdk_out}; run `make synth lint` first")
     python = sys.executable
-    checkov = min(timed([python, "-m", "aspects.checkov_gate", str(options.cdk_out)]) for _ in range(options.repeats))
+    checkov = min(timed([python, "-m", "gates.checkov", str(options.cdk_out)]) for _ in range(options.repeats))
     with tempfile.TemporaryDirectory() as scratch:
         report = min(
             timed([python, "-m", "reports", "--out", f"{scratch}/out{i}", "--cdk-out", str(options.cdk_out)])

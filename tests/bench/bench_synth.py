@@ -29,8 +29,8 @@ def run_once(guarded: bool, outdir: str) -> dict:
     """The measured body, executed in a child process."""
     started = time.perf_counter()
     sys.path.insert(0, str(ROOT))
-    from aspects.gate import conclude
     from aspects.guard import guard
+    from gates.synth import conclude
     from policies.acknowledgments import load_registry
     from policies.slo import load_slo
     from stacks.build import add_stages, new_app

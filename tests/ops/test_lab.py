@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from features.steps.drill_steps import eventually
-from ops import drill_report
+from gates import drills as drill_report
 from ops.driver import DriverError
 from ops.lab import __main__ as lab_cli
 from ops.lab.driver import LabDriver, LabReset

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from aspects.checkov_gate import custom_check_ids
-from load.judge import judge
+from gates.checkov import custom_check_ids
+from gates.load import judge
 from load.profile import load_profile
 from policies import catalog
 from policies.catalog import Catalog, CatalogError, Control, derive, load_catalog, load_catalogs

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from aspects.checkov_gate import CONFIG_FILE, CUSTOM_CHECKS_DIR, ROOT, custom_check_ids
+from gates.checkov import CONFIG_FILE, CUSTOM_CHECKS_DIR, ROOT, custom_check_ids
 
 FIXTURES = Path(__file__).with_name("checkov_fixtures")
 CUSTOM_IDS = custom_check_ids()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aspects import custody
+from gates import custody
 from reports.evidence import Inputs
 from reports.render.screenshot import CHROMIUM
 
@@ -66,7 +66,8 @@ class FakeGates:
         packs[1]["suppressedViolations"] = suppressed or []
         packs.append({"pluginName": "Construct Annotations", "violations": guard_errors or []})
         self.write(self.cdk_out / "validation-report.json", {"version": "55.0.0", "pluginReports": packs})
-        self.write(self.cdk_out / "guards.json", {"environments": {"dev": ["Guard-Tags", "Guard-Encryption"]},
+        self.write(self.cdk_out / "guards.json", {"project": "records",
+                                                  "environments": {"dev": ["Guard-Tags", "Guard-Encryption"]},
                                                   "acknowledged": {"access-log-sink-buckets-not-logged": {"dev": 1}}})
         # As the synth gate does: the evidence refuses templates nobody judged.
         custody.record(self.cdk_out, commit="fake-synth", passed=True)

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 import reports.__main__ as cli
-from aspects.custody import CustodyBroken, sha256
+from gates.custody import CustodyBroken, sha256
 from reports import manifest
 from reports.__main__ import SCHEMA_FILE, generate
 from tests.reports.conftest import FakeGates, nag_finding

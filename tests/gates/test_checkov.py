@@ -5,9 +5,10 @@ import shutil
 
 import pytest
 
-from aspects import checkov_gate, custody
-from aspects.assembly import shards
-from aspects.checkov_gate import judge, merge
+from gates import checkov as checkov_gate
+from gates import custody
+from gates.assembly import shards
+from gates.checkov import judge, merge
 from policies.acknowledgments import parse_registry
 from tests.factories import acknowledgment_entry
 

@@ -1,8 +1,8 @@
 """The image vulnerability gate: HIGH and CRITICAL findings in the service image block promotion unless the
 exception registry (``policies/acknowledgments.yaml``, ``image::`` entries) accepts them, each with an expiry.
 
-    python -m ops.image_gate [--env staging] [--out image-gate.json] trivy trivy.json
-    python -m ops.image_gate --env staging ecr --repository records-service --tag <git sha> --region us-east-1
+    python -m gates.image [--env staging] [--out image-gate.json] trivy trivy.json
+    python -m gates.image --env staging ecr --repository records-service --tag <git sha> --region us-east-1
 
 ``trivy`` judges a Trivy JSON report (CI scans the image before it is pushed anywhere); ``ecr`` waits for
 ECR's scan of the pushed image and judges its findings (basic or enhanced scanning). An acknowledgment
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import fnmatch
 import json
 import sys
 import time
@@ -26,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gates.verdict import Verdict as GateVerdict
 from policies.acknowledgments import REGISTRY_FILE, AcknowledgmentEntry, Registry, RegistryError, load_registry
 
 BLOCKING = ("CRITICAL", "HIGH")
@@ -69,11 +69,11 @@ class Verdict:
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
-    def exit_code(self) -> int:
-        return 1 if self.blocking else 0
+    def exit_code(self) -> GateVerdict:
+        return GateVerdict.of(failed=bool(self.blocking), judged=True)
 
     def summary(self) -> str:
-        word = "FAIL" if self.blocking else "PASS"
+        word = self.exit_code.name
         by_severity = ", ".join(f"{severity.lower()} {count}" for severity, count in self.counts.items() if count)
         return (
             f"image gate ({self.scanner}): {word}: {len(self.findings)} findings ({by_severity or 'none'}); "
@@ -191,7 +191,7 @@ def _matches(entry: AcknowledgmentEntry, finding: Finding, environment: str | No
     return (
         entry.applies_to(environment)
         and finding.vulnerability in entry.image_vulnerabilities
-        and any(fnmatch.fnmatchcase(finding.package, pattern) for pattern in entry.paths)
+        and entry.matches(finding.package)  # the registry's glob rule: package names, one segment per "/"
     )
 
 
@@ -254,7 +254,7 @@ def _ecr(args: argparse.Namespace) -> list[Finding]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ops.image_gate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m gates.image", description=__doc__.split("\n\n")[0])
     parser.add_argument("--registry", type=Path, default=REGISTRY_FILE,
                         help="exception registry (default: %(default)s)")
     parser.add_argument("--env", help="environment whose acknowledgments apply (entries without environments "
@@ -279,12 +279,12 @@ def main(argv: Sequence[str] | None = None, *, today: dt.date | None = None) -> 
         findings = _read_trivy(args.report) if args.scanner == "trivy" else _ecr(args)
     except RegistryError as error:
         print(f"image gate: error: {error}", file=sys.stderr)
-        return 2
+        return GateVerdict.INCONCLUSIVE
     except NoVerdict as error:
         print(f"image gate ({args.scanner}): INCONCLUSIVE: {error}", file=sys.stderr)
         if args.out:
             args.out.unlink(missing_ok=True)  # no earlier verdict may survive a run that could not judge
-        return 2
+        return GateVerdict.INCONCLUSIVE
     verdict = judge(findings, registry, environment=args.env, today=today or dt.date.today(), scanner=args.scanner)
     for finding in verdict.blocking:
         print(f"image gate: blocking: {finding.describe()}", file=sys.stderr)

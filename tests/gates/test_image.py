@@ -10,8 +10,8 @@ import yaml
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from ops import image_gate
-from ops.image_gate import Finding, NoVerdict, ecr_findings, trivy_findings, wait_for_ecr_scan
+from gates import image as image_gate
+from gates.image import Finding, NoVerdict, ecr_findings, trivy_findings, wait_for_ecr_scan
 from tests.factories import acknowledgment_entry
 
 TODAY = dt.date(2026, 11, 23)

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from aspects import custody
-from aspects.custody import CustodyBroken
+from gates import custody
+from gates.custody import CustodyBroken
 
 
 @pytest.fixture

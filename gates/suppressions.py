@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aspects.assembly import templates_under
 from aspects.nag import ACKNOWLEDGED_RULES, AppliedAcknowledgment
+from gates.assembly import templates_under
 from policies.acknowledgments import NAG_SOURCES, marked_entry
 
 PLAIN_ID = "annotation::"  # cdk-nag strips it in any letter case and honours what follows

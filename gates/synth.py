@@ -3,24 +3,27 @@
 CDK stops a failing synthesis by itself in most modes, but not when the CLI runs the app in "process" mode
 (the failure is only an exit code inside the jsii child), and it never checks who acknowledged a finding or that
 each acknowledgment still suppresses something. This gate does all three, from ``validation-report.json`` and the
-cloud assembly (``aspects.suppressions``), then records what it judged for the later gates (``aspects.custody``).
+cloud assembly (``gates.suppressions``), then records what it judged for the later gates (``gates.custody``).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aspects.custody import record
 from aspects.guard import GuardResult
 from aspects.nag import PACKS, AppliedAcknowledgment
-from aspects.suppressions import Assembly, judge_suppressions, suppressions
+from gates.assembly import GUARDS_FILE, REPORT_FILE
+from gates.custody import record
+from gates.suppressions import Assembly, judge_suppressions, suppressions
+from gates.verdict import Verdict
 
-REPORT_FILE = "validation-report.json"
+MAX_LINES = 40  # problem lines printed; the report on disk holds the rest
 
 
 class ReportMissing(FileNotFoundError):
@@ -103,6 +106,13 @@ def judge_report(
     )
 
 
+def record_guards(outdir: Path, result: GuardResult, acknowledged: Mapping[str, Mapping[str, int]]) -> None:
+    """``guards.json``: the project, the validating rules that ran per environment (the evidence reports each as a
+    pass unless the report holds an error of it) and the findings each registry entry suppressed per environment."""
+    document = {"project": result.project, "environments": result.rules, "acknowledged": acknowledged}
+    (outdir / GUARDS_FILE).write_text(json.dumps(document, indent=1))
+
+
 def conclude(outdir: Path, result: GuardResult, *, commit: str) -> SynthVerdict:
     """Judge what a guarded synthesis wrote to ``outdir``, write the guards' record (rules, findings per entry) and
     the digests of everything judged with the verdict (the later gates refuse a failed synthesis). App and tests
@@ -111,6 +121,31 @@ def conclude(outdir: Path, result: GuardResult, *, commit: str) -> SynthVerdict:
     :raise ReportMissing: no validation report. :raise AssemblyUnreadable: a stack's files are missing.
     """
     verdict = judge_report(load_report(outdir), result.acknowledgments, Assembly.read(outdir))
-    result.write(outdir, acknowledged=verdict.acknowledged_per_entry)
+    record_guards(outdir, result, verdict.acknowledged_per_entry)
     record(outdir, commit, passed=verdict.passed)
     return verdict
+
+
+def announce(verdict: SynthVerdict, names: Sequence[str], outdir: Path) -> Verdict:
+    """Print the verdict as the synth gate's lines (each problem, then one summary line) and return it."""
+    if not verdict.judged:
+        print(f"synth: INCONCLUSIVE: no report from {verdict.missing_packs}; the nag packs did not run",
+              file=sys.stderr)
+        return Verdict.INCONCLUSIVE
+    problems = verdict.problems
+    for line in problems[:MAX_LINES]:
+        print(f"synth: {line}", file=sys.stderr)
+    if len(problems) > MAX_LINES:
+        print(f"synth: ... and {len(problems) - MAX_LINES} more in {outdir / REPORT_FILE}", file=sys.stderr)
+    packs = ", ".join(f"{pack} {count}" for pack, count in sorted(verdict.acknowledged_per_pack.items())) or "none"
+    environments = ",".join(names)
+    summary = (
+        f"environments {environments}, {len(verdict.violations)} violations, "
+        f"{len(verdict.unused)} unused acknowledgments, {len(verdict.warnings)} non-blocking warnings, "
+        f"acknowledged findings: {packs}"
+    )
+    if problems:
+        print(f"synth: FAIL: {summary}", file=sys.stderr)
+        return Verdict.FAIL
+    print(f"synth: PASS: {summary}")
+    return Verdict.PASS

@@ -1,6 +1,6 @@
 """Chain of custody from the synth gate to the evidence and the deployment: later steps use only what synth judged.
 
-    python -m aspects.custody [cdk.out]     exit 0 every file is what synth judged and passed; 2 otherwise
+    python -m gates.custody [cdk.out]     exit 0 every file is what synth judged and passed; 2 otherwise
 
 The synth gate writes ``cdk.out/custody.json``: the sha256 of every file it left in ``cdk.out`` (templates,
 manifests, construct metadata, assets, its validation report and guards record), the commit, and whether the
@@ -22,9 +22,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-CUSTODY_FILE = "custody.json"
+from gates.assembly import CFN_LINT_RESULT, CHECKOV_RESULT, CUSTODY_FILE
+from gates.verdict import Verdict
+
 # What the later gates write into cdk.out themselves; everything else there is synth's.
-LATER_RESULTS = ("cfn-lint.json", "checkov.json")
+LATER_RESULTS = (CFN_LINT_RESULT, CHECKOV_RESULT)
 SEAL_KEY = "custody"
 
 
@@ -122,17 +124,17 @@ def verify_results(outdir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aspects.custody", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m gates.custody", description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", nargs="?", type=Path, default=Path("cdk.out"), help="the cloud assembly")
     outdir = parser.parse_args(argv).outdir
     try:
         digests = verify(outdir)
     except CustodyBroken as error:
         print(f"custody: INCONCLUSIVE: {error}", file=sys.stderr)
-        return 2
+        return Verdict.INCONCLUSIVE
     commit = _recorded(outdir)["commit"]
     print(f"custody: PASS: {len(digests)} files as synth judged them at {commit}")
-    return 0
+    return Verdict.PASS
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from aspects import custody, lint
+from gates import cfn_lint as lint
+from gates import custody
 
 
 @dataclass(frozen=True)

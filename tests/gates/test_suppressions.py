@@ -9,7 +9,7 @@ import json
 import pytest
 
 from aspects.nag import AppliedAcknowledgment
-from aspects.suppressions import Assembly, AssemblyUnreadable, finding_weight, judge_suppressions
+from gates.suppressions import Assembly, AssemblyUnreadable, finding_weight, judge_suppressions
 from policies.acknowledgments import AcknowledgmentEntry
 
 EC23 = "AwsSolutions::AwsSolutions-EC23"

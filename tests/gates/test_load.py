@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from load.judge import AGGREGATED, EndpointStats, StatsError, judge, read_stats
+from gates.load import AGGREGATED, EndpointStats, StatsError, judge, read_stats
 from load.profile import ProfileError, load_profile
 from policies.slo import load_slo
 

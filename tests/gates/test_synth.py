@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from aspects.gate import ReportMissing, judge_report, load_report
 from aspects.nag import PACKS, AppliedAcknowledgment
-from aspects.suppressions import Assembly
+from gates.suppressions import Assembly
+from gates.synth import ReportMissing, judge_report, load_report
 from policies.acknowledgments import AcknowledgmentEntry
 
 ENTRY = AcknowledgmentEntry(

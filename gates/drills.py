@@ -1,6 +1,6 @@
 """The drills' one-line summary, from features/out/measurements.json (written by `pytest features/`).
 
-    python -m ops.drill_report [features/out/measurements.json] [--target aws [--destructive]]
+    python -m gates.drills [features/out/measurements.json] [--target aws [--destructive]]
 
 Every feature that should have run must have its measurements; against AWS the ones features/conftest.py skips
 on purpose (``@lab_only``; ``@destructive`` without --destructive) are not required.
@@ -14,6 +14,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from gates.verdict import Verdict
 
 FEATURES = Path(__file__).resolve().parents[1] / "features"
 DEFAULT = FEATURES / "out" / "measurements.json"
@@ -45,7 +47,7 @@ def skipped_on_purpose(features: Path, *, target: str, destructive: bool) -> set
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.drill_report", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m gates.drills", description=__doc__.split("\n\n")[0])
     parser.add_argument("measurements", nargs="?", type=Path, default=DEFAULT, help="default: %(default)s")
     parser.add_argument("--target", choices=["lab", "aws"], default="lab", help="where the drills ran")
     parser.add_argument("--destructive", action="store_true", help="with aws: the destructive drills ran too")
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [(m["feature"], m["metric"], float(m["observed"]), m.get("verdict")) for m in measured]
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"drills: INCONCLUSIVE: {path}: {type(error).__name__}: {error}", file=sys.stderr)
-        return 2
+        return Verdict.INCONCLUSIVE
     parts, missing = [], []
     for (feature, metric), label in needed.items():
         values = [observed for f, m, observed, _ in rows if f == feature and m == metric]
@@ -68,11 +70,13 @@ def main(argv: list[str] | None = None) -> int:
             missing.append(f"{feature}.{metric}")
     failed = [f"{m['feature']}.{m['metric']} {m['observed']} (threshold {m['comparison']} {m['threshold']})"
               for m in measured if m.get("verdict") != "pass"]
-    state = "FAIL" if failed else ("INCONCLUSIVE" if missing else "PASS")
+    state = Verdict.of(failed=bool(failed), judged=not missing)
     detail = f" [failed: {'; '.join(failed)}]" if failed else ""
     detail += f" [not measured: {', '.join(missing)}]" if missing else ""
-    print(f"drills: {', '.join(parts)}{detail}" if state == "PASS" else f"drills: {state}: {', '.join(parts)}{detail}")
-    return {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 2}[state]
+    # A passing line names only the measurements (the README quotes it); the others say their state first.
+    shown = f"{', '.join(parts)}{detail}" if state is Verdict.PASS else f"{state.name}: {', '.join(parts)}{detail}"
+    print(f"drills: {shown}")
+    return state
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """cfn-lint over every synthesized template: errors fail, warnings are counted and shown.
 
-    python -m aspects.lint [cdk.out]      exit 0 no errors; 1 errors; 2 no templates to lint
+    python -m gates.cfn_lint [cdk.out]      exit 0 no errors; 1 errors; 2 no templates to lint
 
 The findings also go to ``cdk.out/cfn-lint.json`` for the evidence generator.
 """
@@ -17,8 +17,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from aspects.assembly import shards, templates_under
-from aspects.custody import SEAL_KEY, CustodyBroken, seal, verify
+from gates.assembly import CFN_LINT_RESULT, shards, templates_under
+from gates.custody import SEAL_KEY, CustodyBroken, seal, verify
+from gates.verdict import Verdict
 from stacks.config import CDK_JSON, load_config
 
 
@@ -44,7 +45,7 @@ class LintResult:
         return [f for f in self.findings if f.is_error]
 
 
-RESULT_FILE = "cfn-lint.json"
+RESULT_FILE = CFN_LINT_RESULT
 
 
 def _lint(templates: list[str], regions: list[str]) -> list[LintFinding]:
@@ -70,18 +71,18 @@ def lint_templates(templates: list[Path], regions: list[str], processes: int | N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aspects.lint", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m gates.cfn_lint", description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", nargs="?", type=Path, default=Path("cdk.out"), help="the cloud assembly")
     outdir = parser.parse_args(argv).outdir
     templates = templates_under(outdir)
     if not templates:
         print(f"cfn-lint: INCONCLUSIVE: no templates under {outdir}; run the synth first", file=sys.stderr)
-        return 2
+        return Verdict.INCONCLUSIVE
     try:
         verify(outdir)
     except CustodyBroken as error:
         print(f"cfn-lint: INCONCLUSIVE: {error}", file=sys.stderr)
-        return 2
+        return Verdict.INCONCLUSIVE
     project = load_config(CDK_JSON).project
     result = lint_templates(templates, [project.primary_region, project.secondary_region])
     findings = [{**asdict(f), "template": str(Path(f.template).resolve().relative_to(outdir.resolve()))}
@@ -92,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cfn-lint: {finding.rule_id} {finding.template}:{finding.line} {finding.message}", file=sys.stderr)
     warnings = Counter(f.rule_id for f in result.findings if not f.is_error)
     shown = ", ".join(f"{rule} x{count}" for rule, count in sorted(warnings.items())) or "none"
-    verdict = "FAIL" if result.errors else "PASS"
-    print(f"cfn-lint: {verdict}: {result.templates} templates, {len(result.errors)} errors, warnings: {shown}")
-    return 1 if result.errors else 0
+    verdict = Verdict.of(failed=bool(result.errors), judged=True)
+    print(f"cfn-lint: {verdict.name}: {result.templates} templates, {len(result.errors)} errors, warnings: {shown}")
+    return verdict
 
 
 if __name__ == "__main__":

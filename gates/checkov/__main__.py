@@ -1,0 +1,5 @@
+import sys
+
+from gates.checkov.cli import main
+
+sys.exit(main())
