@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 
 import aws_cdk as cdk
 import jsii
@@ -19,7 +18,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import Construct, IConstruct, IValidation, Node
 
 from aspects.base import GuardRules, kernel_reference, resource_type
-from policies.acknowledgments import NAG_SOURCES, AcknowledgmentEntry, Registry
+from policies.acknowledgments import NAG_SOURCES, AcknowledgmentEntry, Registry, segment_matches
 
 PACKS = NAG_SOURCES  # the three packs every synthesis runs, as the registry names their rules
 # cdk-nag's write_suppressions_to_cloud_formation writes nothing for stacks inside a Stage (verified with 3.x on
@@ -103,7 +102,7 @@ class ConstructTree:
         if pattern not in self._found:
             parent, _, segment = pattern.rpartition("/")
             if not parent:
-                self._found[pattern] = [self._root] if fnmatchcase(self._root[0], segment) else []
+                self._found[pattern] = [self._root] if segment_matches(segment, self._root[0]) else []
             else:
                 self._found[pattern] = [match for path, node in self.find(parent)
                                         for match in self._children(path, node, segment)]
@@ -122,7 +121,7 @@ class ConstructTree:
         if path not in self._children_of:
             self._children_of[path] = [(_path_of(child), child) for child in self._node(path, construct).children]
         return [(child_path, child) for child_path, child in self._children_of[path]
-                if fnmatchcase(child_path.rpartition("/")[2], segment)]
+                if segment_matches(segment, child_path.rpartition("/")[2])]
 
 
 def _path_of(construct: IConstruct) -> str:

@@ -40,12 +40,17 @@ def marked_entry(text: str) -> str | None:
     return marker["id"] if marker else None
 
 
+def segment_matches(pattern: str, construct_id: str) -> bool:
+    """One segment of a registry path glob against one construct id."""
+    return fnmatchcase(construct_id, pattern)
+
+
 def path_matches(pattern: str, construct_path: str) -> bool:
     """A registry path glob against a construct path, one segment at a time: ``*`` and ``?`` stay within one
     construct id (``*/Service-*/Alb/SecurityGroup/Resource`` names that group in each environment's service stacks
     and nothing deeper), so an entry cannot reach further down the tree than it spells out."""
     patterns, ids = pattern.split("/"), construct_path.split("/")
-    return len(patterns) == len(ids) and all(fnmatchcase(i, p) for i, p in zip(ids, patterns, strict=True))
+    return len(patterns) == len(ids) and all(segment_matches(p, i) for i, p in zip(ids, patterns, strict=True))
 
 
 class RegistryError(ValueError):

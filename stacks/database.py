@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -73,6 +74,34 @@ def _log_groups(scope: Construct, props: DatabaseProps, keys: KeyRefs) -> list[l
     ]
 
 
+def _hardened_instance(
+    scope: Construct, props: DatabaseProps, keys: KeyRefs, security_group: ec2.ISecurityGroup
+) -> dict[str, Any]:
+    """What the primary and its replica share, so that a promoted replica is the primary's equal: placement in the
+    data tier, this region's data key, gp3 (the L2 default for a replica is gp2), Multi-AZ, TLS and IAM auth,
+    monitoring, log exports, no public access. A dict because the two L2 classes share no props type."""
+    return {
+        "instance_type": ec2.InstanceType(props.instance_class),
+        "vpc": props.vpc,
+        "vpc_subnets": ec2.SubnetSelection(subnet_group_name=DATA_TIER),
+        "security_groups": [security_group],
+        "port": props.port,
+        "multi_az": True,
+        "storage_encryption_key": keys.data,
+        "storage_type": rds.StorageType.GP3,
+        "deletion_protection": props.deletion_protection,
+        "iam_authentication": True,
+        "auto_minor_version_upgrade": True,
+        "monitoring_interval": props.monitoring_interval,
+        "enable_performance_insights": True,
+        "performance_insight_encryption_key": keys.data,
+        "cloudwatch_logs_exports": list(LOG_EXPORTS),
+        "parameter_group": _parameter_group(scope),
+        "ca_certificate": rds.CaCertificate.RDS_CA_RSA2048_G1,
+        "publicly_accessible": False,
+    }
+
+
 def _security_group(scope: Construct, props: DatabaseProps, description: str) -> ec2.SecurityGroup:
     return ec2.SecurityGroup(scope, "Sg", vpc=props.vpc, description=description, allow_all_outbound=False)
 
@@ -122,32 +151,15 @@ class PrimaryDatabase(Construct):
             "Instance",
             engine=_engine(),
             instance_identifier=props.instance_identifier,
-            instance_type=ec2.InstanceType(props.instance_class),
-            vpc=props.vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_group_name=DATA_TIER),
-            security_groups=[self.security_group],
             credentials=rds.Credentials.from_secret(self.secret),
             database_name=DATABASE_NAME,
-            port=props.port,
-            multi_az=True,
             storage_encrypted=True,
-            storage_encryption_key=keys.data,
-            storage_type=rds.StorageType.GP3,
             allocated_storage=props.allocated_storage_gib,
             max_allocated_storage=props.max_allocated_storage_gib,
             backup_retention=Duration.days(props.backup_retention_days),
             copy_tags_to_snapshot=True,
-            deletion_protection=props.deletion_protection,
             removal_policy=RemovalPolicy.SNAPSHOT,
-            iam_authentication=True,
-            auto_minor_version_upgrade=True,
-            monitoring_interval=props.monitoring_interval,
-            enable_performance_insights=True,
-            performance_insight_encryption_key=keys.data,
-            cloudwatch_logs_exports=list(LOG_EXPORTS),
-            parameter_group=_parameter_group(self),
-            ca_certificate=rds.CaCertificate.RDS_CA_RSA2048_G1,
-            publicly_accessible=False,
+            **_hardened_instance(self, props, keys, self.security_group),
         )
         for group in _log_groups(self, props, keys):
             self.instance.node.add_dependency(group)
@@ -248,28 +260,10 @@ class ReplicaDatabase(Construct):
             "Instance",
             source_database_instance=source,
             instance_identifier=props.instance_identifier,
-            instance_type=ec2.InstanceType(props.instance_class),
-            vpc=props.vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_group_name=DATA_TIER),
-            security_groups=[self.security_group],
-            # Encrypted with this region's key; StorageEncrypted itself is inherited from the source and may not
-            # be stated on a replica (CloudFormation validator F3020).
-            storage_encryption_key=keys.data,
-            # The L2 default is gp2; a promoted replica becomes the primary and must match its storage.
-            storage_type=rds.StorageType.GP3,
-            port=props.port,
-            multi_az=True,
-            deletion_protection=props.deletion_protection,
+            # Encrypted with this region's key (in the shared settings); StorageEncrypted itself is inherited from
+            # the source and may not be stated on a replica (CloudFormation validator F3020).
             removal_policy=RemovalPolicy.RETAIN,
-            iam_authentication=True,
-            auto_minor_version_upgrade=True,
-            monitoring_interval=props.monitoring_interval,
-            enable_performance_insights=True,
-            performance_insight_encryption_key=keys.data,
-            cloudwatch_logs_exports=list(LOG_EXPORTS),
-            parameter_group=_parameter_group(self),
-            ca_certificate=rds.CaCertificate.RDS_CA_RSA2048_G1,
-            publicly_accessible=False,
+            **_hardened_instance(self, props, keys, self.security_group),
         )
         replica_resource = self.instance.node.default_child
         assert isinstance(replica_resource, rds.CfnDBInstance)

@@ -7,7 +7,6 @@ file) stop a bad rollout and roll it back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -24,6 +23,7 @@ from constructs import Construct
 from typing_extensions import Unpack
 
 from stacks.access_logs import AccessLogBuckets, AccessLogProps
+from stacks.config import ServiceConfig
 from stacks.deployment_alarms import AlarmThresholds, DeploymentAlarms
 from stacks.keys import KeyArns, KeyRefs
 from stacks.logging import encrypted_log_group
@@ -70,18 +70,7 @@ class ServiceProps:
     database_secret_name: str
     certificate: acm.ICertificate
     cache: CacheEndpoint
-    cpu: int
-    memory_mib: int
-    desired_count: int
-    min_count: int
-    max_count: int
-    container_port: int
-    deployment_strategy: Literal["BLUE_GREEN", "CANARY", "LINEAR"]
-    canary_percent: float
-    bake_time_minutes: int
-    fargate_spot: bool
-    requests_per_task_per_minute: int
-    waf_rate_limit_per_5_minutes: int
+    settings: ServiceConfig  # the environment's service settings, as configured (a new one is read where it is used)
     origin_verify: OriginVerify
     tracing: TracingProps
     alerts_topic_arn: str
@@ -105,7 +94,7 @@ class ServiceStack(Stack):
             "Cluster",
             vpc=props.vpc,
             container_insights_v2=ecs.ContainerInsights.ENHANCED,
-            enable_fargate_capacity_providers=props.fargate_spot,
+            enable_fargate_capacity_providers=props.settings.fargate_spot,
         )
         self.task_definition = self._task_definition()
         self.load_balancer, self.https_listener = self._load_balancer()
@@ -138,7 +127,7 @@ class ServiceStack(Stack):
             "Waf",
             props=WafProps(
                 name=props.name_prefix,
-                rate_limit_per_5_minutes=props.waf_rate_limit_per_5_minutes,
+                rate_limit_per_5_minutes=props.settings.waf_rate_limit_per_5_minutes,
                 telemetry_key=self.keys.telemetry,
                 log_retention_days=props.log_retention_days,
                 origin_verify=props.origin_verify,
@@ -185,8 +174,8 @@ class ServiceStack(Stack):
         definition = ecs.FargateTaskDefinition(
             self,
             "Task",
-            cpu=props.cpu,
-            memory_limit_mib=props.memory_mib,
+            cpu=props.settings.cpu,
+            memory_limit_mib=props.settings.memory_mib,
             execution_role=execution.immutable,
             task_role=task.immutable,
             runtime_platform=ecs.RuntimePlatform(
@@ -201,10 +190,10 @@ class ServiceStack(Stack):
             user=CONTAINER_USER,
             readonly_root_filesystem=True,
             # The task's memory less the collector's hard limit: neither can starve the other.
-            memory_limit_mib=props.memory_mib - COLLECTOR_MEMORY_MIB,
+            memory_limit_mib=props.settings.memory_mib - COLLECTOR_MEMORY_MIB,
             health_check=ecs.HealthCheck(command=["CMD", *HEALTH_CHECK_COMMAND], interval=Duration.seconds(15),
                                          timeout=Duration.seconds(3), retries=3, start_period=Duration.seconds(20)),
-            port_mappings=[ecs.PortMapping(container_port=props.container_port)],
+            port_mappings=[ecs.PortMapping(container_port=props.settings.container_port)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group),
             # Non-secret settings only. The service reads the credentials from Secrets Manager by id at run time
             # (and again after rotation), so no password ever sits in the task's environment.
@@ -220,7 +209,7 @@ class ServiceStack(Stack):
                 "CACHE_HOST": props.cache.host,
                 "CACHE_PORT": str(props.cache.port),
                 "CACHE_SECRET_ID": props.cache.auth_secret_name,
-                "PORT": str(props.container_port),
+                "PORT": str(props.settings.container_port),
                 **service_environment(props.tracing),
             },
         )
@@ -262,7 +251,7 @@ class ServiceStack(Stack):
             self,
             colour,
             vpc=self.props.vpc,
-            port=self.props.container_port,
+            port=self.props.settings.container_port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.IP,
             deregistration_delay=Duration.seconds(30),
@@ -274,16 +263,17 @@ class ServiceStack(Stack):
 
     def _service(self) -> ecs.FargateService:
         props = self.props
-        strategy = ecs.DeploymentStrategy[props.deployment_strategy]
+        strategy = ecs.DeploymentStrategy[props.settings.deployment_strategy]
         shift = ecs.TrafficShiftConfig(
-            step_percent=props.canary_percent, step_bake_time=Duration.minutes(props.bake_time_minutes)
+            step_percent=props.settings.canary_percent,
+            step_bake_time=Duration.minutes(props.settings.bake_time_minutes),
         )
         spot = (
             [
-                ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=props.min_count, weight=1),
+                ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=props.settings.min_count, weight=1),
                 ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=3),
             ]
-            if props.fargate_spot
+            if props.settings.fargate_spot
             else None
         )
         service = ecs.FargateService(
@@ -291,7 +281,7 @@ class ServiceStack(Stack):
             "Service",
             cluster=self.cluster,
             task_definition=self.task_definition,
-            desired_count=props.desired_count,
+            desired_count=props.settings.desired_count,
             vpc_subnets=ec2.SubnetSelection(subnet_group_name=APP_TIER),
             security_groups=[
                 ec2.SecurityGroup(self, "TaskSg", vpc=props.vpc, description="Service tasks: from the load balancer"),
@@ -306,7 +296,7 @@ class ServiceStack(Stack):
             health_check_grace_period=Duration.seconds(60),
             capacity_provider_strategies=spot,
             deployment_strategy=strategy,
-            bake_time=Duration.minutes(props.bake_time_minutes),
+            bake_time=Duration.minutes(props.settings.bake_time_minutes),
             canary_configuration=shift if strategy == ecs.DeploymentStrategy.CANARY else None,
             linear_configuration=shift if strategy == ecs.DeploymentStrategy.LINEAR else None,
             # No circuit breaker: it applies to rolling deployments only (CloudFormation DeploymentCircuitBreaker);
@@ -320,7 +310,7 @@ class ServiceStack(Stack):
         )
         target = service.load_balancer_target(
             container_name=CONTAINER_NAME,
-            container_port=props.container_port,
+            container_port=props.settings.container_port,
             alternate_target=ecs.AlternateTarget(
                 "Green",
                 alternate_target_group=self.green,
@@ -332,7 +322,9 @@ class ServiceStack(Stack):
 
     def _autoscaling(self) -> None:
         props = self.props
-        scaling = self.service.auto_scale_task_count(min_capacity=props.min_count, max_capacity=props.max_count)
+        scaling = self.service.auto_scale_task_count(
+            min_capacity=props.settings.min_count, max_capacity=props.settings.max_count
+        )
         scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
         # Requests per running task, from the load balancer rather than a target group: blue and green trade
         # places on every rollout, so a per-target-group metric would watch the idle colour half the time.
@@ -354,7 +346,7 @@ class ServiceStack(Stack):
             label="requests per task per minute",
             period=Duration.minutes(1),
         )
-        target = props.requests_per_task_per_minute
+        target = props.settings.requests_per_task_per_minute
         scaling.scale_on_metric(
             "RequestsPerTask",
             metric=per_task,

@@ -155,7 +155,7 @@ class StackProps:
         certificate: CertificateStack,
         alerts: AlertsStack,
     ) -> ServiceProps:
-        env, service = self.env_config, self.env_config.service
+        env = self.env_config
         return ServiceProps(
             name_prefix=self.naming.prefix(region.short_name),
             environment=env.name,
@@ -174,18 +174,7 @@ class StackProps:
                 auth_secret_name=cache.auth_secret_name,
                 client_security_group_id=cache.client_security_group.security_group_id,
             ),
-            cpu=service.cpu,
-            memory_mib=service.memory_mib,
-            desired_count=service.desired_count,
-            min_count=service.min_count,
-            max_count=service.max_count,
-            container_port=service.container_port,
-            deployment_strategy=service.deployment_strategy,
-            canary_percent=service.canary_percent,
-            bake_time_minutes=service.bake_time_minutes,
-            fargate_spot=service.fargate_spot,
-            requests_per_task_per_minute=service.requests_per_task_per_minute,
-            waf_rate_limit_per_5_minutes=service.waf_rate_limit_per_5_minutes,
+            settings=env.service,
             origin_verify=OriginVerify(accepted=origin_secrets(self.naming), exempt_path=env.dns.health_check_path),
             tracing=TracingProps(
                 image=self.config.project.adot_image,
