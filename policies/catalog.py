@@ -15,9 +15,10 @@ import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from policies.files import read_yaml
 from policies.nag_controls import cdk_nag_version, rule_controls
@@ -42,14 +43,49 @@ class CatalogError(ValueError):
     """A catalog file is missing or malformed; the message names the file and the control."""
 
 
+Assessment = Literal["automated", "hybrid", "procedural"]
+DEFAULT_MAX_EVIDENCE_AGE_DAYS = 365
+# NIST 800-53 families whose controls are, at their core, what people do (training, personnel, planning, program
+# management, incident response, assessment, maintenance, media, physical, privacy, supply chain): no scan of a
+# template can prove them. Contingency planning, acquisition and risk assessment pair technical evidence (drills,
+# scans) with a procedure.
+_NIST_PROCEDURAL = frozenset({"AT", "PS", "PL", "PM", "IR", "CA", "MA", "MP", "PE", "PT", "SR"})
+_NIST_HYBRID = frozenset({"CP", "SA", "RA"})
+
+
+def default_assessment(pack: str, control_id: str) -> Assessment:
+    """How a control can be assessed, from its framework's structure: HIPAA's technical safeguards (164.312) are
+    automated, its administrative ones (164.308) pair automated evidence with a procedure, its physical ones
+    (164.310, AWS's side of the shared responsibility) are attested; NIST by family."""
+    if pack.startswith("HIPAA"):
+        if control_id.startswith("164.312"):
+            return "automated"
+        return "hybrid" if control_id.startswith("164.308") else "procedural"
+    family = control_id.split("-", 1)[0]
+    if family in _NIST_PROCEDURAL:
+        return "procedural"
+    return "hybrid" if family in _NIST_HYBRID else "automated"
+
+
 class Control(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(min_length=2)
     title: str = Field(min_length=3)
+    # An override of the framework's default (default_assessment), with the reason for it.
+    assessment: Assessment | None = None
+    assessment_reason: str | None = Field(default=None, min_length=20)
+    # How old a person's attestation may be before it is stale (training yearly, access reviews quarterly...).
+    max_evidence_age_days: int = Field(default=DEFAULT_MAX_EVIDENCE_AGE_DAYS, ge=1, le=1095)
     cited_as: tuple[str, ...] = ()
     nag: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _override_has_reason(self) -> Control:
+        if self.assessment is not None and not self.assessment_reason:
+            raise ValueError(f"control {self.id}: an assessment override needs an assessment_reason")
+        return self
 
     @field_validator("evidence")
     @classmethod
@@ -80,6 +116,9 @@ class Catalog(BaseModel):
 
     def gaps(self) -> list[Control]:
         return [control for control in self.controls if control.is_gap]
+
+    def assessment_of(self, control: Control) -> Assessment:
+        return control.assessment or default_assessment(self.nag_pack, control.id)
 
 
 def base_control(pack: str, cited: str) -> str:
@@ -140,9 +179,11 @@ def derive(catalog: Catalog, rules: Mapping[str, Sequence[str]], version: str) -
 def render(catalog: Catalog) -> str:
     document = catalog.model_dump(mode="json")
     for control in document["controls"]:
-        for key in ("cited_as", "nag", "evidence"):
+        for key in ("cited_as", "nag", "evidence", "assessment", "assessment_reason"):
             if not control[key]:
                 del control[key]
+        if control["max_evidence_age_days"] == DEFAULT_MAX_EVIDENCE_AGE_DAYS:
+            del control["max_evidence_age_days"]
     header = _HEADER.format(framework=catalog.framework, sources=", ".join(EVIDENCE_SOURCES))
     return header + yaml.safe_dump(document, sort_keys=False, width=120, allow_unicode=True)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from gates.assembly import CHECKOV_RESULT, GUARDS_FILE, templates_under
 from gates.custody import CUSTODY_FILE, CustodyBroken, current_commit, verify, verify_results
 from policies.acknowledgments import RegistryError, load_registry
+from policies.attestations import AttestationError, load_attestations
 from policies.catalog import CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
 from reports import manifest
@@ -131,9 +132,11 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
         judged = verify(inputs.cdk_out)
         verify_results(inputs.cdk_out)
     collected = collect_all(inputs, pack_rules())
+    moment = now or dt.datetime.now(dt.UTC)
+    attestations = load_attestations(catalogs, moment.date())
     evidence = build(collected, catalogs, registry, cdk_out=inputs.cdk_out, commit=current_commit(),
                      tools=_tools(inputs.cdk_out) | {"cdk-nag (packs parsed)": cdk_nag_version()},
-                     now=now or dt.datetime.now(dt.UTC))
+                     now=moment, attestations=attestations)
     _prepare(out)
     printed = html.render(evidence, project=project, required=list(required), printing=True)
     printing = pdf.start(evidence, printed, out, out / "evidence.pdf")
@@ -239,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                     measurements=options.measurements, load_gate=options.load_gate)
     try:
         return generate(inputs, options.out, required=required, take_screenshot=options.screenshot)
-    except (CatalogError, RegistryError, NagSourceError, DuplicateRecord, BundleError, CustodyBroken,
+    except (CatalogError, RegistryError, AttestationError, NagSourceError, DuplicateRecord, BundleError, CustodyBroken,
             screenshot.BrowserUnavailable, pdf.PrintFailed) as error:
         print(f"evidence: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2

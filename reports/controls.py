@@ -1,20 +1,32 @@
 """The control matrix: each catalog control, the records behind each of its evidence references, and one
 status. A reference to a source that did not run is "not collected"; one that matched no record of a source
 that did run is "inconclusive", except a nag rule, which has no record when no resource of its service was
-synthesized: "not applicable", left out of the control's status. None of these is ever a pass."""
+synthesized: "not applicable", left out of the control's status. None of these is ever a pass.
+
+How a control can be assessed decides what its status rests on (policies/catalog.py): an ``automated`` control on
+its references; a ``procedural`` one only on a person's attestation (its references are shown as supporting, and
+never make it pass); a ``hybrid`` one on both. Without a counting attestation such a control "needs attestation";
+with an expired one it is "stale"."""
 
 from __future__ import annotations
 
+import datetime as dt
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from policies.attestations import Attestation
 from policies.catalog import Catalog
 from reports.model import Record, Status
 
 GAP = "gap"
+STALE = "stale"
+NEEDS_ATTESTATION = "needs-attestation"
+ATTESTED = Status.PASS.value
+# The statuses a control can have beyond its references' (the legend explains each).
+CONTROL_ONLY_STATUSES = (STALE, NEEDS_ATTESTATION, GAP)
 # Worst first: a control shows the worst status among its applicable references.
 _SEVERITY = [Status.FAIL, Status.INCONCLUSIVE, Status.NOT_COLLECTED, Status.ACKNOWLEDGED, Status.PASS,
              Status.NOT_APPLICABLE]
@@ -27,6 +39,7 @@ class ReferenceResult(BaseModel):
     reference: str
     status: Status
     counts: dict[str, int]
+    supporting: bool = False  # on a procedural control: shown, never what its status rests on
 
 
 class ControlResult(BaseModel):
@@ -35,8 +48,10 @@ class ControlResult(BaseModel):
     framework: str
     id: str
     title: str
-    status: str  # a Status value, or "gap"
+    status: str  # a Status value, or one of CONTROL_ONLY_STATUSES
     references: tuple[ReferenceResult, ...]
+    assessment: str = "automated"
+    attestations: tuple[str, ...] = ()  # ids of the counting attestations that cover it (valid or expired)
 
 
 def matches(reference_rule: str, rule: str) -> bool:
@@ -70,18 +85,47 @@ def evaluate_reference(reference: str, by_source: Mapping[str, Mapping[str, list
     return ReferenceResult(reference=reference, status=worst([r.status for r in found]), counts=dict(counts))
 
 
+def _attested(key: str, attestations: Sequence[Attestation], today: dt.date) -> tuple[str, tuple[str, ...]]:
+    """The attestation half of a control: pass, stale or needs-attestation, and the attestations behind it."""
+    covering = [a for a in attestations if a.counts and key in a.controls]
+    if any(a.valid_on(today) for a in covering):
+        return ATTESTED, tuple(a.id for a in covering)
+    return (STALE if covering else NEEDS_ATTESTATION), tuple(a.id for a in covering)
+
+
+_AUTOMATED_HALF_PASSES = (Status.PASS.value, Status.ACKNOWLEDGED.value)
+
+
+def _status(assessment: str, automated: str, attested: str) -> str:
+    if assessment == "automated":
+        return automated
+    if assessment == "procedural":
+        return attested
+    # hybrid: both halves; what the automated half lacks shows first, then the attestation.
+    if automated not in _AUTOMATED_HALF_PASSES:
+        return automated
+    return automated if attested == ATTESTED else attested
+
+
 def control_matrix(
-    catalogs: Mapping[str, Catalog], records: Sequence[Record], collected: Mapping[str, bool]
+    catalogs: Mapping[str, Catalog], records: Sequence[Record], collected: Mapping[str, bool],
+    attestations: Sequence[Attestation] = (), today: dt.date | None = None,
 ) -> list[ControlResult]:
+    today = today or dt.date.today()
     grouped: dict[str, dict[str, list[Record]]] = {}
     for record in records:
         grouped.setdefault(record.source.value, {}).setdefault(record.rule, []).append(record)
     by_source = {source: dict(sorted(rules.items())) for source, rules in grouped.items()}
     results = []
-    for catalog in catalogs.values():
+    for pack, catalog in catalogs.items():
         for control in catalog.controls:
+            assessment = catalog.assessment_of(control)
             refs = tuple(evaluate_reference(ref, by_source, collected) for ref in control.references)
-            status = worst([r.status for r in refs]).value if refs else GAP
+            if assessment == "procedural":
+                refs = tuple(ref.model_copy(update={"supporting": True}) for ref in refs)
+            automated = worst([r.status for r in refs]).value if refs else GAP
+            attested, covering = _attested(f"{pack}:{control.id}", attestations, today)
             results.append(ControlResult(framework=catalog.framework, id=control.id, title=control.title,
-                                         status=status, references=refs))
+                                         status=_status(assessment, automated, attested), references=refs,
+                                         assessment=assessment, attestations=covering))
     return results

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from gates.assembly import GUARDS_FILE, resources
 from gates.verdict import Verdict as GateVerdict
 from policies.acknowledgments import Registry
+from policies.attestations import Attestation
 from policies.catalog import Catalog
 from policies.nag_controls import NagRule
 from reports.controls import GAP, ControlResult, control_matrix
@@ -47,6 +48,34 @@ class AcknowledgmentUse(BaseModel):
     findings: dict[str, int] = {}
 
 
+class AttestationUse(BaseModel):
+    """An attestation as the report shows it: what it covers, who attested, and whether it counts today."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    state: str  # valid, expired or example (examples never count)
+    controls: tuple[str, ...]
+    statement: str
+    attested_by: str
+    attested_on: str
+    expires: str
+    artifact: str
+    artifact_sha256: str
+
+
+def attestation_uses(attestations: Sequence[Attestation], today: dt.date) -> list[AttestationUse]:
+    return [
+        AttestationUse(
+            id=a.id, state="example" if not a.counts else ("valid" if a.valid_on(today) else "expired"),
+            controls=a.controls, statement=a.statement, attested_by=f"{a.attested_by.role}: {a.attested_by.name}",
+            attested_on=a.attested_on.isoformat(), expires=a.expires.isoformat(), artifact=a.artifact.path,
+            artifact_sha256=a.artifact.sha256,
+        )
+        for a in attestations
+    ]
+
+
 class Evidence(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -57,6 +86,7 @@ class Evidence(BaseModel):
     sources: tuple[SourceRun, ...]
     controls: tuple[ControlResult, ...]
     acknowledgments: tuple[AcknowledgmentUse, ...]
+    attestations: tuple[AttestationUse, ...] = ()
     records: tuple[Record, ...]
 
     def collected(self) -> dict[str, bool]:
@@ -186,6 +216,7 @@ def build(
     commit: str,
     tools: Mapping[str, str],
     now: dt.datetime,
+    attestations: Sequence[Attestation] = (),
 ) -> Evidence:
     """:raise DuplicateRecord: two sources produced the same record key."""
     records = [record for part in collected for record in part.records]
@@ -199,8 +230,9 @@ def build(
         commit=commit,
         tools=dict(tools),
         sources=runs,
-        controls=tuple(control_matrix(catalogs, records, collected_flags)),
+        controls=tuple(control_matrix(catalogs, records, collected_flags, attestations, now.date())),
         acknowledgments=tuple(acknowledgment_uses(registry, cdk_out)),
+        attestations=tuple(attestation_uses(attestations, now.date())),
         records=tuple(sorted(records, key=lambda r: r.key)),
     )
 

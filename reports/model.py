@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2.0"  # 1.1: control references can be not-applicable; 1.2: findings suppressed per entry
+SCHEMA_VERSION = "1.3.0"  # 1.1: not-applicable references; 1.2: findings per entry; 1.3: assessment, attestations
 
 
 class Status(StrEnum):

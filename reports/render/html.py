@@ -9,13 +9,26 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from reports.controls import GAP, ReferenceResult
+from reports.controls import CONTROL_ONLY_STATUSES, ReferenceResult
 from reports.evidence import Evidence, judge
 from reports.model import Source, Status
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RECORD_STATUSES = [s.value for s in Status]
-CONTROL_STATUSES = [*RECORD_STATUSES, GAP]
+CONTROL_STATUSES = [*RECORD_STATUSES, *CONTROL_ONLY_STATUSES]
+# What each status means, on the first page of the HTML and the PDF.
+LEGEND = {
+    "pass": "every reference the control rests on passed (a procedural control: a valid attestation)",
+    "acknowledged": "passed but for findings the exception registry accepts, each with an owner and an expiry",
+    "fail": "a check found a violation",
+    "inconclusive": "a source ran but produced nothing for a reference; never a pass",
+    "not-collected": "a source the reference needs did not run",
+    "not-applicable": "the rule had nothing to judge here (no resource of its kind)",
+    "stale": "the attestation the control rests on has expired",
+    "needs-attestation": "only a person can prove this control (procedural), or its procedure half (hybrid): no "
+                         "attestation counts yet; automated evidence is shown as supporting",
+    "gap": "no evidence source is defined for the control",
+}
 
 
 def anchor(reference: str) -> str:
@@ -58,7 +71,7 @@ def render(evidence: Evidence, *, project: str, required: list[str], printing: b
     return env.get_template("index.html.j2").render(
         evidence=evidence, project=project, css=(TEMPLATES / "report.css").read_text(),
         verdict=judge(evidence, required), matrix=matrix, record_statuses=RECORD_STATUSES,
-        control_statuses=CONTROL_STATUSES, by_source=evidence.by_source(),
+        control_statuses=CONTROL_STATUSES, legend=LEGEND, by_source=evidence.by_source(),
         problems=[r for r in evidence.records if r.status in (Status.FAIL, Status.INCONCLUSIVE)],
         measured=[r for r in evidence.records if r.source in (Source.DRILL, Source.LOAD) and "observed" in r.detail],
         references=sorted(references.values(), key=lambda r: r.reference), printing=printing,

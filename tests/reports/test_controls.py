@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from policies.attestations import Attestation
 from policies.catalog import Catalog, Control
 from reports.controls import GAP, control_matrix, matches
 from reports.model import Record, Source, Status, Where
@@ -50,8 +53,49 @@ def test_nag_rules_with_nothing_to_judge_are_not_applicable_and_do_not_count():
 
 
 def test_a_control_without_any_evidence_source_is_a_gap():
-    (result,) = control_matrix(_catalog(Control(id="AT-2", title="Literacy Training and Awareness")), [], {})
-    assert result.status == GAP and result.references == ()
+    (result,) = control_matrix(_catalog(Control(id="SC-28", title="Protection of Information at Rest")), [], {})
+    assert result.status == GAP and result.references == () and result.assessment == "automated"
+
+
+TODAY = dt.date(2026, 12, 5)
+TRAINING = Control(id="AT-2", title="Literacy Training and Awareness", evidence=("aspect:Guard-Tls",))
+PLAN = Control(id="CP-4", title="Contingency Plan Testing", evidence=("drill:failover",))
+
+
+def _attestation(**overrides) -> Attestation:
+    return Attestation.model_validate({
+        "id": "training-2026", "status": "attested", "controls": ["X:AT-2", "X:CP-4"],
+        "statement": "Everyone with access completed the yearly training.",
+        "attested_by": {"role": "Security Officer", "name": "A. Person"}, "attested_on": "2026-11-01",
+        "expires": "2027-10-31", "artifact": {"path": "README.md", "sha256": "0" * 64}, **overrides})
+
+
+@pytest.mark.parametrize("attestations, status", [
+    ((), "needs-attestation"),
+    ((_attestation(status="example"),), "needs-attestation"),  # an example never counts
+    ((_attestation(attested_on="2025-10-01", expires="2026-09-30"),), "stale"),
+    ((_attestation(),), "pass"),
+])
+def test_a_procedural_control_passes_only_on_an_unexpired_attestation(attestations, status):
+    # Its automated reference passes, and is shown as supporting: it never makes the control pass.
+    records = [_record(Source.ASPECT, "Guard-Tls")]
+    (result,) = control_matrix(_catalog(TRAINING), records, {"aspect": True}, attestations, TODAY)
+    assert result.assessment == "procedural" and result.status == status
+    assert result.references[0].supporting and result.references[0].status is Status.PASS
+
+
+@pytest.mark.parametrize("drill, attestations, status", [
+    (Status.PASS, (), "needs-attestation"),
+    (Status.PASS, (_attestation(),), "pass"),
+    (Status.FAIL, (_attestation(),), "fail"),
+    (None, (_attestation(),), "not-collected"),  # the automated half is missing
+    (Status.PASS, (_attestation(attested_on="2025-10-01", expires="2026-09-30"),), "stale"),
+])
+def test_a_hybrid_control_needs_both_halves(drill, attestations, status):
+    records = [_record(Source.DRILL, "failover", drill)] if drill else []
+    (result,) = control_matrix(_catalog(PLAN), records, {"drill": drill is not None}, attestations, TODAY)
+    assert result.assessment == "hybrid" and result.status == status
+    assert not result.references[0].supporting
 
 
 def test_all_passing_references_pass():

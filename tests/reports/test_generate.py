@@ -80,7 +80,7 @@ def test_evidence_json_follows_the_committed_schema(bundle):
     schema = json.loads(SCHEMA_FILE.read_text())
     document = json.loads((bundle / "evidence.json").read_text())
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.2.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
+    assert document["schema_version"] == "1.3.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
 
 
 def test_the_committed_schema_matches_the_model(capsys):
@@ -211,3 +211,18 @@ def test_a_failed_pdf_is_reported_not_hidden(gates, tmp_path, monkeypatch, capsy
     assert cli.main(["--out", str(tmp_path / "out"), "--cdk-out", str(gates.cdk_out),
                      "--junit", str(gates.inputs.junit)]) == 2
     assert "the printing process exited 1" in capsys.readouterr().err
+
+
+def test_no_procedural_control_passes_without_an_unexpired_attestation(generated, bundle):
+    document = json.loads((bundle / "evidence.json").read_text())
+    valid = {a["id"] for a in document["attestations"] if a["state"] == "valid"}
+    procedural = [c for c in document["controls"] if c["assessment"] == "procedural"]
+    assert procedural and all(c["status"] != "pass" or set(c["attestations"]) & valid for c in procedural)
+    # Only examples ship, so every procedural control waits for a person.
+    assert {c["status"] for c in procedural} <= {"needs-attestation"}
+
+
+def test_the_page_explains_the_statuses_and_lists_the_attestations(generated, bundle):
+    page = (bundle / "index.html").read_text()
+    assert '<h2 id="legend">' in page and 'id="legend-table"' in page and "needs-attestation" in page
+    assert 'id="attestation-table"' in page and "example-security-training" in page
