@@ -24,10 +24,15 @@ from policies.files import read_yaml
 from policies.nag_controls import cdk_nag_version, rule_controls
 
 CONTROLS_DIR = Path(__file__).with_name("controls")
-CATALOG_FILES = {
+# The catalogs cdk-nag cites controls of: their nag rules are derived (python -m policies.catalog).
+NAG_CATALOG_FILES = {
     "HIPAA.Security": CONTROLS_DIR / "hipaa-security.yaml",
     "NIST.800.53.R5": CONTROLS_DIR / "nist-800-53-r5.yaml",
 }
+SOC2 = "SOC2"
+CROSSWALK_PACK = "NIST.800.53.R5"  # what SOC 2 criteria rely on
+# In this order: a SOC 2 criterion reads the NIST controls it relies on, so NIST comes first.
+CATALOG_FILES = {**NAG_CATALOG_FILES, SOC2: CONTROLS_DIR / "soc2-tsc.yaml"}
 EVIDENCE_SOURCES = ("checkov", "aspect", "cfn-lint", "unit", "drill", "load")
 _NIST_BASE = re.compile(r"^[A-Z]{2}-\d+")
 _HEADER = """\
@@ -53,10 +58,17 @@ _NIST_PROCEDURAL = frozenset({"AT", "PS", "PL", "PM", "IR", "CA", "MA", "MP", "P
 _NIST_HYBRID = frozenset({"CP", "SA", "RA"})
 
 
+_SOC2_HYBRID = ("CC6", "CC7", "CC8", "A1", "C1")
+
+
 def default_assessment(pack: str, control_id: str) -> Assessment:
     """How a control can be assessed, from its framework's structure: HIPAA's technical safeguards (164.312) are
     automated, its administrative ones (164.308) pair automated evidence with a procedure, its physical ones
-    (164.310, AWS's side of the shared responsibility) are attested; NIST by family."""
+    (164.310, AWS's side of the shared responsibility) are attested; NIST by family; SOC 2's control environment,
+    communication, risk, monitoring and control activities (CC1-CC5, CC9) are what people do, access, operations,
+    change, availability and confidentiality (CC6-CC8, A1, C1) pair systems with a procedure."""
+    if pack == SOC2:
+        return "hybrid" if control_id.startswith(_SOC2_HYBRID) else "procedural"
     if pack.startswith("HIPAA"):
         if control_id.startswith("164.312"):
             return "automated"
@@ -80,6 +92,8 @@ class Control(BaseModel):
     cited_as: tuple[str, ...] = ()
     nag: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
+    # SOC 2: the NIST SP 800-53 controls the criterion relies on (their automated evidence becomes its own).
+    relies_on: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _override_has_reason(self) -> Control:
@@ -98,7 +112,7 @@ class Control(BaseModel):
 
     @property
     def references(self) -> tuple[str, ...]:
-        return (*(f"nag:{rule}" for rule in self.nag), *self.evidence)
+        return (*(f"nag:{rule}" for rule in self.nag), *self.evidence, *(f"nist:{c}" for c in self.relies_on))
 
     @property
     def is_gap(self) -> bool:
@@ -149,7 +163,15 @@ def load_catalog(path: Path) -> Catalog:
 
 
 def load_catalogs() -> dict[str, Catalog]:
-    return {pack: load_catalog(path) for pack, path in CATALOG_FILES.items()}
+    """:raise CatalogError: a catalog is malformed, or a SOC 2 criterion relies on a control NIST's lacks."""
+    catalogs = {pack: load_catalog(path) for pack, path in CATALOG_FILES.items()}
+    known = {control.id for control in catalogs[CROSSWALK_PACK].controls}
+    for control in catalogs[SOC2].controls:
+        missing = sorted(set(control.relies_on) - known)
+        if missing:
+            raise CatalogError(f"{CATALOG_FILES[SOC2].name}: {control.id}: relies_on names {missing}, which "
+                               f"{CATALOG_FILES[CROSSWALK_PACK].name} does not hold")
+    return catalogs
 
 
 def derive(catalog: Catalog, rules: Mapping[str, Sequence[str]], version: str) -> Catalog:
@@ -179,7 +201,7 @@ def derive(catalog: Catalog, rules: Mapping[str, Sequence[str]], version: str) -
 def render(catalog: Catalog) -> str:
     document = catalog.model_dump(mode="json")
     for control in document["controls"]:
-        for key in ("cited_as", "nag", "evidence", "assessment", "assessment_reason"):
+        for key in ("cited_as", "nag", "evidence", "relies_on", "assessment", "assessment_reason"):
             if not control[key]:
                 del control[key]
         if control["max_evidence_age_days"] == DEFAULT_MAX_EVIDENCE_AGE_DAYS:
@@ -192,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     write = "--write" in args
     drifted = []
-    for pack, path in CATALOG_FILES.items():
+    for pack, path in NAG_CATALOG_FILES.items():
         try:
             current = load_catalog(path)
         except CatalogError as error:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from policies.attestations import Attestation
-from policies.catalog import Catalog
+from policies.catalog import CROSSWALK_PACK, Catalog
 from reports.model import Record, Status
 
 GAP = "gap"
@@ -117,15 +117,29 @@ def control_matrix(
         grouped.setdefault(record.source.value, {}).setdefault(record.rule, []).append(record)
     by_source = {source: dict(sorted(rules.items())) for source, rules in grouped.items()}
     results = []
+    automated_of: dict[str, str] = {}  # "<pack>:<id>" -> the automated half's status, for SOC 2's relies_on
     for pack, catalog in catalogs.items():
         for control in catalog.controls:
             assessment = catalog.assessment_of(control)
-            refs = tuple(evaluate_reference(ref, by_source, collected) for ref in control.references)
+            refs = tuple(_crosswalked(ref, automated_of) if ref.startswith(NIST_REFERENCE)
+                         else evaluate_reference(ref, by_source, collected) for ref in control.references)
             if assessment == "procedural":
                 refs = tuple(ref.model_copy(update={"supporting": True}) for ref in refs)
             automated = worst([r.status for r in refs]).value if refs else GAP
+            automated_of[f"{pack}:{control.id}"] = automated
             attested, covering = _attested(f"{pack}:{control.id}", attestations, today)
             results.append(ControlResult(framework=catalog.framework, id=control.id, title=control.title,
                                          status=_status(assessment, automated, attested), references=refs,
                                          assessment=assessment, attestations=covering))
     return results
+
+
+NIST_REFERENCE = "nist:"
+
+
+def _crosswalked(reference: str, automated_of: Mapping[str, str]) -> ReferenceResult:
+    """A SOC 2 criterion's reference to a NIST control: that control's automated half (a NIST control without
+    evidence proves nothing for the criterion either: inconclusive)."""
+    status = automated_of.get(f"{CROSSWALK_PACK}:{reference.removeprefix(NIST_REFERENCE)}", GAP)
+    return ReferenceResult(reference=reference, status=Status.INCONCLUSIVE if status == GAP else Status(status),
+                           counts={})

@@ -89,7 +89,7 @@ def test_drift_is_reported_and_rewritten(tmp_path, monkeypatch, capsys):
     path = tmp_path / "hipaa-security.yaml"
     current = catalog.CATALOG_FILES["HIPAA.Security"].read_text()
     path.write_text(current.replace("  - HIPAA.Security-RDSStorageEncrypted\n", "", 1))
-    monkeypatch.setattr(catalog, "CATALOG_FILES", {"HIPAA.Security": path})
+    monkeypatch.setattr(catalog, "NAG_CATALOG_FILES", {"HIPAA.Security": path})
     assert catalog.main([]) == 1
     assert "run python -m policies.catalog --write" in capsys.readouterr().out
     assert catalog.main(["--write"]) == 0 and path.read_text() == current
@@ -148,3 +148,16 @@ def test_malformed_catalogs_are_refused(tmp_path, text, message):
         load_catalog(path)
     with pytest.raises(CatalogError, match="not found"):
         load_catalog(tmp_path / "absent.yaml")
+
+
+def test_soc2_criteria_rely_on_nist_controls_the_nist_catalog_holds(monkeypatch, tmp_path):
+    catalogs = catalog.load_catalogs()
+    criteria = catalogs[catalog.SOC2].controls
+    assert len(criteria) == 38 and {c.id for c in criteria} >= {"CC1.1", "CC6.1", "CC8.1", "A1.3", "C1.2"}
+    assert catalogs[catalog.SOC2].assessment_of(criteria[0]) == "procedural"
+    assert {catalogs[catalog.SOC2].assessment_of(c) for c in criteria if c.id.startswith("CC7")} == {"hybrid"}
+    broken = tmp_path / "soc2-tsc.yaml"
+    broken.write_text(catalog.CATALOG_FILES[catalog.SOC2].read_text().replace("  - CP-4\n", "  - CP-404\n", 1))
+    monkeypatch.setattr(catalog, "CATALOG_FILES", {**catalog.CATALOG_FILES, catalog.SOC2: broken})
+    with pytest.raises(catalog.CatalogError, match=r"A1.3: relies_on names \['CP-404'\]"):
+        catalog.load_catalogs()

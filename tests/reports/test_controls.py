@@ -102,3 +102,17 @@ def test_all_passing_references_pass():
     control = Control(id="SC-8", title="Transmission", evidence=("aspect:Guard-Tls",))
     (result,) = control_matrix(_catalog(control), [_record(Source.ASPECT, "Guard-Tls")], {"aspect": True})
     assert result.status == "pass"
+
+
+def test_a_soc2_criterion_takes_the_automated_half_of_the_nist_controls_it_relies_on():
+    nist = Catalog(framework="NIST", reference="r", nag_pack="NIST.800.53.R5", derived_from="t",
+                   controls=(Control(id="SC-8", title="Transmission", evidence=("aspect:Guard-Tls",)),
+                             Control(id="MP-2", title="Media Access")))
+    soc2 = Catalog(framework="SOC 2", reference="r", nag_pack="SOC2", derived_from="t",
+                   controls=(Control(id="CC6.7", title="Transmission is protected", relies_on=("SC-8",)),
+                             Control(id="C1.2", title="Disposal as committed", relies_on=("MP-2",))))
+    records = [_record(Source.ASPECT, "Guard-Tls", Status.FAIL)]
+    results = control_matrix({"NIST.800.53.R5": nist, "SOC2": soc2}, records, {"aspect": True}, (), TODAY)
+    by_id = {r.id: r for r in results}
+    assert by_id["CC6.7"].status == "fail" and by_id["CC6.7"].references[0].reference == "nist:SC-8"
+    assert by_id["C1.2"].status == "inconclusive"  # MP-2 has no evidence: nothing carries over
