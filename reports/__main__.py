@@ -28,6 +28,7 @@ from policies.attestations import AttestationError, load_attestations
 from policies.catalog import CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
 from reports import manifest
+from reports.completeness import completeness
 from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, to_json
 from reports.model import DuplicateRecord, Source
 from reports.render import html, junit_xml, pdf, sarif, screenshot
@@ -131,12 +132,14 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     if inputs.cdk_out.exists():
         judged = verify(inputs.cdk_out)
         verify_results(inputs.cdk_out)
-    collected = collect_all(inputs, pack_rules())
+    rules = pack_rules()
+    collected = collect_all(inputs, rules)
+    population = completeness(inputs.cdk_out, rules) if inputs.cdk_out.exists() else None
     moment = now or dt.datetime.now(dt.UTC)
     attestations = load_attestations(catalogs, moment.date())
     evidence = build(collected, catalogs, registry, cdk_out=inputs.cdk_out, commit=current_commit(),
                      tools=_tools(inputs.cdk_out) | {"cdk-nag (packs parsed)": cdk_nag_version()},
-                     now=moment, attestations=attestations)
+                     now=moment, attestations=attestations, population=population)
     _prepare(out)
     printed = html.render(evidence, project=project, required=list(required), printing=True)
     printing = pdf.start(evidence, printed, out, out / "evidence.pdf")

@@ -18,6 +18,7 @@ from policies.acknowledgments import Registry
 from policies.attestations import Attestation
 from policies.catalog import Catalog
 from policies.nag_controls import NagRule
+from reports.completeness import Completeness
 from reports.controls import GAP, ControlResult, control_matrix
 from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, index, not_collected
 from reports.sources import aspects, cfnlint, checkov, drills, junit, load, nag
@@ -87,6 +88,7 @@ class Evidence(BaseModel):
     controls: tuple[ControlResult, ...]
     acknowledgments: tuple[AcknowledgmentUse, ...]
     attestations: tuple[AttestationUse, ...] = ()
+    completeness: Completeness | None = None  # None: no cloud assembly to count
     records: tuple[Record, ...]
 
     def collected(self) -> dict[str, bool]:
@@ -217,6 +219,7 @@ def build(
     tools: Mapping[str, str],
     now: dt.datetime,
     attestations: Sequence[Attestation] = (),
+    population: Completeness | None = None,
 ) -> Evidence:
     """:raise DuplicateRecord: two sources produced the same record key."""
     records = [record for part in collected for record in part.records]
@@ -233,6 +236,7 @@ def build(
         controls=tuple(control_matrix(catalogs, records, collected_flags, attestations, now.date())),
         acknowledgments=tuple(acknowledgment_uses(registry, cdk_out)),
         attestations=tuple(attestation_uses(attestations, now.date())),
+        completeness=population,
         records=tuple(sorted(records, key=lambda r: r.key)),
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.3.0"  # 1.1: not-applicable references; 1.2: findings per entry; 1.3: assessment, attestations
+SCHEMA_VERSION = "1.4.0"  # 1.1 not-applicable refs, 1.2 per-entry counts, 1.3 assessments, 1.4 completeness
 
 
 class Status(StrEnum):

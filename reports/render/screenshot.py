@@ -22,6 +22,11 @@ class Rendering:
     console_errors: list[str] = field(default_factory=list)
     matrix_rows: int = 0
     verdict: str = ""
+    shown: tuple[str, ...] = ()  # the ids of SECTIONS the browser rendered visibly, with content
+
+
+# What an auditor must see besides the matrix: what the statuses mean, what was evaluated, who attested.
+SECTIONS = ("legend-table", "population-table", "attestation-table")
 
 
 def capture(html: Path, png: Path, *, chromium: Path = CHROMIUM) -> Rendering:
@@ -41,9 +46,11 @@ def capture(html: Path, png: Path, *, chromium: Path = CHROMIUM) -> Rendering:
                 page.goto(html.resolve().as_uri(), wait_until="load")
                 rows = page.locator("table.control-matrix tr").count()
                 verdict = page.locator("#verdict").inner_text()
+                shown = tuple(section for section in SECTIONS if page.locator(f"#{section}").is_visible()
+                              and page.locator(f"#{section} tr").count() > 1)
                 page.screenshot(path=str(png))
             finally:
                 browser.close()
     except Error as error:
         raise BrowserUnavailable(f"chromium via Playwright: {error.message.splitlines()[0]}") from None
-    return Rendering(console_errors=errors, matrix_rows=rows, verdict=verdict)
+    return Rendering(console_errors=errors, matrix_rows=rows, verdict=verdict, shown=shown)

@@ -53,13 +53,14 @@ class FakeGates:
         return path
 
     def synth(self, *, violations: list[dict[str, Any]] | None = None,
-              suppressed: list[dict[str, Any]] | None = None, guard_errors: list[dict[str, Any]] | None = None) -> None:
+              suppressed: list[dict[str, Any]] | None = None, guard_errors: list[dict[str, Any]] | None = None,
+              extra_resources: dict[str, Any] | None = None) -> None:
         assembly = self.cdk_out / "assembly-dev"
         self.write(assembly / "manifest.json", {"artifacts": {
             "a": stack_artifact("dev", "Data-use1", "us-east-1"), "b": stack_artifact("dev", "Data-use2", "us-east-2")}})
         for stack in ("Data-use1", "Data-use2"):
             bucket = {"Type": "AWS::S3::Bucket", "Metadata": {"aws:cdk:path": f"dev/{stack}/Logs/Resource"}}
-            self.write(assembly / f"dev{stack}.template.json", {"Resources": {"Logs": bucket}})
+            self.write(assembly / f"dev{stack}.template.json", {"Resources": {"Logs": bucket, **(extra_resources or {})}})
         packs = [{"pluginName": pack, "violations": [], "suppressedViolations": []}
                  for pack in ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5")]
         packs[1]["violations"] = violations or []

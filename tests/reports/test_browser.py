@@ -16,7 +16,8 @@ def test_the_report_renders_without_console_errors_and_shows_the_control_matrix(
     assert code == 0, capsys.readouterr().err
     rendering = capture(out / "index.html", tmp_path / "again.png", chromium=chromium)
     assert rendering.console_errors == []
-    assert rendering.matrix_rows > 100  # both catalogs' controls
+    assert rendering.matrix_rows > 100  # every catalog's controls
+    assert rendering.shown == ("legend-table", "population-table", "attestation-table")
     assert rendering.verdict.startswith("PASS")
     # `make evidence` keeps the same screenshot in reports/out/, inside the hashed bundle.
     assert (out / "index.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -16,7 +16,7 @@ import reports.__main__ as cli
 from gates.custody import CustodyBroken, sha256
 from reports import manifest
 from reports.__main__ import SCHEMA_FILE, generate
-from tests.reports.conftest import FakeGates, nag_finding
+from tests.reports.conftest import FakeGates, checkov_item, nag_finding
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 REQUIRED = ["nag", "aspect", "checkov", "cfn-lint"]
@@ -80,7 +80,7 @@ def test_evidence_json_follows_the_committed_schema(bundle):
     schema = json.loads(SCHEMA_FILE.read_text())
     document = json.loads((bundle / "evidence.json").read_text())
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.3.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
+    assert document["schema_version"] == "1.4.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
 
 
 def test_the_committed_schema_matches_the_model(capsys):
@@ -226,3 +226,20 @@ def test_the_page_explains_the_statuses_and_lists_the_attestations(generated, bu
     page = (bundle / "index.html").read_text()
     assert '<h2 id="legend">' in page and 'id="legend-table"' in page and "needs-attestation" in page
     assert 'id="attestation-table"' in page and "example-security-training" in page
+
+
+def test_every_resource_is_counted_and_an_uncovered_type_is_listed_as_not_assessed(no_printing, gates, tmp_path):
+    gates.synth(extra_resources={"Waiter": {"Type": "AWS::CloudFormation::WaitConditionHandle"}})
+    gates.checkov(passed=[checkov_item("CKV_AWS_21", "assembly-dev/devData-use1.template.json", "AWS::S3::Bucket.Logs")])
+    gates.cfn_lint()
+    _generate(gates, tmp_path / "out")
+    population = json.loads((tmp_path / "out" / "evidence.json").read_text())["completeness"]
+    assert population["resources"] == 4 and population["places"] == 2
+    (unassessed,) = population["not_assessed"]
+    assert unassessed == {"type": "AWS::CloudFormation::WaitConditionHandle", "resources": 2,
+                          "places": ["dev/us-east-1", "dev/us-east-2"]}
+    checkov = next(p for p in population["sources"] if p["source"] == "checkov")
+    # checkov judged one of the two buckets: the page flags it.
+    assert checkov["short"] == {"AWS::S3::Bucket": "1/2"}
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert 'id="population-table"' in page and "AWS::CloudFormation::WaitConditionHandle" in page
