@@ -19,6 +19,7 @@ import pytest
 
 from features.steps.drill_steps import *  # noqa: F403  (pytest-bdd steps are fixtures: they must be in scope)
 from features.steps.drill_steps import OUT
+from gates import provenance
 from ops.driver import Driver
 from policies.slo import ServiceLevelObjectives, load_slo
 
@@ -64,6 +65,7 @@ def measurements(request: pytest.FixtureRequest) -> Iterator[list[dict[str, Any]
     if request.config.getoption("cucumber_json_path", default=None):
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "measurements.json").write_text(json.dumps({"measurements": found}, indent=1))
+        provenance.write(OUT / "measurements.json")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from gates import provenance
 from gates.load import StatsError, Verdict, judge, read_stats
 from load.chart import latency_chart
 
@@ -50,7 +51,8 @@ def run_locust(profile: Profile, host: str, out: Path, *, workers: int = 0, prof
     :raise GateError: Locust exited abnormally or timed out.
     """
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (ABORT_MARKER, FINAL_STATS, "gate.json", "latency.png"):  # a failed run must not leave a verdict
+    # A failed run must not leave a verdict (nor its provenance) behind.
+    for stale in (ABORT_MARKER, FINAL_STATS, "gate.json", "gate.json" + provenance.SUFFIX, "latency.png"):
         (out / stale).unlink(missing_ok=True)
     env = {**os.environ, "LOAD_PROFILE": profile_ref, "LOAD_OUT": str(out), "PYTHONPATH": str(ROOT)}
     command = LOCUST + [
@@ -121,4 +123,5 @@ def evaluate(run: Run, profile: Profile, slo: ServiceLevelObjectives, *, environ
         "reports": {"html": "locust.html", "stats_csv": f"{PREFIX}_stats.csv", "chart": chart.name if chart else None},
     }
     (run.out / "gate.json").write_text(json.dumps(document, indent=2, default=str))
+    provenance.write(run.out / "gate.json")
     return verdict

@@ -8,6 +8,7 @@ Why not pytest-postgresql: tests also stop and restart the same cluster to simul
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -25,10 +26,22 @@ PG_BIN = postgres_bin()
 SERVICE_USER = "postgres"
 
 
+# Listening ports come from below the kernel's ephemeral range: a port the kernel hands out for bind(0) is also
+# what it hands to outbound connections, and one of those (a test's HTTP or database client) took a lab database's
+# port between allocation and pg_ctl start. Random choice keeps parallel test workers apart.
+LISTEN_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on now, outside the range outbound connections draw from."""
+    for port in random.sample(LISTEN_PORTS, 64):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError(f"no free port in {LISTEN_PORTS.start}-{LISTEN_PORTS.stop - 1} on 127.0.0.1 after 64 tries")
 
 
 def _as_server_user(args: list[str]) -> list[str]:
@@ -74,10 +87,13 @@ class LocalPostgres:
         return self.root / "data"
 
     def _run(self, *args: str) -> None:
-        """:raise PostgresError: the tool failed; the message carries its stderr."""
+        """:raise PostgresError: the tool failed; the message carries its stderr and the server log's end."""
         done = subprocess.run(_as_server_user(list(args)), capture_output=True, text=True, timeout=60, check=False)
         if done.returncode != 0:
-            raise PostgresError(f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+            log = self.root / "server.log"
+            tail = log.read_text(errors="replace").strip()[-400:] if log.exists() else ""
+            raise PostgresError(f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr.strip()[-400:]}"
+                                + (f"; server log: {tail}" if tail else ""))
 
     def init(self) -> LocalPostgres:
         """Create the cluster (superuser ``postgres``, password auth) unless it exists."""

@@ -30,6 +30,7 @@ from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
 from reports import manifest
 from reports.completeness import completeness
 from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, to_json
+from reports.freshness import release_max_age_days, stamped
 from reports.model import DuplicateRecord, Source
 from reports.render import html, junit_xml, pdf, sarif, screenshot
 from reports.render.html import CONTROL_STATUSES
@@ -116,13 +117,14 @@ def summary_line(evidence: Evidence, verdict: Verdict, code: int, out: Path) -> 
         f"{counts.get('acknowledged', 0)}, fail {counts.get('fail', 0)}, "
         f"inconclusive {counts.get('inconclusive', 0)}); "
         f"{frameworks}; not collected: {', '.join(absent) or 'none'}"
-        f"{' (required: ' + ', '.join(verdict.missing) + ')' if verdict.missing else ''}; report {out / 'index.html'}"
+        f"{' (required: ' + ', '.join(verdict.missing) + ')' if verdict.missing else ''}"
+        f"{'; stale: ' + ', '.join(verdict.stale) if verdict.stale else ''}; report {out / 'index.html'}"
     )
     return line
 
 
 def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screenshot: bool,
-             now: dt.datetime | None = None) -> int:
+             now: dt.datetime | None = None, release: bool = False) -> int:
     project = _project(inputs.cdk_out)
     catalogs = load_catalogs()
     registry = load_registry()
@@ -137,7 +139,11 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     population = completeness(inputs.cdk_out, rules) if inputs.cdk_out.exists() else None
     moment = now or dt.datetime.now(dt.UTC)
     attestations = load_attestations(catalogs, moment.date())
-    evidence = build(collected, catalogs, registry, cdk_out=inputs.cdk_out, commit=current_commit(),
+    commit = current_commit()
+    collected = [part.model_copy(update={"run": run}) for part, run in zip(collected, stamped(
+        [part.run for part in collected], inputs.cdk_out, commit=commit, now=moment, release=release,
+        max_age_days=release_max_age_days(catalogs)), strict=True)]
+    evidence = build(collected, catalogs, registry, cdk_out=inputs.cdk_out, commit=commit,
                      tools=_tools(inputs.cdk_out) | {"cdk-nag (packs parsed)": cdk_nag_version()},
                      now=moment, attestations=attestations, population=population)
     _prepare(out)
@@ -236,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--require", default=DEFAULT_REQUIRED,
                         help="sources that must be collected (comma-separated; 'none' for none)")
     parser.add_argument("--screenshot", action="store_true", help="render in headless Chromium and save index.png")
+    parser.add_argument("--release", action="store_true",
+                        help="a release bundle: inputs from another commit or too old are stale, and fail it")
     options = parser.parse_args(args)
     required = [] if options.require == "none" else [s.strip() for s in options.require.split(",") if s.strip()]
     unknown = sorted(set(required) - {source.value for source in Source})
@@ -244,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     inputs = Inputs(cdk_out=options.cdk_out, junit=options.junit, cucumber=options.cucumber,
                     measurements=options.measurements, load_gate=options.load_gate)
     try:
-        return generate(inputs, options.out, required=required, take_screenshot=options.screenshot)
+        return generate(inputs, options.out, required=required, take_screenshot=options.screenshot,
+                        release=options.release)
     except (CatalogError, RegistryError, AttestationError, NagSourceError, DuplicateRecord, BundleError, CustodyBroken,
             screenshot.BrowserUnavailable, pdf.PrintFailed) as error:
         print(f"evidence: INCONCLUSIVE: {error}", file=sys.stderr)

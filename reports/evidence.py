@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,7 @@ class Verdict:
     failed: int
     missing: list[str]
     inconclusive: int
+    stale: list[str] = field(default_factory=list)  # required sources a release may not use
 
     @property
     def state(self) -> str:
@@ -144,7 +145,8 @@ class Verdict:
 
     def text(self) -> str:
         if self.code == 1:
-            return f"FAIL: {self.failed} failed records"
+            stale = f"; stale required sources {self.stale}" if self.stale else ""
+            return f"FAIL: {self.failed} failed records{stale}"
         if self.code == 2:
             return (f"INCONCLUSIVE: required sources not collected {self.missing}, "
                     f"{self.inconclusive} inconclusive records")
@@ -156,8 +158,10 @@ def judge(evidence: Evidence, required: Sequence[str]) -> Verdict:
     collected = evidence.collected()
     missing = [source for source in required if not collected.get(source)]
     inconclusive = sum(1 for r in evidence.records if r.status is Status.INCONCLUSIVE and r.source.value in required)
-    code = 1 if failed else (2 if missing or inconclusive else 0)
-    return Verdict(code=code, required=list(required), failed=failed, missing=missing, inconclusive=inconclusive)
+    stale = [run.source.value for run in evidence.sources if run.stale and run.source.value in required]
+    code = 1 if failed or stale else (2 if missing or inconclusive else 0)
+    return Verdict(code=code, required=list(required), failed=failed, missing=missing, inconclusive=inconclusive,
+                   stale=stale)
 
 
 def _template_acknowledgments(cdk_out: Path) -> dict[str, list[str]]:

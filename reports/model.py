@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.4.0"  # 1.1 not-applicable refs, 1.2 per-entry counts, 1.3 assessments, 1.4 completeness
+SCHEMA_VERSION = "1.5.0"  # 1.1 n/a refs, 1.2 per-entry counts, 1.3 assessments, 1.4 completeness, 1.5 provenance
 
 
 class Status(StrEnum):
@@ -69,6 +69,9 @@ class SourceRun(BaseModel):
     collected: bool
     inputs: tuple[Path, ...] = ()
     note: str = ""
+    commit: str = ""  # the commit its input came from ("" when unknown)
+    produced_at: str = ""
+    stale: str = ""  # a release bundle: why this input may not be used ("" when it may)
 
 
 class Collected(BaseModel):

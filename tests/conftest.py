@@ -20,6 +20,7 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 from aws_cdk.assertions import Template  # noqa: E402
 
 from aspects.guard import GuardResult, guard  # noqa: E402
+from gates import provenance  # noqa: E402
 from gates.checkov import DEFAULT_CHECKOV  # noqa: E402
 from gates.synth import SynthVerdict, conclude, load_report  # noqa: E402
 from ops.gunicorn import ROOT, Gunicorn  # noqa: E402
@@ -38,6 +39,13 @@ Unit = Literal[
 ]
 GlobalUnit = Literal["zone_stack", "edge", "operations", "peering", "peer_routes", "app_secrets"]
 Role = Literal["primary", "secondary"]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The JUnit file's provenance (commit, time) beside it, written where the file is: by the controller."""
+    xmlpath = session.config.getoption("xmlpath", default=None)
+    if xmlpath and not hasattr(session.config, "workerinput"):
+        provenance.write(Path(xmlpath))
 
 
 @pytest.fixture(scope="session")

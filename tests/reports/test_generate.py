@@ -13,9 +13,12 @@ import jsonschema
 import pytest
 
 import reports.__main__ as cli
+from gates import provenance
 from gates.custody import CustodyBroken, sha256
+from policies.catalog import load_catalogs
 from reports import manifest
 from reports.__main__ import SCHEMA_FILE, generate
+from reports.freshness import RELEASE_MAX_AGE_DAYS, release_max_age_days, staleness
 from tests.reports.conftest import FakeGates, checkov_item, nag_finding
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -80,7 +83,7 @@ def test_evidence_json_follows_the_committed_schema(bundle):
     schema = json.loads(SCHEMA_FILE.read_text())
     document = json.loads((bundle / "evidence.json").read_text())
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.4.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
+    assert document["schema_version"] == "1.5.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
 
 
 def test_the_committed_schema_matches_the_model(capsys):
@@ -243,3 +246,60 @@ def test_every_resource_is_counted_and_an_uncovered_type_is_listed_as_not_assess
     assert checkov["short"] == {"AWS::S3::Bucket": "1/2"}
     page = (tmp_path / "out" / "index.html").read_text()
     assert 'id="population-table"' in page and "AWS::CloudFormation::WaitConditionHandle" in page
+
+
+def _junit(gates: FakeGates) -> None:
+    gates.write(gates.inputs.junit, '<testsuites><testsuite name="pytest"><testcase classname="tests.t" name="test_a"'
+                ' time="0.1"/></testsuite></testsuites>')
+
+
+@pytest.fixture
+def release_gates(gates, monkeypatch) -> FakeGates:
+    """Static gates and a test run, all of the commit being released ("fake-synth", as the fake custody says)."""
+    monkeypatch.setattr(cli, "current_commit", lambda: "fake-synth")
+    gates.all_static()
+    _junit(gates)
+    return gates
+
+
+def test_a_release_refuses_a_test_run_of_another_commit(no_printing, release_gates, tmp_path, capsys):
+    provenance.write(release_gates.inputs.junit, commit="0123456789abcdef", at=NOW)
+    assert _generate(release_gates, tmp_path / "out", required=[*REQUIRED, "unit"], release=True) == 1
+    line = capsys.readouterr().out
+    assert line.startswith("evidence: FAIL: ") and "; stale: unit;" in line
+    runs = {run["source"]: run for run in json.loads((tmp_path / "out" / "evidence.json").read_text())["sources"]}
+    assert runs["unit"]["stale"] == "from commit 0123456789ab, not fake-synth" and runs["unit"]["commit"]
+    assert runs["nag"]["stale"] == "" and runs["nag"]["commit"] == "fake-synth"
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert 'title="from commit 0123456789ab, not fake-synth">stale</span>' in page
+
+
+def test_a_release_input_may_be_no_older_than_the_strictest_control_allows(release_gates):
+    catalogs = load_catalogs()
+    strict = catalogs["NIST.800.53.R5"].model_copy(update={"controls": (
+        catalogs["NIST.800.53.R5"].controls[0].model_copy(update={"max_evidence_age_days": 7}), *catalogs["NIST.800.53.R5"].controls[1:])})
+    assert release_max_age_days(catalogs) == RELEASE_MAX_AGE_DAYS  # no shipped control asks for less than 30 days
+    assert release_max_age_days({**catalogs, "NIST.800.53.R5": strict}) == 7
+    found = provenance.Provenance("fake-synth", NOW - dt.timedelta(days=8))
+    assert staleness(found, commit="fake-synth", now=NOW, max_age_days=7).startswith("older than 7 days")
+
+
+@pytest.mark.parametrize("write, stale", [
+    (None, "no provenance (commit and time) beside the result"),
+    (dict(commit="fake-synth", at=NOW - dt.timedelta(days=45)), "older than 30 days"),
+    (dict(commit="fake-synth", at=NOW), ""),
+])
+def test_a_release_input_needs_provenance_of_this_commit_and_a_recent_time(no_printing, release_gates, tmp_path,
+                                                                           write, stale):
+    if write:
+        provenance.write(release_gates.inputs.junit, **write)
+    code = _generate(release_gates, tmp_path / "out", required=[*REQUIRED, "unit"], release=True)
+    runs = {run["source"]: run for run in json.loads((tmp_path / "out" / "evidence.json").read_text())["sources"]}
+    assert runs["unit"]["stale"].startswith(stale) and (code == 1) is bool(stale)
+
+
+def test_outside_a_release_provenance_is_shown_and_nothing_is_stale(no_printing, release_gates, tmp_path):
+    provenance.write(release_gates.inputs.junit, commit="0123456789abcdef", at=NOW)
+    assert _generate(release_gates, tmp_path / "out", required=[*REQUIRED, "unit"]) == 0
+    runs = {run["source"]: run for run in json.loads((tmp_path / "out" / "evidence.json").read_text())["sources"]}
+    assert runs["unit"]["commit"] == "0123456789abcdef" and runs["unit"]["stale"] == ""
