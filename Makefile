@@ -85,9 +85,11 @@ JUNIT_SHARDS = $(foreach shard,$(UNIT_SHARDS),tests/out/junit-$(shard).xml)
 JUNIT_INPUT = $(if $(filter shards,$(JUNIT)),$(or $(firstword $(filter-out $(wildcard $(JUNIT_SHARDS)),\
   $(JUNIT_SHARDS))),tests/out),$(JUNIT))
 SCREENSHOT ?= $(if $(wildcard /usr/bin/chromium),--screenshot)
+# IMAGE_GATE, SBOM: the image's verdict and inventory when not in image/ (CI's image job; no Docker here).
 # RELEASE=1: a release bundle; an input from another commit than HEAD, or over 30 days old, is stale and fails it.
 evidence: setup-python
-	$(PY) -m reports --require $(REQUIRE) --junit $(JUNIT_INPUT) $(SCREENSHOT) $(if $(RELEASE),--release)
+	$(PY) -m reports --require $(REQUIRE) --junit $(JUNIT_INPUT) $(SCREENSHOT) $(if $(RELEASE),--release) \
+	  $(if $(IMAGE_GATE),--image-gate $(IMAGE_GATE)) $(if $(SBOM),--sbom $(SBOM))
 
 # Verify a bundle later: make verify-evidence [BUNDLE=reports/out]
 BUNDLE ?= reports/out

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gates import provenance
 from gates.verdict import Verdict as GateVerdict
 from policies.acknowledgments import REGISTRY_FILE, AcknowledgmentEntry, Registry, RegistryError, load_registry
 
@@ -63,10 +64,11 @@ class Verdict:
     environment: str | None
     findings: tuple[Finding, ...]
     blocking: tuple[Finding, ...]
-    acknowledged: tuple[tuple[Finding, str], ...]  # (finding, entry id)
+    acknowledged: tuple[tuple[Finding, AcknowledgmentEntry], ...]
     expired: tuple[str, ...] = ()  # entries that would have matched, had they not expired
     unused: tuple[str, ...] = ()  # image entries for this environment that matched nothing
     counts: dict[str, int] = field(default_factory=dict)
+    artifact: str = ""  # what was scanned: Trivy's ArtifactName, or repository:tag in ECR
 
     @property
     def exit_code(self) -> GateVerdict:
@@ -83,12 +85,15 @@ class Verdict:
     def to_json(self) -> dict[str, Any]:
         return {
             "scanner": self.scanner,
+            "artifact": self.artifact,
             "environment": self.environment,
             "exit_code": self.exit_code,
             "summary": self.summary(),
             "counts": self.counts,
             "blocking": [asdict(f) for f in self.blocking],
-            "acknowledged": [{**asdict(f), "acknowledgment": entry} for f, entry in self.acknowledged],
+            # Owner and review date travel with each one: the evidence shows who accepted what until when.
+            "acknowledged": [{**asdict(f), "acknowledgment": entry.id, "owner": entry.owner,
+                              "expires": entry.expires.isoformat()} for f, entry in self.acknowledged],
             "expired": list(self.expired),
             "unused": list(self.unused),
         }
@@ -196,7 +201,8 @@ def _matches(entry: AcknowledgmentEntry, finding: Finding, environment: str | No
 
 
 def judge(
-    findings: Sequence[Finding], registry: Registry, *, environment: str | None, today: dt.date, scanner: str
+    findings: Sequence[Finding], registry: Registry, *, environment: str | None, today: dt.date, scanner: str,
+    artifact: str = "",
 ) -> Verdict:
     """Split HIGH/CRITICAL findings into acknowledged (a current registry entry matches) and blocking."""
     entries = [e for e in registry.entries if e.image_vulnerabilities]
@@ -204,7 +210,7 @@ def judge(
     lapsed = [e for e in entries if e.expires < today]
     unique = set(findings)
     blocking: list[Finding] = []
-    acknowledged: list[tuple[Finding, str]] = []
+    acknowledged: list[tuple[Finding, AcknowledgmentEntry]] = []
     expired: set[str] = set()
     used: set[str] = set()
     for finding in sorted((f for f in unique if f.blocking),
@@ -216,7 +222,7 @@ def judge(
                 f"{e.id} (expired {e.expires}, owner {e.owner})" for e in lapsed if _matches(e, finding, environment)
             )
         else:
-            acknowledged.append((finding, entry.id))
+            acknowledged.append((finding, entry))
             used.add(entry.id)
     in_scope = [e for e in current if e.applies_to(environment)]
     counts = {severity: 0 for severity in ("CRITICAL", "HIGH", "MEDIUM", "LOW")}
@@ -226,13 +232,15 @@ def judge(
     return Verdict(
         scanner=scanner, environment=environment, findings=tuple(sorted(unique, key=str)),
         blocking=tuple(blocking), acknowledged=tuple(acknowledged), expired=tuple(sorted(expired)),
-        unused=tuple(sorted(e.id for e in in_scope if e.id not in used)), counts=counts,
+        unused=tuple(sorted(e.id for e in in_scope if e.id not in used)), counts=counts, artifact=artifact,
     )
 
 
-def _read_trivy(path: Path) -> list[Finding]:
+def _read_trivy(path: Path) -> tuple[list[Finding], str]:
+    """The report's findings and the artifact it scanned."""
     try:
-        return trivy_findings(json.loads(path.read_text()))
+        report = json.loads(path.read_text())
+        return trivy_findings(report), str(report.get("ArtifactName", ""))
     except FileNotFoundError:
         raise NoVerdict(f"{path}: not found; run Trivy first") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -276,27 +284,32 @@ def main(argv: Sequence[str] | None = None, *, today: dt.date | None = None) -> 
     args = _parser().parse_args(argv)
     try:
         registry = load_registry(args.registry)
-        findings = _read_trivy(args.report) if args.scanner == "trivy" else _ecr(args)
+        findings, artifact = (_read_trivy(args.report) if args.scanner == "trivy"
+                              else (_ecr(args), f"{args.repository}:{args.tag}"))
     except RegistryError as error:
         print(f"image gate: error: {error}", file=sys.stderr)
         return GateVerdict.INCONCLUSIVE
     except NoVerdict as error:
         print(f"image gate ({args.scanner}): INCONCLUSIVE: {error}", file=sys.stderr)
         if args.out:
-            args.out.unlink(missing_ok=True)  # no earlier verdict may survive a run that could not judge
+            # No earlier verdict (nor its provenance) may survive a run that could not judge.
+            args.out.unlink(missing_ok=True)
+            provenance.sidecar(args.out).unlink(missing_ok=True)
         return GateVerdict.INCONCLUSIVE
-    verdict = judge(findings, registry, environment=args.env, today=today or dt.date.today(), scanner=args.scanner)
+    verdict = judge(findings, registry, environment=args.env, today=today or dt.date.today(), scanner=args.scanner,
+                    artifact=artifact)
     for finding in verdict.blocking:
         print(f"image gate: blocking: {finding.describe()}", file=sys.stderr)
     for entry in verdict.expired:
         print(f"image gate: acknowledgment {entry} no longer applies; renew it or fix the image", file=sys.stderr)
-    for finding, entry in verdict.acknowledged:
-        print(f"image gate: acknowledged by '{entry}': {finding.describe()}")
+    for finding, accepted in verdict.acknowledged:
+        print(f"image gate: acknowledged by '{accepted.id}': {finding.describe()}")
     for entry in verdict.unused:
         print(f"image gate: note: acknowledgment '{entry}' matched nothing in this image; remove it if it is fixed")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(verdict.to_json(), indent=2) + "\n")
+        provenance.write(args.out)
     print(verdict.summary(), file=sys.stderr if verdict.blocking else sys.stdout)
     return verdict.exit_code
 

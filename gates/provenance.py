@@ -1,18 +1,23 @@
 """Where a gate's result came from: the commit it judged and when, in a sidecar ``<result>.provenance.json``.
 
 A release bundle must be made of results of the commit it releases, recent enough to mean something
-(``python -m reports --release``): the test run, the drills and the load gate write a sidecar beside their result;
-the templates' sources take theirs from the synth gate's custody record.
+(``python -m reports --release``): the test run, the drills, the load and image gates write a sidecar beside their
+result; the templates' sources take theirs from the synth gate's custody record. A file another tool writes (Trivy's
+SBOM) gets its sidecar from ``python -m gates.provenance FILE...``, run by the job that produced it.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from gates.custody import current_commit
+from gates.verdict import Verdict
 
 SUFFIX = ".provenance.json"
 
@@ -40,3 +45,22 @@ def read(result: Path) -> Provenance | None:
         return Provenance(str(document["commit"]), dt.datetime.fromisoformat(document["produced_at"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def main(argv: Sequence[str] | None = None) -> Verdict:
+    parser = argparse.ArgumentParser(prog="python -m gates.provenance",
+                                     description="write <file>.provenance.json (this commit, now) beside each file")
+    parser.add_argument("files", nargs="+", type=Path)
+    files = parser.parse_args(argv).files
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        print(f"provenance: error: not a file: {', '.join(missing)}", file=sys.stderr)
+        return Verdict.INCONCLUSIVE
+    for path in files:
+        write(path)
+    print(f"provenance: {len(files)} sidecars written ({current_commit()[:12]})")
+    return Verdict.PASS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -33,7 +33,7 @@ SOC2 = "SOC2"
 CROSSWALK_PACK = "NIST.800.53.R5"  # what SOC 2 criteria rely on
 # In this order: a SOC 2 criterion reads the NIST controls it relies on, so NIST comes first.
 CATALOG_FILES = {**NAG_CATALOG_FILES, SOC2: CONTROLS_DIR / "soc2-tsc.yaml"}
-EVIDENCE_SOURCES = ("checkov", "aspect", "cfn-lint", "unit", "drill", "load")
+EVIDENCE_SOURCES = ("checkov", "aspect", "cfn-lint", "unit", "drill", "load", "image", "sbom")
 _NIST_BASE = re.compile(r"^[A-Z]{2}-\d+")
 _HEADER = """\
 # {framework} control catalog. Titles and `evidence` are kept by hand; `nag` and `cited_as` are derived
@@ -126,6 +126,10 @@ class Catalog(BaseModel):
     reference: str
     nag_pack: str
     derived_from: str
+    # How the evidence line names the framework and its items ("SOC 2 TSC 38 criteria"); the framework's own
+    # name and "controls" when unset.
+    summary_name: str | None = None
+    counted_as: Literal["controls", "criteria", "standards"] = "controls"
     controls: tuple[Control, ...] = Field(min_length=1)
 
     def gaps(self) -> list[Control]:
@@ -199,7 +203,8 @@ def derive(catalog: Catalog, rules: Mapping[str, Sequence[str]], version: str) -
 
 
 def render(catalog: Catalog) -> str:
-    document = catalog.model_dump(mode="json")
+    document = catalog.model_dump(mode="json", exclude_defaults=True, include=set(Catalog.model_fields) - {"controls"})
+    document["controls"] = catalog.model_dump(mode="json")["controls"]
     for control in document["controls"]:
         for key in ("cited_as", "nag", "evidence", "relies_on", "assessment", "assessment_reason"):
             if not control[key]:

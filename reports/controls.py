@@ -52,6 +52,8 @@ class ControlResult(BaseModel):
     references: tuple[ReferenceResult, ...]
     assessment: str = "automated"
     attestations: tuple[str, ...] = ()  # ids of the counting attestations that cover it (valid or expired)
+    # A SOC 2 criterion's relied-on NIST controls that have no automated evidence: its attestation must cover them.
+    attest_relied_on: tuple[str, ...] = ()
 
 
 def matches(reference_rule: str, rule: str) -> bool:
@@ -121,8 +123,7 @@ def control_matrix(
     for pack, catalog in catalogs.items():
         for control in catalog.controls:
             assessment = catalog.assessment_of(control)
-            refs = tuple(_crosswalked(ref, automated_of) if ref.startswith(NIST_REFERENCE)
-                         else evaluate_reference(ref, by_source, collected) for ref in control.references)
+            refs, unproven = _references(control.references, by_source, collected, automated_of)
             if assessment == "procedural":
                 refs = tuple(ref.model_copy(update={"supporting": True}) for ref in refs)
             automated = worst([r.status for r in refs]).value if refs else GAP
@@ -130,16 +131,35 @@ def control_matrix(
             attested, covering = _attested(f"{pack}:{control.id}", attestations, today)
             results.append(ControlResult(framework=catalog.framework, id=control.id, title=control.title,
                                          status=_status(assessment, automated, attested), references=refs,
-                                         assessment=assessment, attestations=covering))
+                                         assessment=assessment, attestations=covering,
+                                         attest_relied_on=unproven))
     return results
 
 
 NIST_REFERENCE = "nist:"
 
 
-def _crosswalked(reference: str, automated_of: Mapping[str, str]) -> ReferenceResult:
-    """A SOC 2 criterion's reference to a NIST control: that control's automated half (a NIST control without
-    evidence proves nothing for the criterion either: inconclusive)."""
+def _references(references: Sequence[str], by_source: Mapping[str, Mapping[str, list[Record]]],
+                collected: Mapping[str, bool], automated_of: Mapping[str, str],
+                ) -> tuple[tuple[ReferenceResult, ...], tuple[str, ...]]:
+    """The control's evaluated references, and the relied-on NIST controls with no automated half to carry over."""
+    evaluated: list[ReferenceResult] = []
+    unproven: list[str] = []
+    for reference in references:
+        if not reference.startswith(NIST_REFERENCE):
+            evaluated.append(evaluate_reference(reference, by_source, collected))
+        elif (carried := _crosswalked(reference, automated_of)) is not None:
+            evaluated.append(carried)
+        else:
+            unproven.append(reference)
+    return tuple(evaluated), tuple(unproven)
+
+
+def _crosswalked(reference: str, automated_of: Mapping[str, str]) -> ReferenceResult | None:
+    """A SOC 2 criterion's reference to a NIST control: that control's automated half; None when it has none.
+
+    A NIST control without automated evidence proves nothing for the criterion: it is not an automated reference
+    (calling it inconclusive would say a check ran), but a part of the criterion only its attestation can cover.
+    """
     status = automated_of.get(f"{CROSSWALK_PACK}:{reference.removeprefix(NIST_REFERENCE)}", GAP)
-    return ReferenceResult(reference=reference, status=Status.INCONCLUSIVE if status == GAP else Status(status),
-                           counts={})
+    return None if status == GAP else ReferenceResult(reference=reference, status=Status(status), counts={})

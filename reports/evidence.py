@@ -21,7 +21,7 @@ from policies.nag_controls import NagRule
 from reports.completeness import Completeness
 from reports.controls import GAP, ControlResult, control_matrix
 from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, index, not_collected
-from reports.sources import aspects, cfnlint, checkov, drills, junit, load, nag
+from reports.sources import aspects, cfnlint, checkov, drills, image, junit, load, nag, sbom
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +33,9 @@ class Inputs:
     cucumber: Path = Path("features/out/cucumber.json")
     measurements: Path = Path("features/out/measurements.json")
     load_gate: Path = Path("load/out/gate.json")
+    # Where CI's image job leaves them (its artifact "image"); no image is built on a machine without Docker.
+    image_gate: Path = Path("image/image-gate.json")
+    sbom: Path = Path("image/sbom.cdx.json")
 
 
 class AcknowledgmentUse(BaseModel):
@@ -209,6 +212,8 @@ def collect_all(inputs: Inputs, pack_rules: Mapping[str, Mapping[str, NagRule]])
         (Source.UNIT, lambda: junit.collect(inputs.junit)),
         (Source.DRILL, lambda: drills.collect(inputs.cucumber, inputs.measurements)),
         (Source.LOAD, lambda: load.collect(inputs.load_gate)),
+        (Source.IMAGE, lambda: image.collect(inputs.image_gate)),
+        (Source.SBOM, lambda: sbom.collect(inputs.sbom)),
     ]
     return [_guarded(source, collect) for source, collect in collectors]
 

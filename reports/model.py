@@ -9,7 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.5.0"  # 1.1 n/a refs, 1.2 per-entry counts, 1.3 assessments, 1.4 completeness, 1.5 provenance
+SCHEMA_VERSION = "1.6.0"  # 1.1 n/a refs, 1.2 per-entry counts, 1.3 assessments, 1.4 completeness, 1.5 provenance,
+# 1.6 image and sbom sources, relied-on controls only an attestation covers
 
 
 class Status(StrEnum):
@@ -30,6 +31,8 @@ class Source(StrEnum):
     UNIT = "unit"
     DRILL = "drill"
     LOAD = "load"
+    IMAGE = "image"  # the image gate's vulnerability verdict
+    SBOM = "sbom"  # the image's CycloneDX inventory
 
 
 class Where(BaseModel):

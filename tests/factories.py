@@ -37,3 +37,23 @@ def stale_entry(**overrides: Any) -> dict[str, Any]:
         "accepts": 1,
         **overrides,
     })
+
+
+def vulnerability(cve: str, severity: str, package: str = "zlib1g", fixed: str = "") -> dict[str, str]:
+    """One finding as Trivy reports it."""
+    return {"VulnerabilityID": cve, "PkgName": package, "InstalledVersion": "1:1.2.13", "FixedVersion": fixed,
+            "Severity": severity, "Title": f"{package}: something bad"}
+
+
+def trivy_report(*vulnerabilities: dict[str, str]) -> dict[str, Any]:
+    """A Trivy JSON report (schema 2) of a Debian image with these findings."""
+    return {
+        "SchemaVersion": 2,
+        "ArtifactName": "records-service:abc123",
+        "ArtifactType": "container_image",
+        "Results": [
+            {"Target": "records-service:abc123 (debian 12.12)", "Class": "os-pkgs", "Type": "debian",
+             "Vulnerabilities": list(vulnerabilities) or None},
+            {"Target": "Python", "Class": "lang-pkgs", "Type": "python-pkg"},
+        ],
+    }

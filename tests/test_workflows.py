@@ -284,10 +284,15 @@ def test_ci_runs_every_gate_the_pipeline_promises():
     assert commands["drill"] == "make drill" and commands["load"] == "make load"
     assert "make coverage" in commands["coverage"]
     evidence = jobs["evidence"]
-    assert "REQUIRE=nag,aspect,checkov,cfn-lint,unit,drill,load" in commands["evidence"]
+    assert "REQUIRE=nag,aspect,checkov,cfn-lint,unit,drill,load,image,sbom" in commands["evidence"]
+    # The image job leaves the SBOM's provenance and hands both image sources to the evidence.
+    assert "python -m gates.provenance image/sbom.cdx.json" in commands["image"]
+    downloads = [s["with"]["name"] for s in evidence["steps"] if s.get("uses", "").startswith("actions/download-art")
+                 and "name" in s.get("with", {})]
+    assert "image-evidence" in downloads
     uploads = [s["uses"].split("@")[0] for s in evidence["steps"] if "uses" in s]
     assert "github/codeql-action/upload-sarif" in uploads and "actions/upload-artifact" in uploads
-    assert set(needs(evidence)) == {"synth", "cfn-lint", "checkov", "unit", "drill", "load"}
+    assert set(needs(evidence)) == {"synth", "cfn-lint", "checkov", "unit", "drill", "load", "image"}
 
 
 def test_evidence_from_shards_names_a_missing_shard_so_unit_evidence_is_not_collected(tmp_path):

@@ -27,7 +27,8 @@ LEGEND = {
     "stale": "the attestation the control rests on has expired",
     "needs-attestation": "only a person can prove this control (procedural), or its procedure half (hybrid): no "
                          "attestation counts yet; automated evidence is shown as supporting",
-    "gap": "no evidence source is defined for the control",
+    "gap": "no evidence source is defined for the control (for a SOC 2 criterion: nor automated evidence in the NIST "
+           "controls it relies on)",
 }
 
 

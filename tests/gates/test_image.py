@@ -11,29 +11,12 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from gates import image as image_gate
+from gates import provenance
 from gates.image import Finding, NoVerdict, ecr_findings, trivy_findings, wait_for_ecr_scan
-from tests.factories import acknowledgment_entry
+from tests.factories import acknowledgment_entry, trivy_report, vulnerability
 
 TODAY = dt.date(2026, 11, 23)
 REGION = "us-east-1"
-
-
-def vulnerability(cve: str, severity: str, package: str = "zlib1g", fixed: str = "") -> dict:
-    return {"VulnerabilityID": cve, "PkgName": package, "InstalledVersion": "1:1.2.13", "FixedVersion": fixed,
-            "Severity": severity, "Title": f"{package}: something bad"}
-
-
-def trivy_report(*vulnerabilities: dict) -> dict:
-    return {
-        "SchemaVersion": 2,
-        "ArtifactName": "records-service:abc123",
-        "ArtifactType": "container_image",
-        "Results": [
-            {"Target": "records-service:abc123 (debian 12.12)", "Class": "os-pkgs", "Type": "debian",
-             "Vulnerabilities": list(vulnerabilities) or None},
-            {"Target": "Python", "Class": "lang-pkgs", "Type": "python-pkg"},
-        ],
-    }
 
 
 @pytest.fixture
@@ -77,8 +60,18 @@ def test_medium_and_low_findings_never_block(run, capsys):
 def test_a_current_acknowledgment_lets_the_finding_pass(run, capsys):
     code, verdict = run(trivy_report(vulnerability("CVE-2026-1111", "HIGH")), [image_entry()])
     assert code == 0
-    assert verdict["acknowledged"][0]["acknowledgment"] == "zlib-inflate"
+    assert verdict["acknowledged"][0] | {"title": ""} == {
+        "vulnerability": "CVE-2026-1111", "severity": "HIGH", "package": "zlib1g", "installed": "1:1.2.13",
+        "fixed": "", "title": "", "acknowledgment": "zlib-inflate", "owner": "records-team", "expires": "2027-01-31"}
+    assert verdict["artifact"] == "records-service:abc123"
     assert "acknowledged by 'zlib-inflate': HIGH CVE-2026-1111 in zlib1g" in capsys.readouterr().out
+
+
+def test_the_verdict_carries_its_commit_and_a_run_that_cannot_judge_removes_both(run, tmp_path):
+    run(trivy_report())
+    assert provenance.read(tmp_path / "gate.json") is not None
+    code, verdict = run({"SchemaVersion": 2, "Results": []})
+    assert (code, verdict) == (2, None) and provenance.read(tmp_path / "gate.json") is None
 
 
 def test_an_expired_acknowledgment_blocks_again_and_says_so(run, capsys):

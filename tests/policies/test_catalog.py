@@ -11,7 +11,7 @@ from policies import catalog
 from policies.catalog import Catalog, CatalogError, Control, derive, load_catalog, load_catalogs
 from policies.nag_controls import NagSourceError, normalize, pack_rules, parse_pack, rule_controls
 from policies.slo import load_slo
-from reports.sources import cfnlint
+from reports.sources import cfnlint, image, sbom
 
 ISSUE_CONTROLS = {
     "NIST.800.53.R5": ["CP-4", "CP-10", "SC-5", "AU-2", "AU-9", "SC-8", "SC-13", "SC-28", "IA-5", "CM-3"],
@@ -48,6 +48,8 @@ def _existing(synthesized) -> dict[str, set[str]]:
         "drill": {path.stem for path in (ROOT / "features").glob("*.feature")},
         "load": {metric.metric for metric in judge({}, load_profile("local"), slo).metrics},
         "cfn-lint": {cfnlint.RULE},
+        "image": {image.RULE},
+        "sbom": {sbom.RULE},
     }
 
 
@@ -74,9 +76,9 @@ def test_evidence_references_name_checks_drills_tests_and_metrics_that_exist(syn
 def test_a_reference_to_something_deleted_is_caught(synthesized):
     existing = _existing(synthesized)
     present = ["aspect:Guard-Tags", "drill:failover", "load:p99_ms", "unit:tests.stacks.test_keys",
-               f"cfn-lint:{cfnlint.RULE}"]
+               f"cfn-lint:{cfnlint.RULE}", f"image:{image.RULE}", f"sbom:{sbom.RULE}"]
     deleted = ["aspect:Guard-Firewall", "drill:meteor_strike", "load:p42_ms", "unit:tests.stacks.test_mainframe",
-               "checkov:CKV_RECORDS_999", "cfn-lint:E9999", "pentest:annual"]
+               "checkov:CKV_RECORDS_999", "cfn-lint:E9999", "pentest:annual", "image:cves", "sbom:packages"]
     assert _dangling(present + deleted, existing) == deleted
 
 

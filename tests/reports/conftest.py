@@ -3,15 +3,21 @@ Factories take overrides so a test states only what it changes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gates import custody
+from gates import image as image_gate
 from reports.evidence import Inputs
 from reports.render.screenshot import CHROMIUM
+from tests.factories import trivy_report
+
+IMAGE_SCAN_DAY = dt.date(2026, 11, 23)
 
 ACK_REASON = "Sink bucket cannot log to itself. [ack access-log-sink-buckets-not-logged; owner platform-security; " \
              "review by 2027-08-31]"
@@ -45,7 +51,8 @@ class FakeGates:
         self.root = root
         self.cdk_out = root / "cdk.out"
         self.inputs = Inputs(cdk_out=self.cdk_out, junit=root / "junit.xml", cucumber=root / "cucumber.json",
-                             measurements=root / "measurements.json", load_gate=root / "gate.json")
+                             measurements=root / "measurements.json", load_gate=root / "gate.json",
+                             image_gate=root / "image-gate.json", sbom=root / "sbom.cdx.json")
 
     def write(self, path: Path, document: object) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +95,20 @@ class FakeGates:
         """As the real gates stamp their results: with the synthesis they judged, when there was one."""
         present = (self.cdk_out / custody.CUSTODY_FILE).exists()
         return {custody.SEAL_KEY: custody.seal(self.cdk_out)} if present else {}
+
+    def image(self, *vulnerabilities: dict[str, str], entries: tuple[dict[str, Any], ...] = ()) -> int:
+        """The real image gate's verdict (and provenance) on a Trivy report of these findings, for dev."""
+        report = self.write(self.root / "trivy.json", trivy_report(*vulnerabilities))
+        registry = self.write(self.root / "image-registry.yaml", yaml.safe_dump(list(entries)))
+        return image_gate.main(["--registry", str(registry), "--env", "dev", "--out", str(self.inputs.image_gate),
+                                "trivy", str(report)], today=IMAGE_SCAN_DAY)
+
+    def sbom(self, components: int = 3, bom_format: str = "CycloneDX") -> None:
+        """A CycloneDX SBOM as Trivy writes it for the image, with this many library components."""
+        self.write(self.inputs.sbom, {
+            "bomFormat": bom_format, "specVersion": "1.6", "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+            "metadata": {"component": {"type": "container", "name": "records-service:abc123"}},
+            "components": [{"type": "library", "name": f"package-{n}", "version": "1.0"} for n in range(components)]})
 
     def all_static(self, violations: list[dict[str, Any]] | None = None) -> FakeGates:
         self.synth(suppressed=[nag_finding("HIPAA.Security-S3BucketLoggingEnabled", "dev/Data-use1/Logs/Resource",

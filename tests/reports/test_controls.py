@@ -115,4 +115,6 @@ def test_a_soc2_criterion_takes_the_automated_half_of_the_nist_controls_it_relie
     results = control_matrix({"NIST.800.53.R5": nist, "SOC2": soc2}, records, {"aspect": True}, (), TODAY)
     by_id = {r.id: r for r in results}
     assert by_id["CC6.7"].status == "fail" and by_id["CC6.7"].references[0].reference == "nist:SC-8"
-    assert by_id["C1.2"].status == "inconclusive"  # MP-2 has no evidence: nothing carries over
+    # MP-2 has no automated evidence: nothing carries over, and the criterion's attestation must cover it.
+    assert by_id["C1.2"].status == "gap" and by_id["C1.2"].references == ()
+    assert by_id["C1.2"].attest_relied_on == ("nist:MP-2",)

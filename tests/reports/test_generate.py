@@ -4,8 +4,10 @@ import contextlib
 import datetime as dt
 import io
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from policies.catalog import load_catalogs
 from reports import manifest
 from reports.__main__ import SCHEMA_FILE, generate
 from reports.freshness import RELEASE_MAX_AGE_DAYS, release_max_age_days, staleness
+from tests.factories import vulnerability
 from tests.reports.conftest import FakeGates, checkov_item, nag_finding
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -83,7 +86,7 @@ def test_evidence_json_follows_the_committed_schema(bundle):
     schema = json.loads(SCHEMA_FILE.read_text())
     document = json.loads((bundle / "evidence.json").read_text())
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.5.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
+    assert document["schema_version"] == "1.6.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
 
 
 def test_the_committed_schema_matches_the_model(capsys):
@@ -225,6 +228,16 @@ def test_no_procedural_control_passes_without_an_unexpired_attestation(generated
     assert {c["status"] for c in procedural} <= {"needs-attestation"}
 
 
+def test_the_evidence_line_counts_each_frameworks_controls_by_status(generated, bundle):
+    document = json.loads((bundle / "evidence.json").read_text())
+    soc2 = Counter(c["status"] for c in document["controls"] if c["framework"] == "SOC 2 Trust Services Criteria")
+    expected = (f"SOC 2 TSC {sum(soc2.values())} criteria: {soc2['pass']} pass, {soc2['acknowledged']} acknowledged, "
+                f"{soc2['stale']} stale, {soc2['needs-attestation']} needs attestation, {soc2['gap']} gap")
+    assert soc2 and f"; {expected}" in generated.line
+    assert re.search(r"; HIPAA Security Rule \d+ controls: \d+ pass, \d+ acknowledged, \d+ stale, "
+                     r"\d+ needs attestation, \d+ gap[;,]", generated.line)
+
+
 def test_the_page_explains_the_statuses_and_lists_the_attestations(generated, bundle):
     page = (bundle / "index.html").read_text()
     assert '<h2 id="legend">' in page and 'id="legend-table"' in page and "needs-attestation" in page
@@ -303,3 +316,72 @@ def test_outside_a_release_provenance_is_shown_and_nothing_is_stale(no_printing,
     assert _generate(release_gates, tmp_path / "out", required=[*REQUIRED, "unit"]) == 0
     runs = {run["source"]: run for run in json.loads((tmp_path / "out" / "evidence.json").read_text())["sources"]}
     assert runs["unit"]["commit"] == "0123456789abcdef" and runs["unit"]["stale"] == ""
+
+
+def test_the_image_scan_and_sbom_reach_their_controls_and_the_manifest(no_printing, release_gates, tmp_path):
+    release_gates.image(vulnerability("CVE-2026-3333", "MEDIUM"))
+    release_gates.sbom(components=4)
+    assert _generate(release_gates, tmp_path / "out", required=[*REQUIRED, "image", "sbom"]) == 0
+    document = json.loads((tmp_path / "out" / "evidence.json").read_text())
+    controls = {(c["framework"], c["id"]): c for c in document["controls"]}
+    refs = {r["reference"]: r["status"] for r in controls[("NIST SP 800-53 Revision 5", "RA-5")]["references"]}
+    assert refs["image:vulnerabilities"] == "pass"
+    cc71 = {r["reference"] for r in controls[("SOC 2 Trust Services Criteria", "CC7.1")]["references"]}
+    assert {"image:vulnerabilities", "sbom:components", "nist:RA-5"} <= cc71
+    manifest_lines = (tmp_path / "out" / manifest.MANIFEST).read_text().splitlines()
+    assert f"{sha256(release_gates.inputs.sbom)}  inputs/sbom.cdx.json" in manifest_lines
+
+
+def test_a_blocking_image_finding_fails_the_bundle_and_a_missing_sbom_is_not_collected(no_printing, release_gates,
+                                                                                       tmp_path, capsys):
+    release_gates.image(vulnerability("CVE-2026-2222", "CRITICAL", "openssl"))
+    capsys.readouterr()
+    assert _generate(release_gates, tmp_path / "out", required=[*REQUIRED, "image"]) == 1
+    line = capsys.readouterr().out
+    assert "not collected: drill, load, sbom;" in line
+    assert _generate(release_gates, tmp_path / "out2", required=[*REQUIRED, "sbom"]) == 1  # the failure still counts
+
+
+def test_a_release_needs_the_sboms_provenance(no_printing, release_gates, tmp_path, capsys):
+    release_gates.sbom()
+    required = [*REQUIRED, "sbom"]
+    assert _generate(release_gates, tmp_path / "out", required=required, release=True) == 1
+    assert "; stale: sbom;" in capsys.readouterr().out
+    provenance.write(release_gates.inputs.sbom, commit="fake-synth", at=NOW)
+    assert _generate(release_gates, tmp_path / "out", required=required, release=True) == 0
+
+
+def _pdf_pages(pdf_path: Path, out: Path) -> list[tuple[str, Path]]:
+    """Each page of the PDF as its text and a PNG rendering (PDFium, at 1 px per point)."""
+    import pypdfium2
+
+    pages = []
+    document = pypdfium2.PdfDocument(pdf_path)
+    try:
+        for number, page in enumerate(document, start=1):
+            png = out / f"page-{number}.png"
+            page.render(scale=1).to_pil().save(png)
+            # PDFium reports a hyphen WeasyPrint may break at as U+FFFE, and lines end in CR LF.
+            text = page.get_textpage().get_text_range().replace("\ufffe", "-")
+            pages.append((" ".join(text.split()), png))
+    finally:
+        document.close()
+    return pages
+
+
+def test_the_pdf_shows_the_legend_first_then_the_population_and_an_attestation_row(generated, tmp_path):
+    from PIL import Image, ImageStat
+
+    pages = _pdf_pages(generated.out / "evidence.pdf", tmp_path)
+    first_text, first_png = pages[0]
+    assert "What the statuses mean" in first_text and "needs-attestation" in first_text
+    assert "only a person can prove this control" in first_text
+    population = [n for n, (text, _) in enumerate(pages) if "Population: what each source evaluated" in text]
+    attestation = [n for n, (text, _) in enumerate(pages) if "example-security-training" in text]
+    assert population and attestation
+    assert "The templates hold 2 resources in 2 environment and region combinations" in pages[population[0]][0]
+    for _, png in (pages[0], pages[population[0]], pages[attestation[0]]):
+        with Image.open(png) as image:
+            assert image.format == "PNG" and image.width > image.height  # A4 landscape
+            # Drawn, not blank: text and badges darken part of the page.
+            assert ImageStat.Stat(image.convert("L")).extrema[0][0] < 100

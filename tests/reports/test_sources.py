@@ -6,7 +6,8 @@ import pytest
 
 from policies.nag_controls import NagRule
 from reports.model import DuplicateRecord, Record, Source, Status, Where, index
-from reports.sources import aspects, cfnlint, checkov, drills, junit, load, nag
+from reports.sources import aspects, cfnlint, checkov, drills, image, junit, load, nag, sbom
+from tests.factories import acknowledgment_entry, vulnerability
 from tests.reports.conftest import ACK_REASON, nag_finding
 
 PACK_RULES = {"HIPAA.Security": {
@@ -20,7 +21,8 @@ PACK_RULES = {"HIPAA.Security": {
     lambda g: nag.collect(g.cdk_out, PACK_RULES), lambda g: aspects.collect(g.cdk_out),
     lambda g: checkov.collect(g.cdk_out), lambda g: cfnlint.collect(g.cdk_out),
     lambda g: junit.collect(g.inputs.junit), lambda g: drills.collect(g.inputs.cucumber, g.inputs.measurements),
-    lambda g: load.collect(g.inputs.load_gate),
+    lambda g: load.collect(g.inputs.load_gate), lambda g: image.collect(g.inputs.image_gate),
+    lambda g: sbom.collect(g.inputs.sbom),
 ])
 def test_a_source_that_did_not_run_is_not_collected_and_has_no_records(gates, collect):
     result = collect(gates)
@@ -211,3 +213,48 @@ def test_load_metrics_become_records(gates):
 def test_a_load_run_that_judged_nothing_is_not_collected(gates):
     gates.write(gates.inputs.load_gate, json.dumps({"verdict": "inconclusive", "metrics": []}))
     assert not load.collect(gates.inputs.load_gate).run.collected
+
+
+def test_image_findings_block_or_carry_their_acknowledgment_and_lesser_ones_are_counted(gates):
+    accepted = acknowledgment_entry(id="zlib-inflate", rules=["image::CVE-2026-1111"], paths=["zlib*"],
+                                    owner="records-team", expires="2027-01-31")
+    assert gates.image(vulnerability("CVE-2026-1111", "HIGH"), vulnerability("CVE-2026-2222", "CRITICAL", "openssl"),
+                       vulnerability("CVE-2026-3333", "MEDIUM"), entries=(accepted,)) == 1
+    records = {r.rule: r for r in image.collect(gates.inputs.image_gate).records}
+    verdict = records["vulnerabilities"]
+    assert verdict.status is Status.FAIL and verdict.where == Where(env="dev", resource="records-service:abc123")
+    assert verdict.detail["counts"] == {"CRITICAL": 1, "HIGH": 1, "MEDIUM": 1, "LOW": 0}
+    blocking = records["vulnerabilities[CVE-2026-2222]"]
+    assert blocking.status is Status.FAIL and blocking.where.resource == "openssl"
+    accepted_record = records["vulnerabilities[CVE-2026-1111]"]
+    assert accepted_record.status is Status.ACKNOWLEDGED
+    assert {k: accepted_record.detail[k] for k in ("acknowledgment", "owner", "expires")} == {
+        "acknowledgment": "zlib-inflate", "owner": "records-team", "expires": "2027-01-31"}
+    assert "vulnerabilities[CVE-2026-3333]" not in records  # MEDIUM never blocks: counted, not judged
+
+
+def test_an_image_without_blocking_findings_passes(gates):
+    assert gates.image(vulnerability("CVE-2026-3333", "LOW")) == 0
+    (verdict,) = image.collect(gates.inputs.image_gate).records
+    assert verdict.status is Status.PASS
+
+
+def test_an_sbom_counts_its_components_and_an_empty_one_proves_nothing(gates):
+    gates.sbom(components=3)
+    (record,) = sbom.collect(gates.inputs.sbom).records
+    assert record.status is Status.PASS and record.detail["components"] == 3
+    assert record.detail["by_type"] == {"library": 3} and record.where.resource == "records-service:abc123"
+    gates.sbom(components=0)
+    (record,) = sbom.collect(gates.inputs.sbom).records
+    assert record.status is Status.INCONCLUSIVE
+
+
+def test_an_sbom_that_is_not_cyclonedx_or_an_image_verdict_without_counts_is_not_collected(gates):
+    from reports.evidence import collect_all
+
+    gates.all_static()
+    gates.sbom(bom_format="SPDX")
+    gates.write(gates.inputs.image_gate, {"exit_code": 0})
+    runs = {c.run.source.value: c.run for c in collect_all(gates.inputs, PACK_RULES)}
+    assert not runs["sbom"].collected and "not a CycloneDX JSON document" in runs["sbom"].note
+    assert not runs["image"].collected and "KeyError" in runs["image"].note
