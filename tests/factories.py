@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from policies.acknowledgments import NAG_SOURCES
 
@@ -57,3 +61,21 @@ def trivy_report(*vulnerabilities: dict[str, str]) -> dict[str, Any]:
             {"Target": "Python", "Class": "lang-pkgs", "Type": "python-pkg"},
         ],
     }
+
+
+def write_attestation(root: Path, **overrides: Any) -> Path:
+    """``root/attestations/training.yaml``, a complete attestation of yearly training (HIPAA 164.308(a)(5)(i))
+    whose artifact is ``root/record.md``; overrides replace fields."""
+    (root / "record.md").write_text("trained: 42 of 42\n")
+    document = {
+        "id": "training-2026", "status": "attested", "controls": ["HIPAA.Security:164.308(a)(5)(i)"],
+        "statement": "Everyone with access completed the yearly training.",
+        "attested_by": {"role": "Security Officer", "name": "A. Person"}, "attested_on": "2026-11-01",
+        "expires": "2027-10-31",
+        "artifact": {"path": "record.md", "sha256": hashlib.sha256(b"trained: 42 of 42\n").hexdigest()},
+        **overrides,
+    }
+    (root / "attestations").mkdir(exist_ok=True)
+    path = root / "attestations" / "training.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path

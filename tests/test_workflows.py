@@ -312,6 +312,19 @@ def test_evidence_from_shards_names_a_missing_shard_so_unit_evidence_is_not_coll
     assert junit_argument() == "tests/out"
 
 
+def _evidence_command(*variables: str) -> str:
+    done = subprocess.run(["make", "-s", "-n", "-f", str(ROOT / "Makefile"), "evidence", "SCREENSHOT=", *variables,
+                           f"VENV={ROOT / '.venv'}", "-o", str(ROOT / ".venv" / ".installed")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    return " ".join(done.stdout.replace("\\\n", " ").split())  # one command, continued lines joined
+
+
+def test_make_evidence_release_and_image_inputs_reach_the_generator():
+    assert "--release" not in _evidence_command() and "--image-gate" not in _evidence_command()
+    command = _evidence_command("RELEASE=1", "IMAGE_GATE=image/ecr-gate.json", "SBOM=elsewhere/sbom.json")
+    assert "--release --image-gate image/ecr-gate.json --sbom elsewhere/sbom.json" in command
+
+
 def test_the_unit_shards_hold_every_test_folder_once():
     makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
     shards = dict(re.findall(r"^SHARD_(\w+) := (.*)$", makefile, re.MULTILINE))

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import pytest
-import yaml
 
 from policies.attestations import AttestationError, load_attestations
 from policies.catalog import load_catalogs
+from tests.factories import write_attestation
 
 TODAY = dt.date(2026, 12, 5)
 CATALOGS = load_catalogs()
 
 
 def _write(tmp_path, **overrides):
-    (tmp_path / "record.md").write_text("trained: 42 of 42\n")
-    document = {
-        "id": "training-2026", "status": "attested", "controls": ["HIPAA.Security:164.308(a)(5)(i)"],
-        "statement": "Everyone with access completed the yearly training.",
-        "attested_by": {"role": "Security Officer", "name": "A. Person"}, "attested_on": "2026-11-01",
-        "expires": "2027-10-31",
-        "artifact": {"path": "record.md", "sha256": hashlib.sha256(b"trained: 42 of 42\n").hexdigest()},
-        **overrides,
-    }
-    (tmp_path / "attestations").mkdir(exist_ok=True)
-    (tmp_path / "attestations" / "training.yaml").write_text(yaml.safe_dump(document))
+    write_attestation(tmp_path, **overrides)
 
 
 def _load(tmp_path):
@@ -45,6 +34,9 @@ def test_a_complete_attestation_loads_and_counts(tmp_path):
     ({"controls": ["HIPAA.Security:164.999"]}, "training.yaml: controls: unknown control 'HIPAA.Security:164.999'"),
     ({"attested_on": "2026-12-24"}, "training.yaml: attested_on: 2026-12-24 is in the future"),
     ({"expires": "2028-01-31"}, "training.yaml: expires: more than 365 days after attested_on"),
+    # Access reviews are quarterly: the catalog gives AC-2 90 days.
+    ({"controls": ["NIST.800.53.R5:AC-2"], "expires": "2027-02-01"},
+     "training.yaml: expires: more than 90 days after attested_on"),
     ({"attested_by": {"role": "Security Officer"}}, "training.yaml: attested_by.name: Field required"),
     ({"status": "pending"}, "training.yaml: status: Input should be 'attested' or 'example'"),
 ])

@@ -17,11 +17,12 @@ import pytest
 import reports.__main__ as cli
 from gates import provenance
 from gates.custody import CustodyBroken, sha256
+from policies.attestations import load_attestations
 from policies.catalog import load_catalogs
 from reports import manifest
 from reports.__main__ import SCHEMA_FILE, generate
 from reports.freshness import RELEASE_MAX_AGE_DAYS, release_max_age_days, staleness
-from tests.factories import vulnerability
+from tests.factories import vulnerability, write_attestation
 from tests.reports.conftest import FakeGates, checkov_item, nag_finding
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -385,3 +386,21 @@ def test_the_pdf_shows_the_legend_first_then_the_population_and_an_attestation_r
             assert image.format == "PNG" and image.width > image.height  # A4 landscape
             # Drawn, not blank: text and badges darken part of the page.
             assert ImageStat.Stat(image.convert("L")).extrema[0][0] < 100
+
+
+def test_a_valid_attestation_passes_its_procedural_control_and_an_altered_artifact_stops_the_bundle(
+        no_printing, gates, tmp_path, capsys, monkeypatch):
+    gates.all_static()
+    write_attestation(tmp_path, controls=["NIST.800.53.R5:AT-2"])
+    monkeypatch.setattr(cli, "load_attestations", lambda catalogs, today: load_attestations(
+        catalogs, today, directory=tmp_path / "attestations", root=tmp_path))
+    assert _generate(gates, tmp_path / "out") == 0
+    controls = {c["id"]: c for c in json.loads((tmp_path / "out" / "evidence.json").read_text())["controls"]
+                if c["framework"] == "NIST SP 800-53 Revision 5"}
+    assert controls["AT-2"]["assessment"] == "procedural"
+    assert (controls["AT-2"]["status"], controls["AT-2"]["attestations"]) == ("pass", ["training-2026"])
+    (tmp_path / "record.md").write_text("trained: 41 of 42\n")
+    monkeypatch.chdir(gates.root)
+    assert cli.main(["--out", str(tmp_path / "out"), "--cdk-out", str(gates.cdk_out)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("evidence: INCONCLUSIVE: training.yaml: artifact.sha256: does not match record.md (sha256 ")
