@@ -150,7 +150,7 @@ load: system-deps-test setup-python
 #                                          traffic failover and failback only; DRILL_DESTRUCTIVE=1 adds the
 #                                          drills that promote the replica (rebuild it afterwards)
 drill: system-deps-test setup-python
-	rm -f features/out/measurements.json features/out/cucumber.json
+	rm -f features/out/measurements.json* features/out/cucumber.json*
 	rc=0; COVERAGE_FILE=.coverage.drill $(PY) -m pytest features -p no:cacheprovider -q \
 	  --cov-fail-under=0 --cucumberjson=features/out/cucumber.json \
 	  $(if $(LAB_FAULT),--lab-fault $(LAB_FAULT)) $(if $(DRILL_ENV),--target aws --env $(DRILL_ENV)) \

@@ -33,6 +33,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="build the lab broken on purpose (no-backup-region) to see a drill fail")
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The cucumber report's provenance, after pytest-bdd wrote it (at session finish): a release bundle needs it
+    for each of the drill's files."""
+    report = config.getoption("cucumber_json_path", default=None)
+    if report and Path(report).is_file():
+        provenance.write(Path(report))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # One lab serves every scenario; after a promotion it must be rebuilt, so the drills that promote run last
     # (a stable sort: everything else keeps its order).

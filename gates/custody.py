@@ -14,6 +14,7 @@ proves is that each later step saw what synth judged, not who ran synth (docs/co
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import subprocess
@@ -60,10 +61,14 @@ def _synth_files(outdir: Path) -> list[Path]:
                   if path.is_file() and path not in skipped and path.suffix != ".lock")
 
 
-def record(outdir: Path, commit: str, *, passed: bool) -> dict[str, str]:
-    """Write the digests of everything synth left in ``outdir`` and its verdict; returns the digests."""
+def record(outdir: Path, commit: str, *, passed: bool, at: dt.datetime | None = None) -> dict[str, str]:
+    """Write the digests of everything synth left in ``outdir``, its verdict and when (``at``, default now);
+    returns the digests."""
     digests = {path.relative_to(outdir).as_posix(): sha256(path) for path in _synth_files(outdir)}
-    document = {"commit": commit, "passed": passed, "sha256": digests}
+    # When: a release bundle may not use a synthesis older than its age limit (reports/freshness.py); the file's
+    # mtime would not do, since copying an artifact resets it.
+    produced_at = (at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+    document = {"commit": commit, "produced_at": produced_at, "passed": passed, "sha256": digests}
     (outdir / CUSTODY_FILE).write_text(json.dumps(document, indent=1))
     return digests
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gates.custody import current_commit
+from gates.custody import current_commit, sha256
 from gates.verdict import Verdict
 
 SUFFIX = ".provenance.json"
@@ -25,7 +25,13 @@ SUFFIX = ".provenance.json"
 @dataclass(frozen=True)
 class Provenance:
     commit: str
-    produced_at: dt.datetime
+    produced_at: dt.datetime  # always timezone-aware
+
+
+def is_release_commit(commit: str) -> bool:
+    """A commit a release can be made of: a bare sha, not a dirty tree (two dirty trees of one HEAD would look
+    alike) nor "unknown" (which would equal any other unknown)."""
+    return bool(commit) and "+" not in commit and not commit.startswith("unknown")
 
 
 def sidecar(result: Path) -> Path:
@@ -33,16 +39,22 @@ def sidecar(result: Path) -> Path:
 
 
 def write(result: Path, *, commit: str | None = None, at: dt.datetime | None = None) -> None:
+    """The sidecar, with the result's sha256: a result replaced after its sidecar was written has none."""
     produced = at or dt.datetime.now(dt.UTC)
-    document = {"commit": commit or current_commit(), "produced_at": produced.isoformat(timespec="seconds")}
+    document = {"commit": commit or current_commit(), "produced_at": produced.isoformat(timespec="seconds"),
+                "sha256": sha256(result)}
     sidecar(result).write_text(json.dumps(document, indent=1) + "\n")
 
 
 def read(result: Path) -> Provenance | None:
-    """The sidecar's record, or None when there is none or it is unreadable (no provenance is never fresh)."""
+    """The sidecar's record, or None (no provenance is never fresh) when there is none, it is unreadable, its
+    time has no timezone, or the result is not the file it was written for."""
     try:
         document = json.loads(sidecar(result).read_text())
-        return Provenance(str(document["commit"]), dt.datetime.fromisoformat(document["produced_at"]))
+        produced = dt.datetime.fromisoformat(document["produced_at"])
+        if produced.tzinfo is None or document["sha256"] != sha256(result):
+            return None
+        return Provenance(str(document["commit"]), produced)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

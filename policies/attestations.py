@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from policies.catalog import Catalog
 from policies.files import read_yaml
@@ -53,6 +53,12 @@ class Attestation(BaseModel):
     attested_on: dt.date
     expires: dt.date
     artifact: Artifact
+    # Set by the loader, never by the file: the attestation and its artifact, for the evidence bundle's inputs.
+    _files: tuple[Path, ...] = PrivateAttr(default=())
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return self._files
 
     @property
     def counts(self) -> bool:
@@ -62,24 +68,44 @@ class Attestation(BaseModel):
         return self.counts and self.attested_on <= today <= self.expires
 
 
-def _control_ages(catalogs: Mapping[str, Catalog]) -> dict[str, int]:
-    return {f"{pack}:{control.id}": control.max_evidence_age_days
+def _control_ages(catalogs: Mapping[str, Catalog]) -> dict[str, int | None]:
+    """Each control's maximum evidence age; None for an automated one, which no attestation can count for."""
+    return {f"{pack}:{control.id}": (None if catalog.assessment_of(control) == "automated"
+                                     else control.max_evidence_age_days)
             for pack, catalog in catalogs.items() for control in catalog.controls}
 
 
-def _checked(attestation: Attestation, source: str, ages: Mapping[str, int], today: dt.date, root: Path) -> None:
+def _artifact(attestation: Attestation, source: str, root: Path) -> Path:
+    """:raise AttestationError: the path is a URI, absolute, or leaves the repository."""
+    path = attestation.artifact.path
+    if "://" in path:
+        raise AttestationError(f"{source}: artifact.path: {path} is a URI, which cannot be checked offline; commit "
+                               "the artifact (or an export of it) to the repository and give its path")
+    artifact = (root / path).resolve()
+    if Path(path).is_absolute() or not artifact.is_relative_to(root.resolve()):
+        raise AttestationError(f"{source}: artifact.path: {path} is outside the repository")
+    return artifact
+
+
+def _checked(attestation: Attestation, source: str, ages: Mapping[str, int | None], today: dt.date,
+             root: Path) -> Path:
+    """:return: the artifact's file. :raise AttestationError: naming the file and the field."""
     unknown = [control for control in attestation.controls if control not in ages]
     if unknown:
         raise AttestationError(f"{source}: controls: unknown control {unknown[0]!r} (expected <pack>:<id>)")
+    automated = [control for control in attestation.controls if ages[control] is None]
+    if automated:
+        raise AttestationError(f"{source}: controls: {automated[0]!r} is assessed automated: only its checks can "
+                               "prove it, an attestation never counts for it")
     if attestation.attested_on > today:
         raise AttestationError(f"{source}: attested_on: {attestation.attested_on} is in the future")
     if attestation.expires < attestation.attested_on:
         raise AttestationError(f"{source}: expires: before attested_on")
-    longest = min(ages[control] for control in attestation.controls)
+    longest = min(age for control in attestation.controls if (age := ages[control]) is not None)
     if (attestation.expires - attestation.attested_on).days > longest:
         raise AttestationError(f"{source}: expires: more than {longest} days after attested_on, the maximum "
                                "evidence age of a control it covers")
-    artifact = root / attestation.artifact.path
+    artifact = _artifact(attestation, source, root)
     try:
         digest = hashlib.sha256(artifact.read_bytes()).hexdigest()
     except OSError:
@@ -87,14 +113,16 @@ def _checked(attestation: Attestation, source: str, ages: Mapping[str, int], tod
     if digest != attestation.artifact.sha256:
         raise AttestationError(f"{source}: artifact.sha256: does not match {attestation.artifact.path} "
                                f"(sha256 {digest})")
+    return artifact
 
 
 def load_attestations(catalogs: Mapping[str, Catalog], today: dt.date, directory: Path = ATTESTATIONS_DIR,
                       root: Path = ROOT) -> list[Attestation]:
     """Every attestation file, checked. An expired attestation is loaded (the report shows it stale).
 
-    :raise AttestationError: a file is not YAML, misses a field, names an unknown control, is dated in the future,
-        outlives its controls' maximum evidence age, or its artifact is missing or has another hash.
+    :raise AttestationError: a file is not YAML, misses a field, names an unknown or an automated control, is dated
+        in the future, outlives its controls' maximum evidence age, or its artifact is a URI, outside the repository,
+        missing or of another hash.
     """
     ages = _control_ages(catalogs)
     found = []
@@ -107,7 +135,8 @@ def load_attestations(catalogs: Mapping[str, Catalog], today: dt.date, directory
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "(top level)"
             raise AttestationError(f"{source}: {where}: {first['msg']}") from None
-        _checked(attestation, source, ages, today, root)
+        artifact = _checked(attestation, source, ages, today, root)
+        attestation._files = (path, artifact)
         found.append(attestation)
     ids = [attestation.id for attestation in found]
     repeated = sorted({i for i in ids if ids.count(i) > 1})

@@ -132,6 +132,15 @@ class Catalog(BaseModel):
     counted_as: Literal["controls", "criteria", "standards"] = "controls"
     controls: tuple[Control, ...] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _ages_only_for_attested_controls(self) -> Catalog:
+        for control in self.controls:
+            if (control.max_evidence_age_days != DEFAULT_MAX_EVIDENCE_AGE_DAYS
+                    and self.assessment_of(control) == "automated"):
+                raise ValueError(f"control {control.id} is assessed automated: max_evidence_age_days applies only "
+                                 "to controls a person attests (hybrid, procedural)")
+        return self
+
     def gaps(self) -> list[Control]:
         return [control for control in self.controls if control.is_gap]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -78,14 +78,48 @@ class NagRule:
     id: str  # as the validation report names it: HIPAA.Security-RDSStorageEncrypted, AwsSolutions-EB1
     service: str  # cdk-nag's rule folder: rds, s3, ...
     controls: tuple[str, ...]
+    # The resource types the rule's code inspects (its `instanceof Cfn...` checks), as type_key gives them; empty
+    # when only the pack was read, and then the service's types stand in.
+    targets: frozenset[str] = frozenset()
 
     @property
     def resource_type_prefixes(self) -> tuple[str, ...]:
         return SERVICE_TYPES[self.service]
 
+    def covers(self, resource_type: str) -> bool:
+        """Whether the rule judges resources of this CloudFormation type."""
+        if self.targets:
+            return type_key(resource_type) in self.targets
+        return resource_type.startswith(self.resource_type_prefixes)
 
-def parse_pack(source: str, pack: str, *, cites_controls: bool = True) -> dict[str, NagRule]:
-    """Rule id -> rule, with the control ids its message cites.
+
+def type_key(resource_type: str) -> str:
+    """``AWS::EC2::SecurityGroup`` -> ``ec2::securitygroup``: the form a rule's ``aws_ec2_1.CfnSecurityGroup`` maps
+    to (CDK names each module after its CloudFormation namespace, lower case)."""
+    parts = resource_type.lower().split("::")
+    return "::".join(parts[1:]) if parts[0] == "aws" else "::".join(parts)
+
+
+_INSTANCE_OF = re.compile(r"instanceof aws_(?P<module>[a-z0-9]+)_1\.Cfn(?P<name>\w+)")
+_CUSTOM_TYPE = re.compile(r"cfnResourceType\s*===?\s*'(?P<type>Custom::[^']+)'")
+
+
+def rule_targets(source: str, rule: str) -> frozenset[str]:
+    """The resource types a rule's compiled JavaScript inspects.
+
+    :raise NagSourceError: none found (a rule this module cannot read would count as judging nothing).
+    """
+    found = {f"{m['module']}::{m['name'].lower()}" for m in _INSTANCE_OF.finditer(source)}
+    found |= {type_key(m["type"]) for m in _CUSTOM_TYPE.finditer(source)}
+    if not found:
+        raise NagSourceError(f"{rule}: no resource type found in its code (no instanceof Cfn... check)")
+    return frozenset(found)
+
+
+def parse_pack(source: str, pack: str, *, cites_controls: bool = True,
+               rule_source: Callable[[str, str], str] | None = None) -> dict[str, NagRule]:
+    """Rule id -> rule, with the control ids its message cites, and with ``rule_source`` (service, rule name ->
+    the rule's JavaScript) the resource types it inspects.
 
     :raise NagSourceError: a rule without a control list (in a pack that cites them), a rule of a service this
         module cannot place, or a pack without rules.
@@ -104,7 +138,9 @@ def parse_pack(source: str, pack: str, *, cites_controls: bool = True) -> dict[s
         if cites_controls and not controls:
             raise NagSourceError(f"{rule_id}: no '(Control IDs: ...)' in {info['text'][:160]!r}")
         cited = tuple(dict.fromkeys(normalize(c) for c in controls["ids"].split(",") if c.strip())) if controls else ()
-        rules[rule_id] = NagRule(id=rule_id, service=rule["service"], controls=cited)
+        targets = (rule_targets(rule_source(rule["service"], rule["name"]), rule_id) if rule_source
+                   else frozenset())
+        rules[rule_id] = NagRule(id=rule_id, service=rule["service"], controls=cited, targets=targets)
     if not rules:
         raise NagSourceError(f"{pack}: no rules found in the pack source")
     return rules
@@ -114,9 +150,18 @@ def parse_pack(source: str, pack: str, *, cites_controls: bool = True) -> dict[s
 def pack_rules() -> Mapping[str, Mapping[str, NagRule]]:
     """Pack -> rule id -> rule, for the three packs the guards register."""
     with tarfile.open(_tarball()) as archive:
+        def read(member: str) -> str:
+            try:
+                found = archive.extractfile(f"package/lib/{member}")
+            except KeyError:
+                found = None
+            if found is None:
+                raise NagSourceError(f"{member} is not in {_tarball().name}")
+            return found.read().decode()
+
         return {
-            pack: parse_pack(archive.extractfile(f"package/lib/packs/{name}").read().decode(),  # type: ignore[union-attr]
-                             pack, cites_controls=pack in CONTROL_PACKS)
+            pack: parse_pack(read(f"packs/{name}"), pack, cites_controls=pack in CONTROL_PACKS,
+                             rule_source=lambda service, rule: read(f"rules/{service}/{rule}.js"))
             for pack, name in PACK_SOURCES.items()
         }
 

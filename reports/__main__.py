@@ -24,13 +24,13 @@ from pathlib import Path
 from gates.assembly import CHECKOV_RESULT, GUARDS_FILE, templates_under
 from gates.custody import CUSTODY_FILE, CustodyBroken, current_commit, verify, verify_results
 from policies.acknowledgments import RegistryError, load_registry
-from policies.attestations import AttestationError, load_attestations
+from policies.attestations import Attestation, AttestationError, load_attestations
 from policies.catalog import Catalog, CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
 from reports import manifest
 from reports.completeness import completeness
 from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, to_json
-from reports.freshness import release_max_age_days, stamped
+from reports.freshness import NotReleasable, release_commit, release_max_age_days, stamped
 from reports.model import DuplicateRecord, Source
 from reports.render import html, junit_xml, pdf, sarif, screenshot
 from reports.render.html import CONTROL_STATUSES
@@ -83,18 +83,23 @@ def _prepare(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _copy_inputs(evidence: Evidence, inputs: Inputs, out: Path) -> list[dict[str, object]]:
-    """Inputs go into the bundle so its hashes cover what was judged, templates included."""
+def _copy_inputs(evidence: Evidence, inputs: Inputs, out: Path,
+                 attestations: Sequence[Attestation] = ()) -> list[dict[str, object]]:
+    """Inputs go into the bundle so its hashes cover what was judged: templates, results, and each attestation
+    with its artifact (under ``inputs/attestations/``)."""
     files = [path for run in evidence.sources if run.collected for path in run.inputs if path.is_file()]
     files += templates_under(inputs.cdk_out) + sorted(inputs.cdk_out.glob("**/manifest.json"))
     files += [path for path in [inputs.cdk_out / CUSTODY_FILE] if path.is_file()]
+    attested = [path for attestation in attestations for path in attestation.files]
+    files += attested
     cdk_out = inputs.cdk_out.resolve()
     copied: list[dict[str, object]] = []
     for source in dict.fromkeys(files):
         # Assembly files repeat names (manifest.json per stage): keep cdk.out's layout; the others differ by name.
         location = source.resolve()
         inside = location.is_relative_to(cdk_out)
-        name = f"cdk.out/{location.relative_to(cdk_out).as_posix()}" if inside else source.name
+        name = (f"cdk.out/{location.relative_to(cdk_out).as_posix()}" if inside
+                else f"attestations/{source.name}" if source in attested else source.name)
         target = out / "inputs" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
@@ -149,7 +154,7 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     population = completeness(inputs.cdk_out, rules) if inputs.cdk_out.exists() else None
     moment = now or dt.datetime.now(dt.UTC)
     attestations = load_attestations(catalogs, moment.date())
-    commit = current_commit()
+    commit = release_commit(current_commit()) if release else current_commit()
     collected = [part.model_copy(update={"run": run}) for part, run in zip(collected, stamped(
         [part.run for part in collected], inputs.cdk_out, commit=commit, now=moment, release=release,
         max_age_days=release_max_age_days(catalogs)), strict=True)]
@@ -170,7 +175,7 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     code = verdict.code
     if take_screenshot:
         code = max(code, _rendering_check(page, out))
-    copied = _copy_inputs(evidence, inputs, out)
+    copied = _copy_inputs(evidence, inputs, out, attestations)
     bundle = {"commit": evidence.commit, "generated_at": evidence.generated_at, "tools": evidence.tools,
               "required_sources": verdict.required, "exit_code": code, "inputs": copied,
               "judged_by_synth": judged}
@@ -268,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         return generate(inputs, options.out, required=required, take_screenshot=options.screenshot,
                         release=options.release)
     except (CatalogError, RegistryError, AttestationError, NagSourceError, DuplicateRecord, BundleError, CustodyBroken,
-            screenshot.BrowserUnavailable, pdf.PrintFailed) as error:
+            screenshot.BrowserUnavailable, pdf.PrintFailed, NotReleasable) as error:
         print(f"evidence: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2
 

@@ -3,8 +3,10 @@ resource no automated rule assessed. An auditor asks "all of them?" before "did 
 some resources of a type and silently skipped others is flagged, and a resource type no rule covers is listed.
 
 checkov reports each resource it checked; cdk-nag reports findings only, so a resource counts as in its scope when
-a pack rule covers its service (``policies/nag_controls.py``), the same rule the nag source uses for passes. The
-Guard-* aspects are not counted: Guard-Tags judges every taggable resource, which would hide every gap.
+a pack rule's code inspects its type (``policies/nag_controls.py`` reads the rules' ``instanceof Cfn...`` checks),
+the same rule the nag source uses for passes. cdk-nag visits every construct of the tree, so a type it inspects is
+inspected whole: its "evaluated fewer than exist" is empty by construction. The Guard-* aspects are not counted:
+Guard-Tags judges every taggable resource, which would hide every gap.
 """
 
 from __future__ import annotations
@@ -50,10 +52,6 @@ class Completeness(BaseModel):
     sources: tuple[SourcePopulation, ...]
     not_assessed: tuple[UnassessedType, ...]
 
-    @property
-    def flagged(self) -> list[str]:
-        return [population.source for population in self.sources if population.short]
-
 
 def _checkov_evaluated(cdk_out: Path) -> set[tuple[str, str]]:
     """(template relative to cdk.out, logical id) of every resource checkov reported a result for."""
@@ -77,8 +75,8 @@ def _population(name: str, evaluated: list[str], totals: Counter[str]) -> Source
 
 def completeness(cdk_out: Path, pack_rules: Mapping[str, Mapping[str, NagRule]]) -> Completeness:
     stacks = StackIndex.read(cdk_out)
-    prefixes = tuple({prefix for rules in pack_rules.values() for rule in rules.values()
-                      for prefix in rule.resource_type_prefixes})
+    rules = [rule for pack in pack_rules.values() for rule in pack.values()]
+    judged_by_nag: dict[str, bool] = {}  # resource type -> some rule's code inspects it
     checked = _checkov_evaluated(cdk_out)
     totals: Counter[str] = Counter()
     by_checkov: list[str] = []
@@ -93,7 +91,9 @@ def completeness(cdk_out: Path, pack_rules: Mapping[str, Mapping[str, NagRule]])
         places.add((env, region))
         totals[kind] += 1
         in_checkov = (resource.template.as_posix(), resource.logical_id) in checked
-        in_nag = bool(prefixes) and kind.startswith(prefixes)
+        if kind not in judged_by_nag:
+            judged_by_nag[kind] = any(rule.covers(kind) for rule in rules)
+        in_nag = judged_by_nag[kind]
         if in_checkov:
             by_checkov.append(kind)
         if in_nag:

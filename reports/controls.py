@@ -98,41 +98,63 @@ def _attested(key: str, attestations: Sequence[Attestation], today: dt.date) -> 
 _AUTOMATED_HALF_PASSES = (Status.PASS.value, Status.ACKNOWLEDGED.value)
 
 
-def _status(assessment: str, automated: str, attested: str) -> str:
+def _status(assessment: str, automated: str, attested: str, *, supporting_failed: bool) -> str:
+    """``automated``: the worst of the references the control rests on (GAP when none); ``attested``: its
+    attestation half. A failed check fails the control even where it is only supporting: a valid attestation
+    never hides a violation on the same control."""
     if assessment == "automated":
         return automated
+    if supporting_failed:
+        return Status.FAIL.value
     if assessment == "procedural":
         return attested
-    # hybrid: both halves; what the automated half lacks shows first, then the attestation.
+    # hybrid: both halves; what the automated half lacks shows first, then the attestation. Nothing automated
+    # to judge here (not applicable) leaves the procedure half to decide.
+    if automated == Status.NOT_APPLICABLE.value:
+        return attested
     if automated not in _AUTOMATED_HALF_PASSES:
         return automated
     return automated if attested == ATTESTED else attested
+
+
+class _Half(BaseModel):
+    """A NIST control's automated half as a SOC 2 criterion that relies on it sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: str  # a Status value, or GAP
+    supporting: bool  # the NIST control is procedural: its references only support it, so they only support here
 
 
 def control_matrix(
     catalogs: Mapping[str, Catalog], records: Sequence[Record], collected: Mapping[str, bool],
     attestations: Sequence[Attestation] = (), today: dt.date | None = None,
 ) -> list[ControlResult]:
+    """``collected``: source -> whether its results may be used (a source stale in a release may not)."""
     today = today or dt.date.today()
     grouped: dict[str, dict[str, list[Record]]] = {}
     for record in records:
         grouped.setdefault(record.source.value, {}).setdefault(record.rule, []).append(record)
     by_source = {source: dict(sorted(rules.items())) for source, rules in grouped.items()}
     results = []
-    automated_of: dict[str, str] = {}  # "<pack>:<id>" -> the automated half's status, for SOC 2's relies_on
+    halves: dict[str, _Half] = {}  # "<pack>:<id>" -> its automated half, for SOC 2's relies_on
     for pack, catalog in catalogs.items():
         for control in catalog.controls:
             assessment = catalog.assessment_of(control)
-            refs, unproven = _references(control.references, by_source, collected, automated_of)
+            refs, unproven = _references(control.references, by_source, collected, halves)
             if assessment == "procedural":
                 refs = tuple(ref.model_copy(update={"supporting": True}) for ref in refs)
-            automated = worst([r.status for r in refs]).value if refs else GAP
-            automated_of[f"{pack}:{control.id}"] = automated
+            proving = [r.status for r in refs if not r.supporting]
+            automated = worst(proving).value if proving else GAP
+            supporting = [r.status for r in refs if r.supporting]
+            halves[f"{pack}:{control.id}"] = _Half(
+                status=automated if assessment != "procedural" else (worst(supporting).value if supporting else GAP),
+                supporting=assessment == "procedural")
             attested, covering = _attested(f"{pack}:{control.id}", attestations, today)
+            status = _status(assessment, automated, attested, supporting_failed=Status.FAIL in supporting)
             results.append(ControlResult(framework=catalog.framework, id=control.id, title=control.title,
-                                         status=_status(assessment, automated, attested), references=refs,
-                                         assessment=assessment, attestations=covering,
-                                         attest_relied_on=unproven))
+                                         status=status, references=refs, assessment=assessment,
+                                         attestations=covering, attest_relied_on=unproven))
     return results
 
 
@@ -140,7 +162,7 @@ NIST_REFERENCE = "nist:"
 
 
 def _references(references: Sequence[str], by_source: Mapping[str, Mapping[str, list[Record]]],
-                collected: Mapping[str, bool], automated_of: Mapping[str, str],
+                collected: Mapping[str, bool], halves: Mapping[str, _Half],
                 ) -> tuple[tuple[ReferenceResult, ...], tuple[str, ...]]:
     """The control's evaluated references, and the relied-on NIST controls with no automated half to carry over."""
     evaluated: list[ReferenceResult] = []
@@ -148,18 +170,21 @@ def _references(references: Sequence[str], by_source: Mapping[str, Mapping[str, 
     for reference in references:
         if not reference.startswith(NIST_REFERENCE):
             evaluated.append(evaluate_reference(reference, by_source, collected))
-        elif (carried := _crosswalked(reference, automated_of)) is not None:
+        elif (carried := _crosswalked(reference, halves)) is not None:
             evaluated.append(carried)
         else:
             unproven.append(reference)
     return tuple(evaluated), tuple(unproven)
 
 
-def _crosswalked(reference: str, automated_of: Mapping[str, str]) -> ReferenceResult | None:
+def _crosswalked(reference: str, halves: Mapping[str, _Half]) -> ReferenceResult | None:
     """A SOC 2 criterion's reference to a NIST control: that control's automated half; None when it has none.
 
     A NIST control without automated evidence proves nothing for the criterion: it is not an automated reference
     (calling it inconclusive would say a check ran), but a part of the criterion only its attestation can cover.
+    A procedural NIST control's checks only support it, so they only support the criterion.
     """
-    status = automated_of.get(f"{CROSSWALK_PACK}:{reference.removeprefix(NIST_REFERENCE)}", GAP)
-    return None if status == GAP else ReferenceResult(reference=reference, status=Status(status), counts={})
+    half = halves.get(f"{CROSSWALK_PACK}:{reference.removeprefix(NIST_REFERENCE)}")
+    if half is None or half.status == GAP:
+        return None
+    return ReferenceResult(reference=reference, status=Status(half.status), counts={}, supporting=half.supporting)

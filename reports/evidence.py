@@ -215,7 +215,9 @@ def collect_all(inputs: Inputs, pack_rules: Mapping[str, Mapping[str, NagRule]])
         (Source.IMAGE, lambda: image.collect(inputs.image_gate)),
         (Source.SBOM, lambda: sbom.collect(inputs.sbom)),
     ]
-    return [_guarded(source, collect) for source, collect in collectors]
+    found = {source: _guarded(source, collect) for source, collect in collectors}
+    found[Source.SBOM] = sbom.same_image(found[Source.SBOM], found[Source.IMAGE])
+    return list(found.values())
 
 
 def build(
@@ -234,7 +236,8 @@ def build(
     records = [record for part in collected for record in part.records]
     index(records)
     runs = tuple(part.run for part in collected)
-    collected_flags = {run.source.value: run.collected for run in runs}
+    # A source a release may not use (stale) backs no control: its references show it as not collected.
+    collected_flags = {run.source.value: run.collected and not run.stale for run in runs}
     for source in Source:
         collected_flags.setdefault(source.value, False)
     return Evidence(

@@ -13,12 +13,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 STATUS_COLOURS = {
     "pass": "#2e7d32", "acknowledged": "#f9a825", "fail": "#c62828",
-    "inconclusive": "#6a1b9a", "not-collected": "#9e9e9e", "not-applicable": "#cfd8dc", "gap": "#424242",
+    "inconclusive": "#6a1b9a", "not-collected": "#9e9e9e", "not-applicable": "#cfd8dc", "stale": "#e65100",
+    "needs-attestation": "#0277bd", "gap": "#424242",
 }
 
 
 def stacked_bars(counts: Mapping[str, Counter[str]], title: str, path: Path) -> Path:
-    """One horizontal bar per row, split by status, in a fixed status order and colour."""
+    """One horizontal bar per row, split by status, in a fixed status order and colour.
+
+    :raise ValueError: a status without a colour (a chart that silently dropped it would under-count).
+    """
+    uncoloured = sorted({status for row in counts.values() for status in row} - set(STATUS_COLOURS))
+    if uncoloured:
+        raise ValueError(f"{title}: no colour for statuses {uncoloured}")
     rows = list(counts)
     figure, axes = plt.subplots(figsize=(8, 0.5 + 0.45 * max(1, len(rows))), dpi=110)
     left = [0] * len(rows)

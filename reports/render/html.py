@@ -22,9 +22,10 @@ LEGEND = {
     "acknowledged": "passed but for findings the exception registry accepts, each with an owner and an expiry",
     "fail": "a check found a violation",
     "inconclusive": "a source ran but produced nothing for a reference; never a pass",
-    "not-collected": "a source the reference needs did not run",
+    "not-collected": "a source the reference needs did not run (or, in a release bundle, its input is stale)",
     "not-applicable": "the rule had nothing to judge here (no resource of its kind)",
-    "stale": "the attestation the control rests on has expired",
+    "stale": "the attestation the control rests on has expired (a source is stale when its input is of another "
+             "commit or too old: release bundles only)",
     "needs-attestation": "only a person can prove this control (procedural), or its procedure half (hybrid): no "
                          "attestation counts yet; automated evidence is shown as supporting",
     "gap": "no evidence source is defined for the control (for a SOC 2 criterion: nor automated evidence in the NIST "

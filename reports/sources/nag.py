@@ -65,10 +65,10 @@ def collect(outdir: Path, pack_rules: Mapping[str, Mapping[str, NagRule]]) -> Co
     for rules in pack_rules.values():
         for rule in rules.values():
             for env in stacks.environments:
-                in_scope = any(t.startswith(rule.resource_type_prefixes) for t in stacks.resource_types[env])
+                in_scope = any(rule.covers(kind) for kind in stacks.resource_types[env])
                 if in_scope and (rule.id, env) not in flagged:
                     records.append(Record(
                         source=Source.NAG, rule=rule.id, status=Status.PASS, where=Where(env=env),
-                        detail={"note": f"no {rule.service} resource in {env} was flagged"},
+                        detail={"note": f"no resource it inspects in {env} was flagged"},
                     ))
     return Collected(run=SourceRun(source=Source.NAG, collected=True, inputs=(path,)), records=tuple(records))

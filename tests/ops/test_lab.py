@@ -15,6 +15,8 @@ import pytest
 
 from features.steps.drill_steps import eventually
 from gates import drills as drill_report
+from gates import provenance
+from gates.custody import current_commit
 from ops.driver import DriverError
 from ops.lab import __main__ as lab_cli
 from ops.lab.driver import LabDriver, LabReset
@@ -92,13 +94,18 @@ def test_the_drills_fail_on_a_lab_without_a_backup_region(lab_dir):
     """The failover drill must notice when failover cannot happen: a lab whose front has no backup region."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "features/test_drills.py", "-k", "primary_region_is_lost", "-q",
-         "-p", "no:cacheprovider", "--no-cov", "--lab-fault", "no-backup-region", "-o", "addopts="],
+         "-p", "no:cacheprovider", "--no-cov", "--lab-fault", "no-backup-region", "-o", "addopts=",
+         f"--cucumberjson={lab_dir / 'cucumber.json'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "DRILL_OUT": str(lab_dir)},
     )
     assert done.returncode == 1, done.stdout[-3000:]
     # It fails where failover should have happened, not earlier (a lab or writer that never started).
     assert "in traffic_moves" in done.stdout and "not true within" in done.stdout, done.stdout[-3000:]
+    # A drill run leaves both of its files with their provenance, as a release bundle requires.
+    for result in ("cucumber.json", "measurements.json"):
+        found = provenance.read(lab_dir / result)
+        assert found is not None and found.commit == current_commit(), result
 
 
 def test_a_reset_repairs_what_drills_do_and_rebuilds_after_a_promotion(lab_dir):

@@ -25,6 +25,7 @@ def _load(tmp_path):
 def test_a_complete_attestation_loads_and_counts(tmp_path):
     _write(tmp_path)
     (attestation,) = _load(tmp_path)
+    assert attestation.files == (tmp_path / "attestations" / "training.yaml", (tmp_path / "record.md").resolve())
     assert attestation.counts and attestation.valid_on(TODAY) and not attestation.valid_on(dt.date(2027, 11, 1))
 
 
@@ -38,6 +39,14 @@ def test_a_complete_attestation_loads_and_counts(tmp_path):
     ({"controls": ["NIST.800.53.R5:AC-2"], "expires": "2027-02-01"},
      "training.yaml: expires: more than 90 days after attested_on"),
     ({"attested_by": {"role": "Security Officer"}}, "training.yaml: attested_by.name: Field required"),
+    ({"controls": ["HIPAA.Security:164.312(a)(2)(iv)"]},
+     "training.yaml: controls: 'HIPAA.Security:164.312(a)(2)(iv)' is assessed automated"),
+    ({"artifact": {"path": "https://example.com/record.pdf", "sha256": "0" * 64}},
+     "training.yaml: artifact.path: https://example.com/record.pdf is a URI"),
+    ({"artifact": {"path": "../outside.md", "sha256": "0" * 64}},
+     "training.yaml: artifact.path: ../outside.md is outside the repository"),
+    ({"artifact": {"path": "/etc/hostname", "sha256": "0" * 64}},
+     "training.yaml: artifact.path: /etc/hostname is outside the repository"),
     ({"status": "pending"}, "training.yaml: status: Input should be 'attested' or 'example'"),
 ])
 def test_an_attestation_that_cannot_be_checked_is_refused_naming_file_and_field(tmp_path, overrides, line):

@@ -9,7 +9,7 @@ from gates.load import judge
 from load.profile import load_profile
 from policies import catalog
 from policies.catalog import Catalog, CatalogError, Control, derive, load_catalog, load_catalogs
-from policies.nag_controls import NagSourceError, normalize, pack_rules, parse_pack, rule_controls
+from policies.nag_controls import NagSourceError, normalize, pack_rules, parse_pack, rule_controls, rule_targets
 from policies.slo import load_slo
 from reports.sources import cfnlint, image, sbom
 
@@ -163,3 +163,30 @@ def test_soc2_criteria_rely_on_nist_controls_the_nist_catalog_holds(monkeypatch,
     monkeypatch.setattr(catalog, "CATALOG_FILES", {**catalog.CATALOG_FILES, catalog.SOC2: broken})
     with pytest.raises(catalog.CatalogError, match=r"A1.3: relies_on names \['CP-404'\]"):
         catalog.load_catalogs()
+
+
+def test_a_maximum_evidence_age_on_an_automated_control_is_refused():
+    with pytest.raises(ValueError, match="control SC-28 is assessed automated: max_evidence_age_days applies only"):
+        Catalog(framework="t", reference="r", nag_pack="NIST.800.53.R5", derived_from="x",
+                controls=(Control(id="SC-28", title="Protection at Rest", max_evidence_age_days=90),))
+    # An attested control may ask for less.
+    Catalog(framework="t", reference="r", nag_pack="NIST.800.53.R5", derived_from="x",
+            controls=(Control(id="AT-2", title="Training", max_evidence_age_days=90),))
+
+
+def test_a_rule_covers_the_types_its_code_inspects_not_its_whole_service():
+    security_groups = pack_rules()["AwsSolutions"]["AwsSolutions-EC23"]
+    assert security_groups.targets == {"ec2::securitygroup", "ec2::securitygroupingress"}
+    assert security_groups.covers("AWS::EC2::SecurityGroup")
+    assert not security_groups.covers("AWS::EC2::SubnetRouteTableAssociation")  # same service, never inspected
+    eks = rule_targets("if (node instanceof aws_eks_1.CfnCluster) {} else if (node.cfnResourceType === "
+                       "'Custom::AWSCDK-EKS-Cluster') {}", "X-EKS")
+    assert eks == {"eks::cluster", "custom::awscdk-eks-cluster"}
+
+
+def test_a_rule_whose_code_names_no_resource_type_is_refused():
+    with pytest.raises(NagSourceError, match="X-Odd: no resource type found in its code"):
+        rule_targets("exports.default = (node) => NagRuleCompliance.NOT_APPLICABLE;", "X-Odd")
+    source = "this.applyRule({ info: 'Open - (Control IDs: A-1).', rule: s3_1.Open });"
+    with pytest.raises(NagSourceError, match="HIPAA.Security-Open: no resource type"):
+        parse_pack(source, "HIPAA.Security", rule_source=lambda service, rule: "// nothing here")

@@ -18,6 +18,7 @@ from reports.render.screenshot import CHROMIUM
 from tests.factories import trivy_report
 
 IMAGE_SCAN_DAY = dt.date(2026, 11, 23)
+SYNTH_TIME = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.UTC)  # an hour before the reports' tests generate
 
 ACK_REASON = "Sink bucket cannot log to itself. [ack access-log-sink-buckets-not-logged; owner platform-security; " \
              "review by 2027-08-31]"
@@ -78,7 +79,7 @@ class FakeGates:
                                                   "environments": {"dev": ["Guard-Tags", "Guard-Encryption"]},
                                                   "acknowledged": {"access-log-sink-buckets-not-logged": {"dev": 1}}})
         # As the synth gate does: the evidence refuses templates nobody judged.
-        custody.record(self.cdk_out, commit="fake-synth", passed=True)
+        custody.record(self.cdk_out, commit="fake-synth", passed=True, at=SYNTH_TIME)
 
     def checkov(self, *, passed=(), failed=(), skipped=(), gate_exit: int | None = 0) -> None:
         report: dict[str, Any] = {"results": {

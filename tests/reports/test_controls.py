@@ -98,6 +98,20 @@ def test_a_hybrid_control_needs_both_halves(drill, attestations, status):
     assert not result.references[0].supporting
 
 
+def test_a_failing_supporting_check_fails_a_procedural_control_however_it_is_attested():
+    records = [_record(Source.ASPECT, "Guard-Tls", Status.FAIL)]
+    (result,) = control_matrix(_catalog(TRAINING), records, {"aspect": True}, (_attestation(),), TODAY)
+    assert result.references[0].supporting and result.status == "fail"
+
+
+def test_a_hybrid_control_with_nothing_automated_to_judge_still_needs_its_attestation():
+    plan = Control(id="CP-4", title="Contingency Plan Testing", nag=("X-RedshiftBackupEnabled",))
+    (result,) = control_matrix(_catalog(plan), [], {"nag": True}, (), TODAY)
+    assert result.references[0].status is Status.NOT_APPLICABLE and result.status == "needs-attestation"
+    (result,) = control_matrix(_catalog(plan), [], {"nag": True}, (_attestation(),), TODAY)
+    assert result.status == "pass"
+
+
 def test_all_passing_references_pass():
     control = Control(id="SC-8", title="Transmission", evidence=("aspect:Guard-Tls",))
     (result,) = control_matrix(_catalog(control), [_record(Source.ASPECT, "Guard-Tls")], {"aspect": True})
@@ -118,3 +132,20 @@ def test_a_soc2_criterion_takes_the_automated_half_of_the_nist_controls_it_relie
     # MP-2 has no automated evidence: nothing carries over, and the criterion's attestation must cover it.
     assert by_id["C1.2"].status == "gap" and by_id["C1.2"].references == ()
     assert by_id["C1.2"].attest_relied_on == ("nist:MP-2",)
+
+
+def test_a_procedural_nist_controls_checks_only_support_the_criteria_that_rely_on_it():
+    nist = Catalog(framework="NIST", reference="r", nag_pack="NIST.800.53.R5", derived_from="t",
+                   controls=(Control(id="MP-2", title="Media Access", evidence=("aspect:Guard-Encryption",)),))
+    soc2 = Catalog(framework="SOC 2", reference="r", nag_pack="SOC2", derived_from="t",
+                   controls=(Control(id="CC6.5", title="Disposal", relies_on=("MP-2",)),))
+    catalogs = {"NIST.800.53.R5": nist, "SOC2": soc2}
+    attested = (_attestation(controls=["SOC2:CC6.5"]),)
+    passing = [_record(Source.ASPECT, "Guard-Encryption")]
+    by_id = {r.id: r for r in control_matrix(catalogs, passing, {"aspect": True}, attested, TODAY)}
+    (carried,) = by_id["CC6.5"].references
+    assert carried.supporting and carried.status is Status.PASS
+    assert by_id["CC6.5"].status == "gap"  # an attestation alone never passes a hybrid criterion
+    failing = [_record(Source.ASPECT, "Guard-Encryption", Status.FAIL)]
+    by_id = {r.id: r for r in control_matrix(catalogs, failing, {"aspect": True}, attested, TODAY)}
+    assert by_id["CC6.5"].status == "fail"

@@ -258,3 +258,43 @@ def test_an_sbom_that_is_not_cyclonedx_or_an_image_verdict_without_counts_is_not
     runs = {c.run.source.value: c.run for c in collect_all(gates.inputs, PACK_RULES)}
     assert not runs["sbom"].collected and "not a CycloneDX JSON document" in runs["sbom"].note
     assert not runs["image"].collected and "KeyError" in runs["image"].note
+
+
+@pytest.mark.parametrize("tamper, problem", [
+    (lambda gate: gate | {"exit_code": 0}, "exit code 0 with 1 blocking findings"),
+    (lambda gate: gate | {"counts": {**gate["counts"], "CRITICAL": 5}},
+     "5 HIGH/CRITICAL findings counted, but 1 blocking and 0 acknowledged listed"),
+    (lambda gate: gate | {"blocking": [], "exit_code": 0},
+     "1 HIGH/CRITICAL findings counted, but 0 blocking and 0 acknowledged listed"),
+])
+def test_an_image_verdict_that_contradicts_its_findings_is_inconclusive(gates, tamper, problem):
+    gates.image(vulnerability("CVE-2026-2222", "CRITICAL", "openssl"))
+    gate = json.loads(gates.inputs.image_gate.read_text())
+    gates.write(gates.inputs.image_gate, tamper(gate))
+    verdict = next(r for r in image.collect(gates.inputs.image_gate).records if r.rule == image.RULE)
+    assert verdict.status is Status.INCONCLUSIVE and verdict.detail["problem"] == problem
+
+
+def test_an_sbom_with_components_without_names_is_inconclusive(gates):
+    gates.sbom(components=2)
+    bom = json.loads(gates.inputs.sbom.read_text())
+    gates.write(gates.inputs.sbom, bom | {"components": [*bom["components"], {"type": "library"}]})
+    (record,) = sbom.collect(gates.inputs.sbom).records
+    assert record.status is Status.INCONCLUSIVE and (record.detail["components"], record.detail["unnamed"]) == (2, 1)
+
+
+def test_an_sbom_of_another_image_than_the_one_scanned_proves_nothing(gates):
+    from reports.evidence import collect_all
+
+    gates.all_static()
+    gates.image(vulnerability("CVE-2026-3333", "LOW"))
+    gates.sbom()
+    found = {c.run.source.value: c for c in collect_all(gates.inputs, PACK_RULES)}
+    assert found["sbom"].records[0].status is Status.PASS  # records-service:abc123 both
+    bom = json.loads(gates.inputs.sbom.read_text())
+    bom["metadata"]["component"]["name"] = "records-service:0ld5ha"
+    gates.write(gates.inputs.sbom, bom)
+    (record,) = {c.run.source.value: c for c in collect_all(gates.inputs, PACK_RULES)}["sbom"].records
+    assert record.status is Status.INCONCLUSIVE
+    assert record.detail["problem"] == ("an inventory of records-service:0ld5ha, but the image gate judged "
+                                        "records-service:abc123")
