@@ -127,13 +127,16 @@ def summary_line(evidence: Evidence, verdict: Verdict, code: int, out: Path, cat
     frameworks = "; ".join(framework_summary(catalog, by_framework.get(catalog.framework, {}))
                            for catalog in catalogs.values())
     absent = [source for source, ok in evidence.collected().items() if not ok]
+    # Every stale source, the required ones (which fail the bundle) marked: a stale one backs no control either.
+    stale = [f"{run.source.value}{' (required)' if run.source.value in verdict.stale else ''}"
+             for run in evidence.sources if run.stale]
     line = (
         f"evidence: {STATES[code]}: {len(evidence.records)} records (pass {counts.get('pass', 0)}, acknowledged "
         f"{counts.get('acknowledged', 0)}, fail {counts.get('fail', 0)}, "
         f"inconclusive {counts.get('inconclusive', 0)}); "
         f"{frameworks}; not collected: {', '.join(absent) or 'none'}"
         f"{' (required: ' + ', '.join(verdict.missing) + ')' if verdict.missing else ''}"
-        f"{'; stale: ' + ', '.join(verdict.stale) if verdict.stale else ''}; report {out / 'index.html'}"
+        f"{'; stale: ' + ', '.join(stale) if stale else ''}; report {out / 'index.html'}"
     )
     return line
 

@@ -290,7 +290,7 @@ def test_a_release_refuses_a_test_run_of_another_commit(no_printing, release_gat
     provenance.write(release_gates.inputs.junit, commit="0123456789abcdef", at=NOW)
     assert _generate(release_gates, tmp_path / "out", required=[*REQUIRED, "unit"], release=True) == 1
     line = capsys.readouterr().out
-    assert line.startswith("evidence: FAIL: ") and "; stale: unit;" in line
+    assert line.startswith("evidence: FAIL: ") and "; stale: unit (required);" in line
     runs = {run["source"]: run for run in json.loads((tmp_path / "out" / "evidence.json").read_text())["sources"]}
     assert runs["unit"]["stale"] == "from commit 0123456789ab, not fake-synth" and runs["unit"]["commit"]
     assert runs["nag"]["stale"] == "" and runs["nag"]["commit"] == "fake-synth"
@@ -359,7 +359,7 @@ def test_a_release_needs_the_sboms_provenance(no_printing, release_gates, tmp_pa
     release_gates.sbom()
     required = [*REQUIRED, "sbom"]
     assert _generate(release_gates, tmp_path / "out", required=required, release=True) == 1
-    assert "; stale: sbom;" in capsys.readouterr().out
+    assert "; stale: unit, sbom (required);" in capsys.readouterr().out
     provenance.write(release_gates.inputs.sbom, commit="fake-synth", at=NOW)
     assert _generate(release_gates, tmp_path / "out", required=required, release=True) == 0
 
@@ -462,7 +462,7 @@ def test_a_release_of_no_single_clean_commit_is_refused(release_gates, tmp_path,
     assert f"a release bundle needs a clean commit, not {commit!r}" in capsys.readouterr().err
 
 
-def test_a_stale_source_backs_no_control_even_when_not_required(no_printing, release_gates, tmp_path):
+def test_a_stale_source_backs_no_control_even_when_not_required(no_printing, release_gates, tmp_path, capsys):
     provenance.write(release_gates.inputs.junit, commit="0123456789abcdef", at=NOW)
 
     def unit_references(out: Path) -> set[str]:
@@ -472,5 +472,7 @@ def test_a_stale_source_backs_no_control_even_when_not_required(no_printing, rel
 
     assert _generate(release_gates, tmp_path / "plain") == 0
     assert "not-collected" not in unit_references(tmp_path / "plain")
+    capsys.readouterr()
     assert _generate(release_gates, tmp_path / "release", release=True) == 0  # unit is not required here
     assert unit_references(tmp_path / "release") == {"not-collected"}
+    assert "; stale: unit; report " in capsys.readouterr().out  # named on the line, not marked required
