@@ -27,7 +27,7 @@ from policies.acknowledgments import RegistryError, load_registry
 from policies.attestations import Attestation, AttestationError, load_attestations
 from policies.catalog import Catalog, CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
-from reports import manifest
+from reports import manifest, signing
 from reports.completeness import completeness
 from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, to_json
 from reports.freshness import NotReleasable, release_commit, release_max_age_days, stamped
@@ -209,18 +209,43 @@ def _write_data(evidence: Evidence, inputs: Inputs, out: Path) -> None:
     junit_xml.write(evidence, out / "junit.xml")
 
 
-def _verify(directory: Path) -> int:
+def _verify(directory: Path, public_key: Path | None = None) -> int:
+    """The manifest, and with a public key the signature over it: 0 pass, 1 a problem, 2 nothing to check."""
     try:
         result = manifest.verify(directory)
-    except manifest.ManifestMissing as error:
+        key = signing.load_public(public_key) if public_key else None
+    except (manifest.ManifestMissing, signing.KeyFileError) as error:
         print(f"verify: INCONCLUSIVE: {error}", file=sys.stderr)
         return 2
-    for problem in result.problems:
+    problems = list(result.problems)
+    signed = ""
+    if key is not None:
+        check = signing.verify_signature(directory, key)
+        problems += check.problems
+        signed = f", signed by key {check.signer[:16]}" if check.signer and not check.problems else ""
+    for problem in problems:
         print(f"verify: {problem}", file=sys.stderr)
-    state = "FAIL" if result.problems else "PASS"
-    print(f"verify: {state}: {result.checked} files listed in {directory / manifest.MANIFEST}, "
-          f"{len(result.problems)} problems")
-    return 1 if result.problems else 0
+    state = "FAIL" if problems else "PASS"
+    print(f"verify: {state}: {result.checked} files listed in {directory / manifest.MANIFEST}{signed}, "
+          f"{len(problems)} problems")
+    return 1 if problems else 0
+
+
+def _sign(directory: Path, private_key: Path) -> int:
+    try:
+        path = signing.sign(directory, signing.load_private(private_key))
+    except (signing.KeyFileError, signing.Unsigned) as error:
+        print(f"sign: INCONCLUSIVE: {error}", file=sys.stderr)
+        return 2
+    key = signing.key_id(signing.load_private(private_key).public_key())
+    print(f"sign: PASS: {path} (in-toto Statement in a DSSE envelope, Ed25519 key {key[:16]})")
+    return 0
+
+
+def _keygen(prefix: Path) -> int:
+    secret, public = signing.generate_keys(prefix)
+    print(f"keygen: private key {secret} (keep it secret), public key {public} (give it to auditors)")
+    return 0
 
 
 def _schema(check: bool) -> int:
@@ -234,17 +259,38 @@ def _schema(check: bool) -> int:
     return 0
 
 
+def _signing_command(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m reports {args[0]}", description=(
+        "Sign a bundle: an in-toto Statement of every file in a DSSE envelope (Ed25519)." if args[0] == "sign"
+        else "Write an Ed25519 key pair: PREFIX.pem (private) and PREFIX.pub.pem."))
+    if args[0] == "sign":
+        parser.add_argument("bundle", type=Path)
+        parser.add_argument("--key", type=Path, required=True, help="Ed25519 private key (PEM, unencrypted)")
+    else:
+        parser.add_argument("prefix", type=Path)
+    try:
+        options = parser.parse_args(args[1:])
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return _sign(options.bundle, options.key) if args[0] == "sign" else _keygen(options.prefix)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     # Two subcommands beside the default (generate); subparsers would make "generate" a required word.
     if args[:1] == ["verify"]:
         verify = argparse.ArgumentParser(prog="python -m reports verify",
-                                         description="Recompute a bundle's hashes against its MANIFEST.sha256.")
+                                         description="Recompute a bundle's hashes against its MANIFEST.sha256 "
+                                                     "and, with --key, check its signature.")
         verify.add_argument("bundle", type=Path, help="the bundle directory, e.g. reports/out")
+        verify.add_argument("--key", type=Path, help="the signer's Ed25519 public key (PEM)")
         try:
-            return _verify(verify.parse_args(args[1:]).bundle)
+            options = verify.parse_args(args[1:])
+            return _verify(options.bundle, options.key)
         except SystemExit as stop:  # --help (0) or a usage error (2), as an exit code like every other outcome
             return int(stop.code or 0)
+    if args[:1] in (["sign"], ["keygen"]):
+        return _signing_command(args)
     if args[:1] == ["schema"]:
         schema = argparse.ArgumentParser(prog="python -m reports schema",
                                          description="Write (or --check) the evidence JSON schema.")

@@ -10,10 +10,13 @@ from pathlib import Path
 from gates.custody import sha256
 
 MANIFEST = "MANIFEST.sha256"
+# The DSSE envelope (reports/signing.py) vouches for the manifest, so it cannot be listed in it.
+SIGNATURE = "bundle.intoto.json"
 
 
 def bundle_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
+    return sorted(p for p in directory.rglob("*")
+                  if p.is_file() and p.relative_to(directory).as_posix() not in (MANIFEST, SIGNATURE))
 
 
 def write(directory: Path) -> Path:

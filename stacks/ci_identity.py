@@ -76,6 +76,7 @@ class CiIdentityProps:
     image_region: str  # where CI pushes; replication copies to the other region
     evidence_bucket: s3.IBucket
     evidence_key: kms.IKey
+    evidence_signing_secret: str  # the secret's name; the key is created by hand, not by a template
 
 
 def subject(owner: str, repository: str, environment: str, *, owner_id: int | None = None,
@@ -107,7 +108,8 @@ class CiIdentity(Construct):
             self,
             "DeployRole",
             assumed_by=principal,
-            description=f"GitHub Actions deploys {props.environment}: CDK bootstrap roles, image push, evidence upload",
+            description=f"GitHub Actions deploys {props.environment}: CDK bootstrap roles, image push, evidence upload "
+                        "and signing",
             statements=_statements(props),
         )
         self.operator_role = ManagedRole(
@@ -168,6 +170,13 @@ def _statements(props: CiIdentityProps) -> list[iam.PolicyStatement]:
             sid="EncryptEvidence",
             actions=["kms:GenerateDataKey", "kms:Decrypt"],
             resources=[props.evidence_key.key_arn],
+        ),
+        # Secrets Manager appends six random characters to a secret's ARN; "?" matches exactly those.
+        iam.PolicyStatement(
+            sid="SignEvidence",
+            actions=["secretsmanager:GetSecretValue"],
+            resources=[f"arn:aws:secretsmanager:{props.image_region}:{account}:secret:"
+                       f"{props.evidence_signing_secret}-??????"],
         ),
         iam.PolicyStatement(
             sid="NeverDeleteEvidence",

@@ -51,6 +51,11 @@ class Naming:
     def cache_secret_name(self) -> str:
         return f"{self.project}/{self.env}/cache"
 
+    @property
+    def evidence_signing_secret_name(self) -> str:
+        """The Ed25519 key that signs evidence bundles; created by hand, never by a template (docs/deployment.md)."""
+        return f"{self.project}/{self.env}/evidence-signing-key"
+
     def origin_secret_name(self, slot: str) -> str:
         return f"{self.project}/{self.env}/origin-{slot}"
 

@@ -37,6 +37,7 @@ class OperationsProps:
     repository_name: str
     alerts_topic_arn: str  # this region's
     telemetry_key_arn: str  # this region's
+    evidence_signing_secret: str  # name of the secret holding the evidence signing key (made by hand)
 
 
 class OperationsStack(Stack):
@@ -92,6 +93,7 @@ class OperationsStack(Stack):
                 image_region=props.regions[0],
                 evidence_bucket=self.evidence.bucket,
                 evidence_key=self.evidence.key,
+                evidence_signing_secret=props.evidence_signing_secret,
             ),
         )
         # What the GitHub environment's variables must hold (docs/deployment.md, "GitHub environments").
@@ -99,5 +101,6 @@ class OperationsStack(Stack):
             ("DeployRoleArn", self.ci.deploy_role.role.role_arn, "AWS_DEPLOY_ROLE_ARN"),
             ("OperatorRoleArn", self.ci.operator_role.role.role_arn, "AWS_OPERATOR_ROLE_ARN"),
             ("EvidenceBucketName", self.evidence.bucket.bucket_name, "EVIDENCE_BUCKET"),
+            ("EvidenceSigningSecret", props.evidence_signing_secret, "EVIDENCE_SIGNING_SECRET"),
         ):
             CfnOutput(self, name, value=value, description=f"GitHub environment variable {variable}")

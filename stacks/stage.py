@@ -344,6 +344,7 @@ class EnvironmentStage(cdk.Stage):
                 repository_name=self.config.project.repository_name,
                 alerts_topic_arn=self.primary.alerts.topic_arn,
                 telemetry_key_arn=self.primary.keys.telemetry_key.key_arn,
+                evidence_signing_secret=self.naming.evidence_signing_secret_name,
             ),
             **self._stack_args("Operations", primary, global_=True),
         )

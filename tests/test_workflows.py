@@ -112,6 +112,9 @@ def permission_problems(name: str, workflow: Mapping[str, Any]) -> list[str]:
             problems.append(f"{name}/{job_name}: assumes an AWS role without id-token: write")
         writes = sorted(scope for scope, level in granted.items() if level == "write" and scope != "id-token")
         allowed = {"security-events"} if job_name in ("evidence", "ci") else set()
+        # GitHub's artifact attestation writes an attestation, and nothing else does.
+        if any(step.get("uses", "").startswith("actions/attest-build-provenance@") for step in job.get("steps", [])):
+            allowed.add("attestations")
         if set(writes) - allowed:
             problems.append(f"{name}/{job_name}: writes {writes}")
     return problems
@@ -271,6 +274,11 @@ def test_the_rules_catch_tags_broad_permissions_injection_and_missing_targets():
     ]
     assert len(script_problems(workflow)) == 2
     assert make_call_problems(workflow, make_targets()) == ["make nonsense is no target"]
+    # Writing attestations is allowed only to the job that attests.
+    attesting = {"permissions": {}, "jobs": {"a": {"permissions": {"attestations": "write"}, "steps": [
+        {"uses": "actions/attest-build-provenance@977bb373ede98d70efbf0b7b13af9c3d6651dc60"}]},
+        "b": {"permissions": {"attestations": "write"}, "steps": [{"run": "true"}]}}}
+    assert permission_problems("w", attesting) == ["w/b: writes ['attestations']"]
 
 
 def test_ci_runs_every_gate_the_pipeline_promises():

@@ -132,7 +132,8 @@ def test_the_github_environment_variables_are_stack_outputs(synthesized):
     described = {o["Description"] for o in outputs.values()}
     assert described == {"GitHub environment variable AWS_DEPLOY_ROLE_ARN",
                          "GitHub environment variable AWS_OPERATOR_ROLE_ARN",
-                         "GitHub environment variable EVIDENCE_BUCKET"}
+                         "GitHub environment variable EVIDENCE_BUCKET",
+                         "GitHub environment variable EVIDENCE_SIGNING_SECRET"}
 
 
 def test_the_immutable_subject_claim_carries_both_ids():
@@ -216,6 +217,17 @@ def test_deploy_role_assumes_only_the_cdk_bootstrap_roles_of_both_regions(synthe
     assert {r[-9:] for r in assumed} == {"us-east-1", "us-east-2"}
     assert statements["PushServiceImage"]["Resource"] == (
         "arn:aws:ecr:us-east-1:222222222222:repository/records-service")
+
+
+def test_deploy_role_reads_only_its_own_environments_signing_key(synthesized):
+    statements = {s.get("Sid"): s for s in _deploy_statements(synthesized, "staging")}
+    sign = statements["SignEvidence"]
+    assert sign["Action"] == "secretsmanager:GetSecretValue"
+    # Exactly this secret: "?" stands for the six characters Secrets Manager appends, never "*".
+    assert sign["Resource"] == ("arn:aws:secretsmanager:us-east-1:222222222222:secret:"
+                                "records/staging/evidence-signing-key-??????")
+    outputs = _template(synthesized, "staging").find_outputs("EvidenceSigningSecret")
+    assert [o["Value"] for o in outputs.values()] == ["records/staging/evidence-signing-key"]
 
 
 def test_evidence_vault_is_object_locked_in_compliance_mode_versioned_encrypted_tls_only(synthesized, config):
