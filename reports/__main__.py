@@ -27,6 +27,7 @@ from policies.acknowledgments import RegistryError, load_registry
 from policies.attestations import Attestation, AttestationError, load_attestations
 from policies.catalog import Catalog, CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
+from reports import diff as compliance_diff
 from reports import manifest, signing
 from reports.completeness import completeness
 from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, to_json
@@ -259,6 +260,32 @@ def _schema(check: bool) -> int:
     return 0
 
 
+def _diff_command(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reports diff", description=(
+        "What HEAD changes in compliance against BASE: findings, acknowledgments, attestations and control "
+        "statuses. Exit 1 when a control regresses or a new unacknowledged finding appears."))
+    parser.add_argument("base", type=Path, help="a bundle directory or its evidence.json")
+    parser.add_argument("head", type=Path, help="a bundle directory or its evidence.json")
+    parser.add_argument("--markdown", type=Path, help="also write the Markdown here (a PR comment, a job summary)")
+    parser.add_argument("--json", type=Path, help="also write the diff as JSON here")
+    try:
+        options = parser.parse_args(args)
+        base, head = compliance_diff.load(options.base), compliance_diff.load(options.head)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    except compliance_diff.DiffInputError as error:
+        print(f"diff: INCONCLUSIVE: {error}", file=sys.stderr)
+        return 2
+    result = compliance_diff.compare(base, head)
+    text = compliance_diff.markdown(result, base, head)
+    if options.markdown:
+        options.markdown.write_text(text)
+    if options.json:
+        options.json.write_text(json.dumps(compliance_diff.to_json(result), indent=1) + "\n")
+    print(text)
+    return result.exit_code
+
+
 def _signing_command(args: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m reports {args[0]}", description=(
         "Sign a bundle: an in-toto Statement of every file in a DSSE envelope (Ed25519)." if args[0] == "sign"
@@ -291,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             return int(stop.code or 0)
     if args[:1] in (["sign"], ["keygen"]):
         return _signing_command(args)
+    if args[:1] == ["diff"]:
+        return _diff_command(args[1:])
     if args[:1] == ["schema"]:
         schema = argparse.ArgumentParser(prog="python -m reports schema",
                                          description="Write (or --check) the evidence JSON schema.")

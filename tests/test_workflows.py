@@ -112,6 +112,8 @@ def permission_problems(name: str, workflow: Mapping[str, Any]) -> list[str]:
             problems.append(f"{name}/{job_name}: assumes an AWS role without id-token: write")
         writes = sorted(scope for scope, level in granted.items() if level == "write" and scope != "id-token")
         allowed = {"security-events"} if job_name in ("evidence", "ci") else set()
+        if name == "compliance-comment.yml":  # posts the diff; it checks out and runs nothing
+            allowed.add("pull-requests")
         # GitHub's artifact attestation writes an attestation, and nothing else does.
         if any(step.get("uses", "").startswith("actions/attest-build-provenance@") for step in job.get("steps", [])):
             allowed.add("attestations")
@@ -160,7 +162,7 @@ def actionlint(*paths: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[st
 def test_actionlint_and_shellcheck_pass_every_workflow():
     result = actionlint()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(list(WORKFLOWS.glob("*.yml"))) == 4
+    assert len(list(WORKFLOWS.glob("*.yml"))) == 5
 
 
 def test_actionlint_fails_an_injected_event_field_and_a_shell_bug(tmp_path):
@@ -242,15 +244,30 @@ def test_the_image_is_gated_by_trivy_in_ci_and_by_ecr_before_each_environment_de
         names.index("cdk deploy")
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml", "deploy-environment.yml", "drill.yml"])
+@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml", "deploy-environment.yml", "drill.yml",
+                                  "compliance-comment.yml"])
 def test_every_workflow_has_least_permissions_pins_and_no_injection(name):
     workflow = load(name)
     assert permission_problems(name, workflow) == []
     assert pin_problems(workflow) == []
     assert script_problems(workflow) == []
     assert make_call_problems(workflow, make_targets()) == []
-    if "workflow_call" not in workflow["on"] or "pull_request" in workflow["on"]:
+    if not {"workflow_call", "workflow_run"} & set(workflow["on"]) or "pull_request" in workflow["on"]:
         assert "concurrency" in workflow
+
+
+def test_the_compliance_diff_runs_read_only_and_only_its_comment_job_may_write():
+    diff = load("ci.yml")["jobs"]["compliance-diff"]
+    assert diff["permissions"] == {"contents": "read"} and "github.event_name == 'pull_request'" in diff["if"]
+    commands = " ".join(step.get("run", "") for step in diff["steps"])
+    assert "python -m reports diff base-evidence/evidence.json head-evidence/evidence.json" in commands
+    assert "GITHUB_STEP_SUMMARY" in commands
+    comment = load("compliance-comment.yml")
+    (job,) = comment["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    # It runs none of the pull request's code: no checkout, no make, no python.
+    assert not any("checkout" in step.get("uses", "") or "make " in step.get("run", "")
+                   or "python" in step.get("run", "") for step in job["steps"])
 
 
 def test_the_setup_action_pins_its_actions_and_caches_pip_npm_and_jsii():

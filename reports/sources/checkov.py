@@ -27,11 +27,14 @@ def collect(outdir: Path) -> Collected:
     for kind, status in _STATUS.items():
         for item in report.get("results", {}).get(kind, []):
             comment = str((item.get("check_result") or {}).get("suppress_comment", ""))
+            template, resource = str(item.get("file_path", "")), str(item.get("resource", ""))
+            # The construct path names the resource across commits (python -m reports diff keys on it).
+            construct = stacks.construct_path(template, resource.split(".", 1)[-1])
             records.append(Record(
                 source=Source.CHECKOV, rule=str(item.get("check_id")), status=status,
-                where=stacks.of_template(str(item.get("file_path", "")), str(item.get("resource", ""))),
-                title=str(item.get("check_name", "")),
-                detail=acknowledgment_detail(comment) if status is Status.ACKNOWLEDGED else {},
+                where=stacks.of_template(template, resource), title=str(item.get("check_name", "")),
+                detail={**(acknowledgment_detail(comment) if status is Status.ACKNOWLEDGED else {}),
+                        **({"construct_path": construct} if construct else {})},
             ))
     if not records:
         return not_collected(Source.CHECKOV, f"{path} holds no check results", (path,))

@@ -4,7 +4,7 @@ stack, the manifest says its environment and region."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reports.model import Where
@@ -15,6 +15,8 @@ class StackIndex:
     by_display: dict[str, tuple[str, str, str]]  # "dev/Data-use2" -> (env, stack, region)
     by_template: dict[str, tuple[str, str, str]]  # "assembly-dev/devData....template.json" -> same
     resource_types: dict[str, set[str]]  # environment -> CloudFormation types synthesized there
+    # (template, logical id) -> construct path: logical ids carry hashes that move, construct paths do not
+    paths: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def environments(self) -> list[str]:
@@ -25,6 +27,7 @@ class StackIndex:
     def read(cls, outdir: Path) -> StackIndex:
         by_display, by_template = {}, {}
         resource_types: dict[str, set[str]] = {}
+        paths: dict[tuple[str, str], str] = {}
         for manifest in sorted(outdir.glob("assembly-*/manifest.json")):
             artifacts = json.loads(manifest.read_text()).get("artifacts", {})
             for artifact in artifacts.values():
@@ -39,7 +42,13 @@ class StackIndex:
                 path = manifest.parent / template
                 resources = json.loads(path.read_text()).get("Resources", {}) if path.is_file() else {}
                 resource_types.setdefault(env, set()).update(str(r.get("Type")) for r in resources.values())
-        return cls(by_display=by_display, by_template=by_template, resource_types=resource_types)
+                paths.update({(f"{manifest.parent.name}/{template}", logical_id): str(construct)
+                              for logical_id, resource in resources.items()
+                              if (construct := (resource.get("Metadata") or {}).get("aws:cdk:path"))})
+        return cls(by_display=by_display, by_template=by_template, resource_types=resource_types, paths=paths)
+
+    def construct_path(self, template: str, logical_id: str) -> str:
+        return self.paths.get((template.lstrip("/"), logical_id), "")
 
     def of_construct(self, path: str) -> Where:
         env, stack, *_ = [*path.split("/"), "", ""]

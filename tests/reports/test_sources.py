@@ -96,6 +96,14 @@ def test_checkov_skips_carry_the_registry_entry(gates):
     assert skipped.detail["acknowledgment"] == "access-log-sink-buckets-not-logged"
 
 
+def test_checkov_results_name_their_construct_and_the_collection_still_names_its_file(gates):
+    gates.all_static()
+    result = checkov.collect(gates.cdk_out)
+    assert result.run.inputs == (gates.cdk_out / "checkov.json",)
+    paths = {r.where.region: r.detail.get("construct_path") for r in result.records if r.rule == "CKV_AWS_21"}
+    assert paths == {"us-east-1": "dev/Data-use1/Logs/Resource", "us-east-2": "dev/Data-use2/Logs/Resource"}
+
+
 @pytest.mark.parametrize("gate_exit, status", [(0, Status.PASS), (1, Status.FAIL), (2, Status.INCONCLUSIVE),
                                                (None, Status.INCONCLUSIVE)])
 def test_the_checkov_gate_verdict_is_a_record_of_its_own(gates, gate_exit, status):
