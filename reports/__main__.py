@@ -27,8 +27,7 @@ from policies.acknowledgments import RegistryError, load_registry
 from policies.attestations import Attestation, AttestationError, load_attestations
 from policies.catalog import Catalog, CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
-from reports import diff as compliance_diff
-from reports import manifest, signing
+from reports import commands, manifest, oscal
 from reports.completeness import completeness
 from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, to_json
 from reports.freshness import NotReleasable, release_commit, release_max_age_days, stamped
@@ -179,6 +178,7 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     code = verdict.code
     if take_screenshot:
         code = max(code, _rendering_check(page, out))
+    oscal.export(out, catalogs)
     copied = _copy_inputs(evidence, inputs, out, attestations)
     bundle = {"commit": evidence.commit, "generated_at": evidence.generated_at, "tools": evidence.tools,
               "required_sources": verdict.required, "exit_code": code, "inputs": copied,
@@ -210,45 +210,6 @@ def _write_data(evidence: Evidence, inputs: Inputs, out: Path) -> None:
     junit_xml.write(evidence, out / "junit.xml")
 
 
-def _verify(directory: Path, public_key: Path | None = None) -> int:
-    """The manifest, and with a public key the signature over it: 0 pass, 1 a problem, 2 nothing to check."""
-    try:
-        result = manifest.verify(directory)
-        key = signing.load_public(public_key) if public_key else None
-    except (manifest.ManifestMissing, signing.KeyFileError) as error:
-        print(f"verify: INCONCLUSIVE: {error}", file=sys.stderr)
-        return 2
-    problems = list(result.problems)
-    signed = ""
-    if key is not None:
-        check = signing.verify_signature(directory, key)
-        problems += check.problems
-        signed = f", signed by key {check.signer[:16]}" if check.signer and not check.problems else ""
-    for problem in problems:
-        print(f"verify: {problem}", file=sys.stderr)
-    state = "FAIL" if problems else "PASS"
-    print(f"verify: {state}: {result.checked} files listed in {directory / manifest.MANIFEST}{signed}, "
-          f"{len(problems)} problems")
-    return 1 if problems else 0
-
-
-def _sign(directory: Path, private_key: Path) -> int:
-    try:
-        path = signing.sign(directory, signing.load_private(private_key))
-    except (signing.KeyFileError, signing.Unsigned) as error:
-        print(f"sign: INCONCLUSIVE: {error}", file=sys.stderr)
-        return 2
-    key = signing.key_id(signing.load_private(private_key).public_key())
-    print(f"sign: PASS: {path} (in-toto Statement in a DSSE envelope, Ed25519 key {key[:16]})")
-    return 0
-
-
-def _keygen(prefix: Path) -> int:
-    secret, public = signing.generate_keys(prefix)
-    print(f"keygen: private key {secret} (keep it secret), public key {public} (give it to auditors)")
-    return 0
-
-
 def _schema(check: bool) -> int:
     expected = json.dumps(schema_document(), indent=1) + "\n"
     if check:
@@ -258,48 +219,6 @@ def _schema(check: bool) -> int:
     SCHEMA_FILE.write_text(expected)
     print(f"schema: wrote {SCHEMA_FILE}")
     return 0
-
-
-def _diff_command(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports diff", description=(
-        "What HEAD changes in compliance against BASE: findings, acknowledgments, attestations and control "
-        "statuses. Exit 1 when a control regresses or a new unacknowledged finding appears."))
-    parser.add_argument("base", type=Path, help="a bundle directory or its evidence.json")
-    parser.add_argument("head", type=Path, help="a bundle directory or its evidence.json")
-    parser.add_argument("--markdown", type=Path, help="also write the Markdown here (a PR comment, a job summary)")
-    parser.add_argument("--json", type=Path, help="also write the diff as JSON here")
-    try:
-        options = parser.parse_args(args)
-        base, head = compliance_diff.load(options.base), compliance_diff.load(options.head)
-    except SystemExit as stop:
-        return int(stop.code or 0)
-    except compliance_diff.DiffInputError as error:
-        print(f"diff: INCONCLUSIVE: {error}", file=sys.stderr)
-        return 2
-    result = compliance_diff.compare(base, head)
-    text = compliance_diff.markdown(result, base, head)
-    if options.markdown:
-        options.markdown.write_text(text)
-    if options.json:
-        options.json.write_text(json.dumps(compliance_diff.to_json(result), indent=1) + "\n")
-    print(text)
-    return result.exit_code
-
-
-def _signing_command(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m reports {args[0]}", description=(
-        "Sign a bundle: an in-toto Statement of every file in a DSSE envelope (Ed25519)." if args[0] == "sign"
-        else "Write an Ed25519 key pair: PREFIX.pem (private) and PREFIX.pub.pem."))
-    if args[0] == "sign":
-        parser.add_argument("bundle", type=Path)
-        parser.add_argument("--key", type=Path, required=True, help="Ed25519 private key (PEM, unencrypted)")
-    else:
-        parser.add_argument("prefix", type=Path)
-    try:
-        options = parser.parse_args(args[1:])
-    except SystemExit as stop:
-        return int(stop.code or 0)
-    return _sign(options.bundle, options.key) if args[0] == "sign" else _keygen(options.prefix)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -313,13 +232,15 @@ def main(argv: list[str] | None = None) -> int:
         verify.add_argument("--key", type=Path, help="the signer's Ed25519 public key (PEM)")
         try:
             options = verify.parse_args(args[1:])
-            return _verify(options.bundle, options.key)
+            return commands.verify(options.bundle, options.key)
         except SystemExit as stop:  # --help (0) or a usage error (2), as an exit code like every other outcome
             return int(stop.code or 0)
     if args[:1] in (["sign"], ["keygen"]):
-        return _signing_command(args)
+        return commands.sign_or_keygen(args)
     if args[:1] == ["diff"]:
-        return _diff_command(args[1:])
+        return commands.diff(args[1:])
+    if args[:1] == ["oscal"]:
+        return commands.oscal_export(args[1:])
     if args[:1] == ["schema"]:
         schema = argparse.ArgumentParser(prog="python -m reports schema",
                                          description="Write (or --check) the evidence JSON schema.")
