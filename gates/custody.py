@@ -78,7 +78,7 @@ def seal(outdir: Path) -> str:
     return sha256(outdir / CUSTODY_FILE)
 
 
-def _recorded(outdir: Path) -> Mapping[str, Any]:
+def _recorded(outdir: Path, *, allow_failed: bool = False) -> Mapping[str, Any]:
     path = outdir / CUSTODY_FILE
     try:
         document = json.loads(path.read_text())
@@ -87,17 +87,21 @@ def _recorded(outdir: Path) -> Mapping[str, Any]:
         raise CustodyBroken(f"{path}: no record of what synth judged ({error}); run make synth") from None
     if not isinstance(digests, dict) or not digests:
         raise CustodyBroken(f"{path}: records no files; run make synth")
-    if document.get("passed") is not True:
+    if document.get("passed") is not True and not allow_failed:
         raise CustodyBroken(f"{path}: synth failed on these templates; fix its findings and run make synth")
     return document
 
 
-def verify(outdir: Path) -> Mapping[str, str]:
+def verify(outdir: Path, *, allow_failed: bool = False) -> Mapping[str, str]:
     """The recorded digests, after checking every file synth left against them.
 
-    :raise CustodyBroken: no record, a failed synth, or a file that is missing, differs or was never judged.
+    ``allow_failed``: the evidence reports a failed synthesis (as a failing bundle) instead of refusing it; the
+    other gates and the deployment never use one.
+
+    :raise CustodyBroken: no record, a failed synth (unless allowed), or a file that is missing, differs or was
+        never judged.
     """
-    digests: Mapping[str, str] = _recorded(outdir)["sha256"]
+    digests: Mapping[str, str] = _recorded(outdir, allow_failed=allow_failed)["sha256"]
     for relative, digest in sorted(digests.items()):
         path = outdir / relative
         if not path.is_file():
@@ -108,6 +112,14 @@ def verify(outdir: Path) -> Mapping[str, str]:
         if path.relative_to(outdir).as_posix() not in digests:
             raise CustodyBroken(f"{path}: not judged by synth; run make synth")
     return digests
+
+
+def synth_passed(outdir: Path) -> bool:
+    """Whether the synth gate passed the synthesis recorded in ``outdir`` (False without a record)."""
+    try:
+        return json.loads((outdir / CUSTODY_FILE).read_text()).get("passed") is True
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def verify_results(outdir: Path) -> None:

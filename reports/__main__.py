@@ -22,14 +22,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from gates.assembly import CHECKOV_RESULT, GUARDS_FILE, templates_under
-from gates.custody import CUSTODY_FILE, CustodyBroken, current_commit, verify, verify_results
+from gates.custody import CUSTODY_FILE, CustodyBroken, current_commit, synth_passed, verify, verify_results
 from policies.acknowledgments import RegistryError, load_registry
 from policies.attestations import Attestation, AttestationError, load_attestations
 from policies.catalog import Catalog, CatalogError, load_catalogs
 from policies.nag_controls import NagSourceError, cdk_nag_version, pack_rules
 from reports import commands, manifest, oscal
 from reports.completeness import completeness
-from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, to_json
+from reports.evidence import STATES, Evidence, Inputs, Verdict, build, collect_all, judge, synth_failure, to_json
 from reports.freshness import NotReleasable, release_commit, release_max_age_days, stamped
 from reports.model import DuplicateRecord, Source
 from reports.render import html, junit_xml, pdf, sarif, screenshot
@@ -150,10 +150,14 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     # any cdk.out the template sources are simply not collected.
     judged: Mapping[str, str] = {}
     if inputs.cdk_out.exists():
-        judged = verify(inputs.cdk_out)
+        # A failed synthesis is reported, not refused: its bundle shows what failed (and what a change breaks, for
+        # python -m reports diff) and never passes. Its files must still be the ones synth judged.
+        judged = verify(inputs.cdk_out, allow_failed=True)
         verify_results(inputs.cdk_out)
     rules = pack_rules()
     collected = collect_all(inputs, rules)
+    if inputs.cdk_out.exists() and not synth_passed(inputs.cdk_out):
+        collected = [synth_failure(part) if part.run.source is Source.ASPECT else part for part in collected]
     population = completeness(inputs.cdk_out, rules) if inputs.cdk_out.exists() else None
     moment = now or dt.datetime.now(dt.UTC)
     attestations = load_attestations(catalogs, moment.date())
@@ -182,7 +186,7 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     copied = _copy_inputs(evidence, inputs, out, attestations)
     bundle = {"commit": evidence.commit, "generated_at": evidence.generated_at, "tools": evidence.tools,
               "required_sources": verdict.required, "exit_code": code, "inputs": copied,
-              "judged_by_synth": judged}
+              "judged_by_synth": judged, "synth_passed": synth_passed(inputs.cdk_out)}
     (out / "bundle.json").write_text(json.dumps(bundle, indent=1))
     manifest.write(out)
     print(summary_line(evidence, verdict, code, out, catalogs))

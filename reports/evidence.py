@@ -20,7 +20,7 @@ from policies.catalog import Catalog
 from policies.nag_controls import NagRule
 from reports.completeness import Completeness
 from reports.controls import GAP, ControlResult, control_matrix
-from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, index, not_collected
+from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, Where, index, not_collected
 from reports.sources import aspects, cfnlint, checkov, drills, image, junit, load, nag, sbom
 
 
@@ -218,6 +218,20 @@ def collect_all(inputs: Inputs, pack_rules: Mapping[str, Mapping[str, NagRule]])
     found = {source: _guarded(source, collect) for source, collect in collectors}
     found[Source.SBOM] = sbom.same_image(found[Source.SBOM], found[Source.IMAGE])
     return list(found.values())
+
+
+SYNTH_GATE_RULE = "synth-gate"
+
+
+def synth_failure(guards: Collected) -> Collected:
+    """The guards' source with the synth gate's own failure added: whatever the records show, the templates did
+    not pass synth (an unused acknowledgment, a count that differs...), so no bundle of them may pass."""
+    record = Record(source=Source.ASPECT, rule=SYNTH_GATE_RULE, status=Status.FAIL,
+                    where=Where(resource="all templates"),
+                    title="synth failed on these templates (cdk.out/custody.json); its findings are the synth "
+                          "gate's lines and cdk.out/validation-report.json")
+    run = guards.run if guards.run.collected else guards.run.model_copy(update={"collected": True, "note": ""})
+    return guards.model_copy(update={"run": run, "records": (*guards.records, record)})
 
 
 def build(

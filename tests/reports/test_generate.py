@@ -476,3 +476,19 @@ def test_a_stale_source_backs_no_control_even_when_not_required(no_printing, rel
     assert _generate(release_gates, tmp_path / "release", release=True) == 0  # unit is not required here
     assert unit_references(tmp_path / "release") == {"not-collected"}
     assert "; stale: unit; report " in capsys.readouterr().out  # named on the line, not marked required
+
+
+def test_a_failed_synthesis_makes_a_failing_bundle_that_shows_why(no_printing, gates, tmp_path, capsys):
+    gates.all_static()
+    custody.record(gates.cdk_out, commit="fake-synth", passed=False, at=NOW)
+    gates.checkov(passed=[checkov_item("CKV_AWS_21", "assembly-dev/devData-use1.template.json", "AWS::S3::Bucket.Logs")])
+    gates.cfn_lint()
+    assert _generate(gates, tmp_path / "out") == 1  # no record failed but the synth gate itself
+    document = json.loads((tmp_path / "out" / "evidence.json").read_text())
+    (failure,) = [r for r in document["records"] if r["status"] == "fail"]
+    assert (failure["source"], failure["rule"]) == ("aspect", "synth-gate")
+    assert json.loads((tmp_path / "out" / "bundle.json").read_text())["synth_passed"] is False
+    # Its files must still be what synth judged.
+    (gates.cdk_out / "assembly-dev" / "devData-use1.template.json").write_text("{}")
+    with pytest.raises(CustodyBroken, match="changed since synth judged it"):
+        _generate(gates, tmp_path / "again")
