@@ -122,6 +122,9 @@ class Diff:
     controls: tuple[ControlChange, ...]
     acknowledgments: tuple[tuple[str, str, str], ...]  # (added / removed / expiring, id, detail)
     attestations: tuple[tuple[str, str, str], ...]
+    # Sources collected in one bundle only: their findings are not compared (a source that did not run has not
+    # fixed anything), and the controls that rest on them show it.
+    uncompared: tuple[str, ...] = ()
 
     @property
     def new_unacknowledged(self) -> list[Change]:
@@ -135,11 +138,16 @@ class Diff:
     def empty(self) -> bool:
         """Nothing changed. Entries close to expiry are reported, but they are no change of this commit's."""
         listed = [row for row in (*self.acknowledgments, *self.attestations) if row[0] != "expiring"]
-        return not (self.findings or self.controls or listed)
+        return not (self.findings or self.controls or listed or self.uncompared)
+
+    @property
+    def lost_sources(self) -> list[str]:
+        """Sources the base had and the head lacks: no regression can be ruled out for them."""
+        return [source for source in self.uncompared if source.endswith("(base only)")]
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.new_unacknowledged or self.regressions else 0
+        return 1 if self.new_unacknowledged or self.regressions or self.lost_sources else 0
 
 
 def _supported(key: FindingKey, references: Iterable[tuple[str, str, str, str]]) -> tuple[str, ...]:
@@ -166,8 +174,15 @@ def _listed(base: Mapping[str, Any], head: Mapping[str, Any], section: str, toda
     return tuple(rows)
 
 
+def _collected(document: Mapping[str, Any]) -> set[str]:
+    return {str(run["source"]) for run in document.get("sources", []) if run.get("collected")}
+
+
 def compare(base: Mapping[str, Any], head: Mapping[str, Any]) -> Diff:
-    before, after = findings(base), findings(head)
+    in_base, in_head = _collected(base), _collected(head)
+    both = in_base & in_head
+    before = {k: f for k, f in findings(base).items() if k.source in both}
+    after = {k: f for k, f in findings(head).items() if k.source in both}
     references = _controls_of(head) + _controls_of(base)
     changes = []
     for key in sorted(after.keys() | before.keys()):
@@ -186,6 +201,8 @@ def compare(base: Mapping[str, Any], head: Mapping[str, Any]) -> Diff:
         findings=tuple(changes), controls=controls,
         acknowledgments=_listed(base, head, "acknowledgments", today, "{owner}, until {expires}: {reason}"),
         attestations=_listed(base, head, "attestations", today, "{state}, until {expires}"),
+        uncompared=tuple([f"{source} (base only)" for source in sorted(in_base - in_head)]
+                         + [f"{source} (head only)" for source in sorted(in_head - in_base)]),
     )
 
 
@@ -197,9 +214,12 @@ def markdown(diff: Diff, base: Mapping[str, Any], head: Mapping[str, Any]) -> st
     title = (f"### Compliance diff: `{str(base.get('commit', '?'))[:12]}` → `{str(head.get('commit', '?'))[:12]}`")
     verdict = "no change" if diff.empty else ("**blocks**: " + ", ".join(filter(None, (
         f"{len(diff.new_unacknowledged)} new unacknowledged findings" if diff.new_unacknowledged else "",
-        f"{len(diff.regressions)} controls regress" if diff.regressions else "")))
+        f"{len(diff.regressions)} controls regress" if diff.regressions else "",
+        f"{len(diff.lost_sources)} sources not collected in head" if diff.lost_sources else "")))
         if diff.exit_code else "no regression")
     lines = [title, "", verdict, ""]
+    if diff.uncompared:
+        lines += [f"Not compared, collected in one bundle only: {', '.join(diff.uncompared)}.", ""]
     if diff.findings:
         lines += ["| change | status | source | rule | environment | construct | regions | controls |",
                   "|---|---|---|---|---|---|---|---|"]
@@ -234,4 +254,5 @@ def to_json(diff: Diff) -> dict[str, Any]:
                       "regressed": c.regressed} for c in diff.controls],
         "acknowledgments": [{"change": k, "id": i, "detail": d} for k, i, d in diff.acknowledgments],
         "attestations": [{"change": k, "id": i, "detail": d} for k, i, d in diff.attestations],
+        "uncompared_sources": list(diff.uncompared),
     }

@@ -108,3 +108,16 @@ def test_an_input_that_is_not_evidence_is_inconclusive(tmp_path, capsys):
     (tmp_path / "x.json").write_text("[]")
     assert cli.main(["diff", str(tmp_path / "x.json"), str(tmp_path / "missing")]) == 2
     assert "diff: INCONCLUSIVE: " in capsys.readouterr().err
+
+
+def test_a_source_that_ran_on_one_side_only_fixes_nothing(no_printing, tmp_path, capsys):
+    base = _bundle(FakeGates(tmp_path / "base").all_static(), tmp_path / "base-out")
+    gates = FakeGates(tmp_path / "head").all_static()
+    (gates.cdk_out / "checkov.json").unlink()
+    head = _bundle(gates, tmp_path / "head-out")
+    capsys.readouterr()
+    assert cli.main(["diff", str(base), str(head)]) == 1  # nothing can be said about what checkov would find
+    text = capsys.readouterr().out
+    assert "Not compared, collected in one bundle only: checkov (base only)." in text
+    assert "1 sources not collected in head" in text
+    assert "| fixed |" not in text  # its acknowledged finding did not go away; checkov did not run
