@@ -26,7 +26,7 @@ def verify(directory: Path, public_key: Path | None = None) -> int:
     if key is not None:
         check = signing.verify_signature(directory, key)
         problems += check.problems
-        signed = f", signed by key {check.signer[:16]}" if check.signer and not check.problems else ""
+        signed = f", signed by key {check.signer[:16]}{check.summary}" if check.signer and not check.problems else ""
     for problem in problems:
         print(f"verify: {problem}", file=sys.stderr)
     state = "FAIL" if problems else "PASS"

@@ -28,7 +28,9 @@ EXPIRY_WINDOW_DAYS = 30
 STATUS_ORDER = ("pass", "not-applicable", "acknowledged", "needs-attestation", "stale", "not-collected",
                 "inconclusive", "gap", "fail")
 _REGION_SUFFIX = re.compile(r"-use[12]$")  # a stack's region short name: the same construct in each region
-FINDING_STATUSES = ("fail", "acknowledged")
+# Inconclusive too: a finding that turns inconclusive was not fixed, and no data never passes.
+FINDING_STATUSES = ("fail", "inconclusive", "acknowledged")
+_BLOCKING = ("fail", "inconclusive")
 
 
 class DiffInputError(ValueError):
@@ -80,8 +82,8 @@ def findings(document: Mapping[str, Any]) -> dict[FindingKey, Finding]:
         where = record.get("where") or {}
         key = FindingKey(record["source"], record["rule"], str(where.get("env", "")), _where(record))
         finding = found.setdefault(key, Finding(key, record["status"]))
-        if record["status"] == "fail":
-            finding.status = "fail"  # failing in one region is failing
+        if FINDING_STATUSES.index(record["status"]) < FINDING_STATUSES.index(finding.status):
+            finding.status = record["status"]  # failing in one region is failing
         finding.regions.add(str(where.get("region") or "all"))
         finding.acknowledgment = finding.acknowledgment or str((record.get("detail") or {}).get("acknowledgment", ""))
     return found
@@ -95,7 +97,7 @@ def _controls_of(document: Mapping[str, Any]) -> list[tuple[str, str, str, str]]
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # "new" / "fixed" / "now failing" / "now acknowledged"
+    kind: str  # "new" / "fixed" / "now <status>" / "spread to <regions>" / "gone from <regions>"
     finding: Finding
     controls: tuple[str, ...]
 
@@ -109,7 +111,11 @@ class ControlChange:
 
     @property
     def regressed(self) -> bool:
-        return _rank(self.after) > _rank(self.before)
+        """Worse, or gone: a control removed from the head (or renamed with its framework) proves nothing now."""
+        return self.after == REMOVED or (self.before != ADDED and _rank(self.after) > _rank(self.before))
+
+
+ADDED, REMOVED = "absent", "removed"
 
 
 def _rank(status: str) -> int:
@@ -128,7 +134,8 @@ class Diff:
 
     @property
     def new_unacknowledged(self) -> list[Change]:
-        return [c for c in self.findings if c.kind in ("new", "now failing") and c.finding.status == "fail"]
+        return [c for c in self.findings if c.finding.status in _BLOCKING
+                and (c.kind == "new" or c.kind.startswith(("now ", "spread to ")))]
 
     @property
     def regressions(self) -> list[ControlChange]:
@@ -164,11 +171,21 @@ def _by_id(document: Mapping[str, Any], section: str) -> dict[str, Mapping[str, 
     return {str(item["id"]): item for item in document.get(section, [])}
 
 
+# What the findings a run observed may change without the entry changing.
+_OBSERVED = ("findings", "state")
+
+
 def _listed(base: Mapping[str, Any], head: Mapping[str, Any], section: str, today: dt.date,
             describe: str) -> tuple[tuple[str, str, str], ...]:
     before, after = _by_id(base, section), _by_id(head, section)
     rows = [("added", i, describe.format(**after[i])) for i in sorted(after.keys() - before.keys())]
     rows += [("removed", i, describe.format(**before[i])) for i in sorted(before.keys() - after.keys())]
+    for ident in sorted(before.keys() & after.keys()):  # edited in place: scope, owner, expiry, artifact...
+        edited = [f"{name}: {before[ident].get(name)} → {after[ident].get(name)}"
+                  for name in sorted(before[ident].keys() | after[ident].keys())
+                  if name not in _OBSERVED and before[ident].get(name) != after[ident].get(name)]
+        if edited:
+            rows.append(("changed", ident, "; ".join(edited)))
     rows += [("expiring", str(item["id"]), f"expires {item['expires']}")
              for item in _expiring(after.values(), today)]
     return tuple(rows)
@@ -187,15 +204,23 @@ def compare(base: Mapping[str, Any], head: Mapping[str, Any]) -> Diff:
     changes = []
     for key in sorted(after.keys() | before.keys()):
         old, new = before.get(key), after.get(key)
-        if old and new and old.status == new.status:
+        if old is None or new is None:
+            kind = "new" if old is None else "fixed"
+        elif old.status != new.status:
+            kind = f"now {new.status}"
+        elif new.regions - old.regions:  # the same finding, now in another region too
+            kind = f"spread to {', '.join(sorted(new.regions - old.regions))}"
+        elif old.regions - new.regions:
+            kind = f"gone from {', '.join(sorted(old.regions - new.regions))}"
+        else:
             continue
-        kind = ("new" if old is None else "fixed" if new is None
-                else "now failing" if new.status == "fail" else "now acknowledged")
         changes.append(Change(kind, new or old, _supported(key, references)))  # type: ignore[arg-type]
-    statuses = {(c["framework"], c["id"]): c["status"] for c in base["controls"]}
-    controls = tuple(ControlChange(c["framework"], c["id"], statuses.get((c["framework"], c["id"]), "absent"),
-                                   c["status"]) for c in head["controls"]
-                     if statuses.get((c["framework"], c["id"])) != c["status"])
+    before_status = {(c["framework"], c["id"]): c["status"] for c in base["controls"]}
+    after_status = {(c["framework"], c["id"]): c["status"] for c in head["controls"]}
+    controls = tuple(ControlChange(framework, cid, before_status.get((framework, cid), ADDED),
+                                   after_status.get((framework, cid), REMOVED))
+                     for framework, cid in sorted(before_status.keys() | after_status.keys())
+                     if before_status.get((framework, cid)) != after_status.get((framework, cid)))
     today = dt.date.fromisoformat(str(head.get("generated_at", dt.date.today().isoformat()))[:10])
     return Diff(
         findings=tuple(changes), controls=controls,

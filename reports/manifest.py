@@ -4,6 +4,7 @@ with commit, tool versions and times), in ``sha256sum`` format so it can also be
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,19 @@ SIGNATURE = "bundle.intoto.json"
 def bundle_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*")
                   if p.is_file() and p.relative_to(directory).as_posix() not in (MANIFEST, SIGNATURE))
+
+
+def _odd_entries(directory: Path) -> list[str]:
+    """Anything a bundle never holds: symbolic links (rglob does not follow linked folders, so what is behind one
+    would go unlisted), and entries that are neither files nor folders."""
+    odd = []
+    for root, folders, files in os.walk(directory, followlinks=False):
+        for name in [*folders, *files]:
+            path = Path(root) / name
+            if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                odd.append(f"{path.relative_to(directory).as_posix()}: a link or special file; a bundle holds "
+                           "only regular files")
+    return sorted(odd)
 
 
 def write(directory: Path) -> Path:
@@ -48,6 +62,9 @@ def verify(directory: Path) -> Verification:
         if not separator or len(digest) != 64:
             problems.append(f"{MANIFEST} line {number} is not '<sha256>  <path>'")
             continue
+        if name.startswith("/") or ".." in Path(name).parts:
+            problems.append(f"{MANIFEST} line {number} names {name!r}, outside the bundle")
+            continue
         listed[name] = digest
     if not listed:
         problems.append(f"{MANIFEST} lists no files")
@@ -60,4 +77,5 @@ def verify(directory: Path) -> Verification:
     for file in bundle_files(directory):
         if file.relative_to(directory).as_posix() not in listed:
             problems.append(f"{file.relative_to(directory).as_posix()}: not in the manifest")
+    problems += _odd_entries(directory)
     return Verification(checked=len(listed), problems=problems)

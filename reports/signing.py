@@ -134,6 +134,7 @@ def sign(directory: Path, key: Ed25519PrivateKey) -> Path:
 class SignatureCheck:
     problems: list[str] = field(default_factory=list)
     signer: str = ""
+    summary: str = ""  # what the signer vouched for: a signed bundle may be a failing one
 
 
 def verify_signature(directory: Path, key: Ed25519PublicKey) -> SignatureCheck:
@@ -156,10 +157,19 @@ def verify_signature(directory: Path, key: Ed25519PublicKey) -> SignatureCheck:
             key.verify(base64.b64decode(signature["sig"], validate=True), pae(payload_type, payload))
         except (InvalidSignature, ValueError, KeyError, TypeError):
             continue
-        return SignatureCheck(_statement_problems(directory, payload), signer=expected_id)
+        return SignatureCheck(_statement_problems(directory, payload), signer=expected_id,
+                              summary=_vouched(payload))
     ids = ", ".join(str(s.get("keyid", "?"))[:16] for s in signatures if isinstance(s, dict)) or "none"
     return SignatureCheck([f"{ENVELOPE}: no valid signature by key {expected_id[:16]} (signed by: {ids}); "
                            "the Statement was altered or another key signed it"])
+
+
+def _vouched(payload: bytes) -> str:
+    try:
+        predicate = json.loads(payload)["predicate"]
+        return f" (commit {str(predicate['commit'])[:12]}, exit code {predicate['exit_code']})"
+    except (ValueError, KeyError, TypeError):
+        return ""
 
 
 def _statement_problems(directory: Path, payload: bytes) -> list[str]:

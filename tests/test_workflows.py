@@ -260,11 +260,23 @@ def test_the_compliance_diff_runs_read_only_and_only_its_comment_job_may_write()
     diff = load("ci.yml")["jobs"]["compliance-diff"]
     assert diff["permissions"] == {"contents": "read"} and "github.event_name == 'pull_request'" in diff["if"]
     commands = " ".join(step.get("run", "") for step in diff["steps"])
-    assert "python -m reports diff base-evidence/evidence.json head-evidence/evidence.json" in commands
+    assert "PYTHONPATH=base-src .venv/bin/python -m reports diff base-evidence/evidence.json" in commands
     assert "GITHUB_STEP_SUMMARY" in commands
+    # The base evidence is only restored in a pull request; only main's evidence job saves it.
+    uses = [step.get("uses", "").split("@")[0] for step in diff["steps"]]
+    assert "actions/cache/restore" in uses and "actions/cache" not in uses and "actions/cache/save" not in uses
+    (save,) = [s for s in load("ci.yml")["jobs"]["evidence"]["steps"] if "actions/cache/save@" in s.get("uses", "")]
+    assert "github.event_name != 'pull_request'" in save["if"]
+    # The artifact the comment workflow downloads is the one the diff uploads.
+    (upload,) = [s for s in diff["steps"] if "upload-artifact@" in s.get("uses", "")]
     comment = load("compliance-comment.yml")
     (job,) = comment["jobs"].values()
     assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    (download,) = [s for s in job["steps"] if "download-artifact@" in s.get("uses", "")]
+    assert download["with"]["name"] == upload["with"]["name"]
+    script = " ".join(step.get("run", "") for step in job["steps"])
+    # The pull request is looked up from the event, never read from the artifact; only the bot's comment is edited.
+    assert "HEAD_SHA" in script and ".pr" not in script and 'github-actions[bot]' in script
     # It runs none of the pull request's code: no checkout, no make, no python.
     assert not any("checkout" in step.get("uses", "") or "make " in step.get("run", "")
                    or "python" in step.get("run", "") for step in job["steps"])

@@ -14,6 +14,7 @@ import yaml
 import reports.__main__ as cli
 from gates import custody
 from policies.acknowledgments import REGISTRY_FILE, load_registry
+from reports import diff as compliance_diff
 from reports.__main__ import generate
 from tests.factories import acknowledgment_entry
 from tests.reports.conftest import ACK_REASON, SYNTH_TIME, FakeGates, checkov_item, nag_finding
@@ -121,3 +122,42 @@ def test_a_source_that_ran_on_one_side_only_fixes_nothing(no_printing, tmp_path,
     assert "Not compared, collected in one bundle only: checkov (base only)." in text
     assert "1 sources not collected in head" in text
     assert "| fixed |" not in text  # its acknowledged finding did not go away; checkov did not run
+
+
+def _evidence(records=(), controls=(), acknowledgments=(), attestations=()) -> dict:
+    return {"commit": "c", "generated_at": "2026-11-23T12:00:00+00:00",
+            "sources": [{"source": "nag", "collected": True}],
+            "records": [{"source": "nag", "rule": rule, "status": status,
+                         "where": {"env": "dev", "region": region, "stack": "", "resource": "dev/Data-use1/Logs/Resource"},
+                         "detail": {}} for rule, status, region in records],
+            "controls": [{"framework": "NIST", "id": cid, "status": status, "references": []}
+                         for cid, status in controls],
+            "acknowledgments": list(acknowledgments), "attestations": list(attestations)}
+
+
+@pytest.mark.parametrize("base, head, kind", [
+    # A control removed from the head (or its framework renamed) proves nothing any more.
+    (_evidence(controls=[("AC-3", "pass")]), _evidence(), "removed"),
+    # The same failing finding, now in a second region.
+    (_evidence(records=[("X-S1", "fail", "us-east-1")]),
+     _evidence(records=[("X-S1", "fail", "us-east-1"), ("X-S1", "fail", "us-east-2")]), "spread to us-east-2"),
+    # A failure that turned inconclusive was not fixed.
+    (_evidence(records=[("X-S1", "fail", "us-east-1")]), _evidence(records=[("X-S1", "inconclusive", "us-east-1")]),
+     "now inconclusive"),
+])
+def test_what_once_slipped_through_blocks(base, head, kind):
+    result = compliance_diff.compare(base, head)
+    assert result.exit_code == 1 and not result.empty
+    shown = [c.after for c in result.controls] + [c.kind for c in result.findings]
+    assert kind in shown
+
+
+def test_an_acknowledgment_or_attestation_edited_in_place_is_shown():
+    ack = {"id": "open-bucket", "rules": ["X-S1"], "reason": "r", "owner": "a", "expires": "2027-01-31",
+           "environments": [], "resources": ["dev/Data-use1/Logs/Resource"], "findings": {"dev": 1}}
+    widened = ack | {"resources": [*ack["resources"], "dev/Data-use2/Logs/Resource"], "expires": "2027-06-30",
+                     "findings": {"dev": 2}}
+    result = compliance_diff.compare(_evidence(acknowledgments=[ack]), _evidence(acknowledgments=[widened]))
+    ((kind, ident, detail),) = result.acknowledgments
+    assert (kind, ident) == ("changed", "open-bucket") and "expires: 2027-01-31 → 2027-06-30" in detail
+    assert "findings" not in detail and not result.empty

@@ -35,7 +35,7 @@ def _verify(bundle: Path, public: Path) -> int:
 def test_the_untouched_signed_bundle_verifies(signed, keys, capsys):
     assert _verify(signed, keys[1]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("verify: PASS: ") and "signed by key " in out
+    assert out.startswith("verify: PASS: ") and "signed by key " in out and ", exit code 0)" in out
     envelope = json.loads((signed / manifest.SIGNATURE).read_text())
     statement = json.loads(base64.b64decode(envelope["payload"]))
     assert statement["_type"] == signing.STATEMENT_TYPE and statement["predicateType"] == signing.PREDICATE_TYPE
@@ -78,6 +78,10 @@ def _edit_the_statement(bundle: Path) -> None:
     (_forge_the_manifest_too, "evidence.json: signed with sha256"),
     (_edit_the_statement, "no valid signature by key"),
     (lambda bundle: (bundle / manifest.SIGNATURE).unlink(), "missing; the bundle is not signed"),
+    # Behind a linked folder, files escape rglob and so the manifest; a bundle holds regular files only.
+    (lambda bundle: (bundle / "addendum").symlink_to(bundle / "inputs"), "addendum: a link or special file"),
+    (lambda bundle: (bundle / manifest.MANIFEST).write_text(
+        (bundle / manifest.MANIFEST).read_text() + f"{'0' * 64}  ../outside.json\n"), "outside the bundle"),
 ])
 def test_any_change_fails_verification(signed, keys, capsys, tamper, problem):
     tamper(signed)
