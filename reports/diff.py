@@ -27,7 +27,7 @@ EXPIRY_WINDOW_DAYS = 30
 # Best first: a move to the right is a regression. Not-applicable sits with pass: nothing was there to judge.
 STATUS_ORDER = ("pass", "not-applicable", "acknowledged", "needs-attestation", "stale", "not-collected",
                 "inconclusive", "gap", "fail")
-_REGION_SUFFIX = re.compile(r"-use[12]$")  # a stack's region short name: the same construct in each region
+_REGION_SUFFIX = re.compile(r"-[a-z]{2,4}[0-9]$")  # a stack's region short name (use1, usw2): one construct per region
 # Inconclusive too: a finding that turns inconclusive was not fixed, and no data never passes.
 FINDING_STATUSES = ("fail", "inconclusive", "acknowledged")
 _BLOCKING = ("fail", "inconclusive")

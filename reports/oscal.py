@@ -32,7 +32,7 @@ DOCUMENTS = ("component-definition.json", "assessment-results.json", "poam.json"
 # An accepted exception is a deviation, not satisfaction: acknowledged controls are not-satisfied here, and the
 # POA&M carries each acknowledgment as a deviation-approved risk.
 _SATISFIED = ("pass", "not-applicable")
-_REGION_SUFFIX = re.compile(r"-use[12]$")
+_REGION_SUFFIX = re.compile(r"-[a-z]{2,4}[0-9]$")  # a stack's region short name (use1, usw2)
 
 
 def stable_uuid(*key: object) -> str:
@@ -200,7 +200,8 @@ def poam(evidence: Mapping[str, Any], catalogs: Mapping[str, Catalog]) -> dict[s
         if control["status"] == "gap":
             items.append((f"gap:{control['framework']}:{control['id']}",
                           f"No evidence source for {control['framework']} {control['id']}",
-                          control["title"], "platform-security", ""))
+                          f"{control['title']}: no check or procedure is defined for it; nobody owns it yet, which "
+                          "is the first thing to fix", "unassigned", ""))
     for ack in evidence.get("acknowledgments", []):
         items.append((f"acknowledgment:{ack['id']}", f"Accepted finding: {ack['id']}",
                       f"{', '.join(ack['rules'])}: {ack['reason']}", ack["owner"], ack["expires"]))
