@@ -231,6 +231,12 @@ def compare(base: Mapping[str, Any], head: Mapping[str, Any]) -> Diff:
     )
 
 
+def _status_cell(finding: Finding) -> str:
+    """An acknowledged finding names the registry entry that accepts it."""
+    entry = f" ({finding.acknowledgment})" if finding.status == "acknowledged" and finding.acknowledgment else ""
+    return f"{finding.status}{_cell(entry)}"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -248,7 +254,7 @@ def markdown(diff: Diff, base: Mapping[str, Any], head: Mapping[str, Any]) -> st
     if diff.findings:
         lines += ["| change | status | source | rule | environment | construct | regions | controls |",
                   "|---|---|---|---|---|---|---|---|"]
-        lines += [f"| {c.kind} | {c.finding.status} | {c.finding.key.source} | `{_cell(c.finding.key.rule)}` | "
+        lines += [f"| {c.kind} | {_status_cell(c.finding)} | {c.finding.key.source} | `{_cell(c.finding.key.rule)}` | "
                   f"{c.finding.key.env} | `{_cell(c.finding.key.where)}` | {', '.join(sorted(c.finding.regions))} "
                   f"| {_cell(', '.join(c.controls)) or '-'} |" for c in diff.findings]
         lines.append("")

@@ -136,11 +136,8 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture
-def no_printing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """For tests of verdicts and files, not of rendering: the printing child writes placeholder charts and PDF.
-    Printing them is most of a bundle's cost; test_generate's module bundle and its failed-PDF test, and the
-    browser test, cover the real rendering."""
+def skip_printing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The printing child writes placeholder charts and PDF instead (see no_printing)."""
     from reports.render import pdf
 
     def placeholders(evidence: object, page: str, out: Path, path: Path) -> None:
@@ -149,3 +146,11 @@ def no_printing(monkeypatch: pytest.MonkeyPatch) -> None:
         path.write_bytes(b"%PDF-1.4 placeholder")
 
     monkeypatch.setattr(pdf, "_charts_then_pdf", placeholders)
+
+
+@pytest.fixture
+def no_printing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of verdicts and files, not of rendering: the printing child writes placeholder charts and PDF.
+    Printing them is most of a bundle's cost; test_generate's module bundle and its failed-PDF test, and the
+    browser test, cover the real rendering."""
+    skip_printing(monkeypatch)

