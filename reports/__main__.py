@@ -156,7 +156,8 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
         verify_results(inputs.cdk_out)
     rules = pack_rules()
     collected = collect_all(inputs, rules)
-    if inputs.cdk_out.exists() and not synth_passed(inputs.cdk_out):
+    passed_synth = synth_passed(inputs.cdk_out)
+    if inputs.cdk_out.exists() and not passed_synth:
         collected = [synth_failure(part) if part.run.source is Source.ASPECT else part for part in collected]
     population = completeness(inputs.cdk_out, rules) if inputs.cdk_out.exists() else None
     moment = now or dt.datetime.now(dt.UTC)
@@ -186,7 +187,7 @@ def generate(inputs: Inputs, out: Path, *, required: Sequence[str], take_screens
     copied = _copy_inputs(evidence, inputs, out, attestations)
     bundle = {"commit": evidence.commit, "generated_at": evidence.generated_at, "tools": evidence.tools,
               "required_sources": verdict.required, "exit_code": code, "inputs": copied,
-              "judged_by_synth": judged, "synth_passed": synth_passed(inputs.cdk_out)}
+              "judged_by_synth": judged, "synth_passed": passed_synth}
     (out / "bundle.json").write_text(json.dumps(bundle, indent=1))
     manifest.write(out)
     print(summary_line(evidence, verdict, code, out, catalogs))

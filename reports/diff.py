@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from reports.controls import matches
+from reports.sources.stacks import region_free
 
 EXPIRY_WINDOW_DAYS = 30
 # Best first: a move to the right is a regression. Not-applicable sits with pass: nothing was there to judge.
 STATUS_ORDER = ("pass", "not-applicable", "acknowledged", "needs-attestation", "stale", "not-collected",
                 "inconclusive", "gap", "fail")
-_REGION_SUFFIX = re.compile(r"-[a-z]{2,4}[0-9]$")  # a stack's region short name (use1, usw2): one construct per region
 # Inconclusive too: a finding that turns inconclusive was not fixed, and no data never passes.
 FINDING_STATUSES = ("fail", "inconclusive", "acknowledged")
 _BLOCKING = ("fail", "inconclusive")
@@ -70,7 +69,7 @@ def _where(record: Mapping[str, Any]) -> str:
     path = str(detail.get("construct_path") or where.get("resource") or where.get("stack") or "")
     parts = path.split("/")
     if len(parts) > 1:
-        parts[1] = _REGION_SUFFIX.sub("-*", parts[1])
+        parts[1] = region_free(parts[1], "-*")
     return "/".join(parts)
 
 

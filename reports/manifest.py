@@ -46,6 +46,25 @@ class Verification:
     problems: list[str] = field(default_factory=list)
 
 
+def entries(directory: Path) -> tuple[dict[str, str], list[str]]:
+    """The manifest's path -> sha256, and its malformed lines (each a problem, never an entry).
+
+    :raise OSError: no readable manifest.
+    """
+    listed: dict[str, str] = {}
+    problems = []
+    for number, line in enumerate((directory / MANIFEST).read_text().splitlines(), start=1):
+        digest, separator, name = line.partition("  ")
+        if not separator or len(digest) != 64:
+            problems.append(f"{MANIFEST} line {number} is not '<sha256>  <path>'")
+            continue
+        if name.startswith("/") or ".." in Path(name).parts:
+            problems.append(f"{MANIFEST} line {number} names {name!r}, outside the bundle")
+            continue
+        listed[name] = digest
+    return listed, problems
+
+
 class ManifestMissing(FileNotFoundError):
     """The directory holds no manifest, so nothing can be verified."""
 
@@ -55,17 +74,7 @@ def verify(directory: Path) -> Verification:
     path = directory / MANIFEST
     if not path.is_file():
         raise ManifestMissing(f"{path} not found")
-    listed: dict[str, str] = {}
-    problems = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        digest, separator, name = line.partition("  ")
-        if not separator or len(digest) != 64:
-            problems.append(f"{MANIFEST} line {number} is not '<sha256>  <path>'")
-            continue
-        if name.startswith("/") or ".." in Path(name).parts:
-            problems.append(f"{MANIFEST} line {number} names {name!r}, outside the bundle")
-            continue
-        listed[name] = digest
+    listed, problems = entries(directory)
     if not listed:
         problems.append(f"{MANIFEST} lists no files")
     for name, digest in sorted(listed.items()):

@@ -22,6 +22,7 @@ from typing import Any
 
 from policies.catalog import CATALOG_FILES, Catalog
 from reports.controls import matches
+from reports.sources.stacks import region_free
 
 OSCAL_VERSION = "1.2.1"  # what compliance-trestle 5.2 models; tests hold both to it
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://records.example.com/oscal")
@@ -32,7 +33,6 @@ DOCUMENTS = ("component-definition.json", "assessment-results.json", "poam.json"
 # An accepted exception is a deviation, not satisfaction: acknowledged controls are not-satisfied here, and the
 # POA&M carries each acknowledgment as a deviation-approved risk.
 _SATISFIED = ("pass", "not-applicable")
-_REGION_SUFFIX = re.compile(r"-[a-z]{2,4}[0-9]$")  # a stack's region short name (use1, usw2)
 
 
 def stable_uuid(*key: object) -> str:
@@ -71,17 +71,13 @@ def _packs(catalogs: Mapping[str, Catalog]) -> dict[str, str]:
     return {catalog.framework: pack for pack, catalog in catalogs.items()}
 
 
-def _kind(stack: str) -> str:
-    return _REGION_SUFFIX.sub("", stack)
-
-
 def component_definition(evidence: Mapping[str, Any], catalogs: Mapping[str, Catalog]) -> dict[str, Any]:
     packs = _packs(catalogs)
     rules_by_kind: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for record in evidence["records"]:
         stack = record["where"].get("stack", "")
         if stack and not stack.startswith("assembly-"):
-            rules_by_kind[_kind(stack)].add((record["source"], record["rule"].split("[", 1)[0]))
+            rules_by_kind[region_free(stack)].add((record["source"], record["rule"].split("[", 1)[0]))
     components = []
     for kind in sorted(rules_by_kind):
         implementations = []

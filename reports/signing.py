@@ -89,8 +89,7 @@ def load_public(path: Path) -> Ed25519PublicKey:
 
 def _listed(directory: Path) -> dict[str, str]:
     """Manifest path -> sha256, plus the manifest itself."""
-    lines = (directory / manifest.MANIFEST).read_text().splitlines()
-    listed = {name: digest for digest, _, name in (line.partition("  ") for line in lines)}
+    listed, _ = manifest.entries(directory)  # malformed lines are manifest.verify's problems to report
     return {**listed, manifest.MANIFEST: sha256(directory / manifest.MANIFEST)}
 
 

@@ -4,10 +4,19 @@ stack, the manifest says its environment and region."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reports.model import Where
+
+# A stack's region short name (use1, usw2): the same construct in each region has the same path but for it.
+_REGION_SUFFIX = re.compile(r"-[a-z]{2,4}[0-9]$")
+
+
+def region_free(stack: str, placeholder: str = "") -> str:
+    """``Data-use1`` -> ``Data`` (or ``Data-*`` with placeholder "-*"): the stack kind, whatever the region."""
+    return _REGION_SUFFIX.sub(placeholder, stack)
 
 
 @dataclass(frozen=True)
