@@ -16,7 +16,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 # setup-python, setup-cdk, setup-checkov: the parts, for CI jobs that need only some of them.
 .PHONY: all setup setup-python setup-cdk setup-checkov system-deps-setup system-deps-check system-deps-test static \
-  unit coverage synth lint checkov evidence verify-evidence check bench-evidence drill test test-fast serve load \
+  unit coverage synth lint checkov resilience evidence verify-evidence check bench-evidence drill test test-fast serve load \
   bench-synth bench-service clean
 
 all: check
@@ -79,10 +79,15 @@ lint: setup-python
 checkov: setup-python setup-checkov
 	$(PY) -m gates.checkov cdk.out
 
+# The RTO/RPO budget of a region loss per environment, from the templates synth judged, policies/slo.yaml, the
+# estimates in policies/resilience.yaml and the runbooks' front matter (docs/resilience.md).
+resilience: setup-python
+	$(PY) -m gates.resilience cdk.out
+
 # The evidence bundle in reports/out/ (index.html, evidence.pdf, evidence.json, SARIF, JUnit, MANIFEST.sha256)
 # from what the gates wrote. REQUIRE lists the sources that must be present: the static gates here; a release
 # adds unit,drill,load (after make test, make drill, make load). With Debian's chromium installed the page is also rendered and screenshotted (index.png).
-REQUIRE ?= nag,aspect,checkov,cfn-lint
+REQUIRE ?= nag,aspect,checkov,cfn-lint,resilience
 # JUNIT: the file make test writes, or "shards": CI's unit shards in tests/out/, all of them (a missing shard is
 # passed on by name, so the evidence says "not collected" instead of judging half the tests).
 JUNIT ?= tests/out/junit.xml
@@ -101,8 +106,8 @@ BUNDLE ?= reports/out
 verify-evidence: setup-python
 	$(PY) -m reports verify $(BUNDLE)
 
-# The main job: synth + guards, cfn-lint, checkov, then the evidence bundle; stops at the first failing gate.
-check: system-deps-check synth lint checkov evidence
+# The main job: synth + guards, cfn-lint, checkov, the resilience budget, then the evidence bundle; stops at the first failing gate.
+check: system-deps-check synth lint checkov resilience evidence
 
 # CI runs the unit tests as parallel shards (make unit SHARD=infrastructure|runtime) and the drills in their own
 # job; make coverage then holds the three together to the floor in pyproject.toml. tests/test_workflows.py fails

@@ -19,6 +19,8 @@ import pytest
 
 from features.steps.drill_steps import *  # noqa: F403  (pytest-bdd steps are fixtures: they must be in scope)
 from features.steps.drill_steps import OUT
+from features.steps.fault_steps import *  # noqa: F403
+from features.steps.game_day_steps import *  # noqa: F403
 from gates import provenance
 from ops.driver import Driver
 from policies.slo import ServiceLevelObjectives, load_slo
@@ -31,6 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="with aws: also the drills that promote the replica (failover, switchover)")
     parser.addoption("--lab-fault", action="append", default=[],
                      help="build the lab broken on purpose (no-backup-region) to see a drill fail")
+    parser.addoption("--rpo-objective-seconds", type=float,
+                     help="judge RPO against this instead of the SLO's (to see the stalled-replica drill fail)")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -78,7 +82,10 @@ def measurements(request: pytest.FixtureRequest) -> Iterator[list[dict[str, Any]
 
 @pytest.fixture(scope="session")
 def slo(request: pytest.FixtureRequest) -> ServiceLevelObjectives:
-    return load_slo().for_env(request.config.getoption("--env"))
+    objectives = load_slo().for_env(request.config.getoption("--env"))
+    rpo_s = request.config.getoption("--rpo-objective-seconds")
+    # Only for showing that a drill fails: slo.yaml's validation would refuse an RPO below the replica-lag alarm.
+    return objectives if rpo_s is None else objectives.model_copy(update={"rpo_minutes": rpo_s / 60})
 
 
 @pytest.fixture(scope="session")

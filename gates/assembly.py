@@ -16,6 +16,7 @@ GUARDS_FILE = "guards.json"  # the guards that ran and the findings each registr
 CUSTODY_FILE = "custody.json"  # what synth judged (gates.custody)
 CFN_LINT_RESULT = "cfn-lint.json"  # gates.cfn_lint
 CHECKOV_RESULT = "checkov.json"  # gates.checkov
+RESILIENCE_RESULT = "resilience.json"  # gates.resilience
 PATH_METADATA = "aws:cdk:path"
 
 

@@ -23,11 +23,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gates.assembly import CFN_LINT_RESULT, CHECKOV_RESULT, CUSTODY_FILE
+from gates.assembly import CFN_LINT_RESULT, CHECKOV_RESULT, CUSTODY_FILE, RESILIENCE_RESULT
 from gates.verdict import Verdict
 
 # What the later gates write into cdk.out themselves; everything else there is synth's.
-LATER_RESULTS = (CFN_LINT_RESULT, CHECKOV_RESULT)
+LATER_RESULTS = (CFN_LINT_RESULT, CHECKOV_RESULT, RESILIENCE_RESULT)
 SEAL_KEY = "custody"
 
 

@@ -19,16 +19,29 @@ from gates.verdict import Verdict
 
 FEATURES = Path(__file__).resolve().parents[1] / "features"
 DEFAULT = FEATURES / "out" / "measurements.json"
-# (feature, metric) -> how the summary line names it; max over scenarios (the worst case is the one to report).
-NEEDED = {
-    ("failover", "rto_seconds"): "failover rto {:.1f} s",
-    ("failover", "rpo_writes"): "failover rpo {:.0f} writes",
-    ("switchover", "rpo_writes"): "switchover rpo {:.0f} writes",
-    ("blue_green", "promotion_failed_requests"): "promotion errors {:.0f}",
-    ("rollback", "rollback_seconds"): "rollback {:.1f} s",
-    ("traffic_failover", "failover_seconds"): "traffic failover {:.1f} s",
-    ("traffic_failover", "failback_seconds"): "failback {:.1f} s",
-}
+# What the summary line shows: each part formats the worst value over scenarios (max) of one or more
+# (feature, metric, field) measurements; "threshold" reads the bound a measurement was judged against.
+Needed = tuple[str, str, str]
+PARTS: tuple[tuple[str, tuple[Needed, ...]], ...] = (
+    ("failover rto {:.1f} s (model ≤ {:.1f} s)", (("failover", "rto_seconds", "observed"),
+                                                  ("failover", "rto_vs_model_seconds", "threshold"))),
+    ("failover rpo {:.0f} writes", (("failover", "rpo_writes", "observed"),)),
+    ("switchover rpo {:.0f} writes", (("switchover", "rpo_writes", "observed"),)),
+    ("promotion errors {:.0f}", (("blue_green", "promotion_failed_requests", "observed"),)),
+    ("rollback {:.1f} s", (("rollback", "rollback_seconds", "observed"),)),
+    ("traffic failover {:.1f} s", (("traffic_failover", "failover_seconds", "observed"),)),
+    ("failback {:.1f} s", (("traffic_failover", "failback_seconds", "observed"),)),
+    ("game-day errors {:.0f} (budget {:g}%)", (("game_day", "failed_requests", "observed"),
+                                               ("game_day", "error_budget_percent", "observed"))),
+    ("az loss errors {:.0f}", (("az_loss", "failed_beyond_window", "observed"),)),
+    ("db restart recovery {:.1f} s", (("database_restart", "recovery_seconds", "observed"),)),
+    ("cache outage p95 {:.0f} ms", (("cache_outage", "read_p95_ms", "observed"),)),
+    ("stalled-replica rpo {:.0f} writes", (("stalled_replica", "rpo_writes", "observed"),)),
+    ("restore {:.1f} s", (("restore", "restore_seconds", "observed"),)),
+)
+# Against AWS the failover drill has no lab model to be judged against: its RTO alone is shown.
+AWS_PARTS = {"failover rto {:.1f} s (model ≤ {:.1f} s)": ("failover rto {:.1f} s",
+                                                          (("failover", "rto_seconds", "observed"),))}
 
 
 def skipped_on_purpose(features: Path, *, target: str, destructive: bool) -> set[str]:
@@ -54,20 +67,28 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     path = options.measurements
     skipped = skipped_on_purpose(FEATURES, target=options.target, destructive=options.destructive)
-    needed = {key: label for key, label in NEEDED.items() if key[0] not in skipped}
+    parts_needed = [AWS_PARTS.get(label, (label, needs)) if options.target == "aws" else (label, needs)
+                    for label, needs in PARTS]
     try:
         measured = json.loads(path.read_text())["measurements"]
-        rows = [(m["feature"], m["metric"], float(m["observed"]), m.get("verdict")) for m in measured]
+        rows = [(m["feature"], m["metric"], {"observed": float(m["observed"]), "threshold": float(m["threshold"])})
+                for m in measured]
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"drills: INCONCLUSIVE: {path}: {type(error).__name__}: {error}", file=sys.stderr)
         return Verdict.INCONCLUSIVE
     parts, missing = [], []
-    for (feature, metric), label in needed.items():
-        values = [observed for f, m, observed, _ in rows if f == feature and m == metric]
-        if values:
-            parts.append(label.format(max(values)))
-        else:
-            missing.append(f"{feature}.{metric}")
+    for label, needs in parts_needed:
+        if any(feature in skipped for feature, _, _ in needs):
+            continue
+        values = []
+        for feature, metric, field in needs:
+            found = [value[field] for f, m, value in rows if f == feature and m == metric]
+            if found:
+                values.append(max(found))
+            else:
+                missing.append(f"{feature}.{metric}")
+        if len(values) == len(needs):
+            parts.append(label.format(*values))
     failed = [f"{m['feature']}.{m['metric']} {m['observed']} (threshold {m['comparison']} {m['threshold']})"
               for m in measured if m.get("verdict") != "pass"]
     state = Verdict.of(failed=bool(failed), judged=not missing)

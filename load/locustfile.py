@@ -105,3 +105,16 @@ def _write_final_stats(environment: Environment, **_: object) -> None:
         for name, entry in entries.items()
     }
     (Path(os.environ.get("LOAD_OUT", ".")) / FINAL_STATS).write_text(json.dumps(document, indent=2))
+
+
+_REQUEST_LOG = os.environ.get("LOAD_REQUEST_LOG")
+if _REQUEST_LOG:
+    # Line-buffered: the game-day drill reads the log while Locust still runs, and stops it with SIGTERM.
+    _log = open(_REQUEST_LOG, "a", buffering=1)  # noqa: SIM115 (open for the process's lifetime)
+
+    @events.request.add_listener
+    def _log_request(name: str, response_time: float, exception: BaseException | None = None,
+                     start_time: float | None = None, **_: object) -> None:
+        """Each request with its wall-clock start, for the game day's per-second error-budget count
+        (load/game_day.py): Locust's own history keeps only running percentiles."""
+        _log.write(f"{start_time or 0:.3f},{response_time:.1f},{1 if exception else 0},{name}\n")

@@ -9,6 +9,9 @@
 - ``rollback``: ``stop_service_deployment(stopType=ROLLBACK)`` on every pending or running deployment.
 - ``promote_replica``: ``rds.promote_read_replica`` (irreversible: the replica stops following the primary).
 - ``replica_caught_up``: CloudWatch ``ReplicaLag`` of the replica is 0 in its latest datapoint.
+- ``restore_database``: ``rds.restore_db_instance_to_point_in_time`` into a new, private instance beside the
+  source (its subnet group, security groups, class and parameter group), after checking the time is within what
+  the automated backups cover; waits until it is available. The source is not touched (docs/runbooks/restore.md).
 
 Resources are found through the stacks' CloudFormation physical ids (``AwsTarget.resolve``); names follow
 ``stacks/stage.py``'s conventions.
@@ -17,15 +20,16 @@ Resources are found through the stacks' CloudFormation physical ids (``AwsTarget
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from ops import http_api
-from ops.driver import DriverError, RegionStatus, Status
+from ops.driver import DriverError, RegionStatus, RestoredDatabase, Status
 from stacks.naming import SERVICE_CONTAINER, TARGET_GROUPS, Naming, health_check_id, logical_id_hint
 
 COLOURS = tuple(TARGET_GROUPS)
@@ -276,6 +280,44 @@ class AwsDriver:
         if not points:
             return False  # no datapoint is no evidence of a replayed replica
         return float(max(points, key=lambda p: p["Timestamp"])["Maximum"]) == 0.0
+
+    # How long restore_database waits for the new instance (a point-in-time restore takes tens of minutes).
+    restore_poll_s, restore_max_attempts = 30, 120
+
+    def restore_database(self, region: str, to_time: dt.datetime, name: str) -> RestoredDatabase:
+        rds = self._client("rds", region)
+        source_id = self.target.regions[region].db_instance
+        (source,) = self._call("describe_db_instances", rds.describe_db_instances,
+                               DBInstanceIdentifier=source_id)["DBInstances"]
+        latest = source.get("LatestRestorableTime")
+        if not source.get("BackupRetentionPeriod") or latest is None:
+            raise DriverError(f"{region}: {source_id} keeps no automated backups; no point in time to restore")
+        if to_time > latest:
+            raise DriverError(f"{region}: {source_id} can be restored up to {latest.isoformat()}, not "
+                              f"{to_time.isoformat()} (transaction logs reach S3 every five minutes)")
+        started = time.monotonic()
+        self._call(
+            "restore_db_instance_to_point_in_time", rds.restore_db_instance_to_point_in_time,
+            SourceDBInstanceIdentifier=source_id, TargetDBInstanceIdentifier=name, RestoreTime=to_time,
+            DBInstanceClass=source["DBInstanceClass"], DBSubnetGroupName=source["DBSubnetGroup"]["DBSubnetGroupName"],
+            VpcSecurityGroupIds=[group["VpcSecurityGroupId"] for group in source["VpcSecurityGroups"]],
+            DBParameterGroupName=source["DBParameterGroups"][0]["DBParameterGroupName"],
+            EnableIAMDatabaseAuthentication=bool(source.get("IAMDatabaseAuthenticationEnabled")),
+            # A restore beside production for a check or a repair: private, single-AZ, deletable afterwards.
+            PubliclyAccessible=False, MultiAZ=False, DeletionProtection=False, CopyTagsToSnapshot=True,
+            Tags=[{"Key": "Purpose", "Value": f"point-in-time restore of {source_id}"}],
+        )
+        try:
+            rds.get_waiter("db_instance_available").wait(
+                DBInstanceIdentifier=name,
+                WaiterConfig={"Delay": self.restore_poll_s, "MaxAttempts": self.restore_max_attempts})
+        except (WaiterError, ClientError, BotoCoreError) as error:
+            raise DriverError(f"{region}: {name} did not become available: {error}") from None
+        (restored,) = self._call("describe_db_instances", rds.describe_db_instances,
+                                 DBInstanceIdentifier=name)["DBInstances"]
+        endpoint = restored["Endpoint"]
+        return RestoredDatabase(name, f"{endpoint['Address']}:{endpoint['Port']}", to_time,
+                                round(time.monotonic() - started, 1))
 
     def active_region(self) -> str | None:
         """The region that answers the global URL (CloudFront, then Route 53's failover record): what users get,

@@ -3,6 +3,7 @@ deployed environment (``ops.aws_driver.AwsDriver``). Feature steps talk to this 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,6 +22,16 @@ class RegionStatus:
 class Status:
     active_region: str | None  # where the global entry point sends traffic; None when nothing answers
     regions: Mapping[str, RegionStatus]
+
+
+@dataclass(frozen=True)
+class RestoredDatabase:
+    """A database restored from backups into a new instance, beside the one it came from."""
+
+    name: str  # lab: the new cluster's folder name; AWS: the new DB instance identifier
+    endpoint: str  # host:port
+    restored_to: dt.datetime  # the point in time asked for (UTC)
+    seconds: float  # from the restore call until the instance accepted writes
 
 
 class DriverError(RuntimeError):
@@ -60,6 +71,12 @@ class Driver(Protocol):
     def replica_caught_up(self, region: str) -> bool:
         """Whether ``region``'s replica has replayed everything its source acknowledged (the planned
         switchover waits for this before it fails the primary)."""
+        ...
+
+    def restore_database(self, region: str, to_time: dt.datetime, name: str) -> RestoredDatabase:
+        """Restore ``region``'s database as it was at ``to_time`` (UTC) into a new instance called ``name``, from
+        its backups and archived transaction logs; waits until the new instance is available. The original is not
+        touched. :raise DriverError: ``to_time`` is outside what the backups cover, or the restore failed."""
         ...
 
     def active_region(self) -> str | None: ...

@@ -109,6 +109,14 @@ class LocalPostgres:
         pwfile.unlink()
         return self
 
+    def configure(self, settings: dict[str, str]) -> LocalPostgres:
+        """Append server settings to the cluster's postgresql.conf (read at the next start); values are quoted."""
+        with (self.data_dir / "postgresql.conf").open("a") as conf:
+            for key, value in settings.items():
+                quoted = value.replace("'", "''")
+                conf.write(f"{key} = '{quoted}'\n")
+        return self
+
     def start(self) -> LocalPostgres:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.root / "server.log"),

@@ -73,7 +73,7 @@ class Writer(_Background):
     def __init__(self, write: Callable[[Mapping[str, Any]], int], *, pause_s: float = 0.02) -> None:
         self.write, self.pause_s = write, pause_s
         self.acknowledged: list[tuple[float, int, str]] = []  # (monotonic time, record id, client_ref)
-        self.refused: list[float] = []
+        self.refused: list[tuple[float, str]] = []  # (monotonic time, why: "write refused: HTTP 503"...)
         super().__init__("writer")
 
     def _run(self) -> None:
@@ -85,7 +85,7 @@ class Writer(_Background):
                 record_id = self.write({"subject": "drill", "kind": "note", "body": f"write {number}",
                                         "client_ref": client_ref})
                 self.acknowledged.append((time.monotonic(), record_id, client_ref))
-            except DriverError:
-                self.refused.append(time.monotonic())
+            except DriverError as error:
+                self.refused.append((time.monotonic(), str(error)))
             self._stop.wait(self.pause_s)
 

@@ -26,17 +26,25 @@ class ServiceLevelObjectives(BaseModel):
     error_rate_5xx_percent: float = Field(ge=0, le=100)
     unhealthy_hosts_max: int = Field(ge=0)
     replica_lag_seconds: float = Field(gt=0)
+    # Minutes of lag above the objective before its alarm fires: the lag plus this must stay within the RPO, or a
+    # stalled replica loses more than the RPO before anyone knows (python -m gates.resilience).
+    replica_lag_alarm_minutes: int = Field(ge=1)
     rto_minutes: float = Field(gt=0)
     rpo_minutes: float = Field(ge=0)
     evaluation_window_minutes: int = Field(ge=1)
     min_requests_per_window: int = Field(ge=1)
+    # The loss when the replica cannot be used either: the newest backup copy in the secondary region.
+    backup_rpo_hours: float = Field(gt=0)
+    # The share of the 30-day error budget one game-day failover under load may spend (features/game_day.feature).
+    game_day_budget_share_percent: float = Field(gt=0, le=100)
 
     @model_validator(mode="after")
     def _lag_within_rpo(self) -> ServiceLevelObjectives:
         # Failover loses what the replica has not received yet; a lag objective above the RPO could not hold it.
-        if self.replica_lag_seconds > self.rpo_minutes * 60:
+        if self.replica_lag_seconds + self.replica_lag_alarm_minutes * 60 > self.rpo_minutes * 60:
             raise ValueError(
-                f"replica_lag_seconds {self.replica_lag_seconds:g} exceeds the RPO of {self.rpo_minutes:g} minutes"
+                f"replica_lag_seconds {self.replica_lag_seconds:g} plus replica_lag_alarm_minutes "
+                f"{self.replica_lag_alarm_minutes} exceeds the RPO of {self.rpo_minutes:g} minutes"
             )
         return self
 

@@ -1,6 +1,6 @@
 """The evidence bundle for auditors, from what the gates wrote.
 
-    python -m reports [--out reports/out] [--require nag,aspect,checkov,cfn-lint] [--screenshot]
+    python -m reports [--out reports/out] [--require nag,aspect,checkov,cfn-lint,resilience] [--screenshot]
     python -m reports verify <bundle dir>
     python -m reports schema [--check]
 
@@ -37,7 +37,7 @@ from reports.render.html import CONTROL_STATUSES
 from reports.sources.stacks import StackIndex
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "evidence-1.schema.json"
-DEFAULT_REQUIRED = "nag,aspect,checkov,cfn-lint"
+DEFAULT_REQUIRED = "nag,aspect,checkov,cfn-lint,resilience"
 TOOL_PACKAGES = ("aws-cdk-lib", "cdk-nag", "cfn-lint", "jinja2", "weasyprint", "matplotlib", "pytest-bdd", "locust")
 
 

@@ -21,7 +21,7 @@ from policies.nag_controls import NagRule
 from reports.completeness import Completeness
 from reports.controls import GAP, ControlResult, control_matrix
 from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, Where, index, not_collected
-from reports.sources import aspects, cfnlint, checkov, drills, image, junit, load, nag, sbom
+from reports.sources import aspects, cfnlint, checkov, drills, image, junit, load, nag, resilience, sbom
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,6 +209,7 @@ def collect_all(inputs: Inputs, pack_rules: Mapping[str, Mapping[str, NagRule]])
         (Source.ASPECT, lambda: aspects.collect(inputs.cdk_out)),
         (Source.CHECKOV, lambda: checkov.collect(inputs.cdk_out)),
         (Source.CFN_LINT, lambda: cfnlint.collect(inputs.cdk_out)),
+        (Source.RESILIENCE, lambda: resilience.collect(inputs.cdk_out)),
         (Source.UNIT, lambda: junit.collect(inputs.junit)),
         (Source.DRILL, lambda: drills.collect(inputs.cucumber, inputs.measurements)),
         (Source.LOAD, lambda: load.collect(inputs.load_gate)),

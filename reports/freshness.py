@@ -32,7 +32,7 @@ def release_commit(commit: str) -> str:
 
 
 RELEASE_MAX_AGE_DAYS = 30  # a release bundle's inputs are at most this old, or younger if a control asks for it
-_FROM_SYNTH = (Source.NAG, Source.ASPECT, Source.CHECKOV, Source.CFN_LINT)
+_FROM_SYNTH = (Source.NAG, Source.ASPECT, Source.CHECKOV, Source.CFN_LINT, Source.RESILIENCE)
 
 
 def _synth_provenance(cdk_out: Path) -> Provenance | None:

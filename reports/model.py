@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.6.0"  # 1.1 n/a refs, 1.2 per-entry counts, 1.3 assessments, 1.4 completeness, 1.5 provenance,
-# 1.6 image and sbom sources, relied-on controls only an attestation covers
+SCHEMA_VERSION = "1.7.0"  # 1.1 n/a refs, 1.2 per-entry counts, 1.3 assessments, 1.4 completeness, 1.5 provenance,
+# 1.6 image and sbom sources, relied-on controls only an attestation covers, 1.7 the resilience source
 
 
 class Status(StrEnum):
@@ -28,6 +28,7 @@ class Source(StrEnum):
     ASPECT = "aspect"
     CHECKOV = "checkov"
     CFN_LINT = "cfn-lint"
+    RESILIENCE = "resilience"  # the RTO/RPO budget of a region loss (gates.resilience)
     UNIT = "unit"
     DRILL = "drill"
     LOAD = "load"

@@ -184,10 +184,10 @@ REPLICA_LAG = AlarmSpec(
     ),
     stack="Observability",
     where="secondary region",
-    source="replica_lag_seconds (validated <= rpo_minutes)",
+    source="replica_lag_seconds, replica_lag_alarm_minutes (validated within rpo_minutes)",
     rule=lambda s: (
         f"RDS ReplicaLag of the cross-region replica > {s.replica_lag_seconds:g} s for "
-        f"{s.evaluation_window_minutes} minutes, or no data"
+        f"{s.replica_lag_alarm_minutes} minutes, or no data"
     ),
     meaning=(
         "A failover now could lose more writes than the lag objective allows (RPO is the hard limit); no data "

@@ -104,8 +104,8 @@ class ObservabilityStack(Stack):
                     period=PERIOD,
                 ),
                 threshold=slo.replica_lag_seconds,
-                periods=slo.evaluation_window_minutes,
-                datapoints=slo.evaluation_window_minutes,
+                periods=slo.replica_lag_alarm_minutes,
+                datapoints=slo.replica_lag_alarm_minutes,
                 # A replica that stops reporting lag has stopped replicating.
                 missing=cloudwatch.TreatMissingData.BREACHING,
             )

@@ -38,7 +38,9 @@ MARKERS = {
 # Markers whose resource is built once per session: all their tests go to one xdist worker. Every other test
 # goes with its module, so a module's own fixtures (a database, a service, a bundle) are built once, not on
 # each worker that draws one of its tests.
-SHARED_PER_SESSION = ("lab", "synth")
+# fixture -> its group. A test that builds a lab of its own (lab_dir) is marked lab too, but goes with its module:
+# it does not need the session's lab, and queued behind the drills it would make their worker the last to finish.
+SHARED_PER_SESSION = {"lab": "lab", "synthesized": "synth"}
 # With --no-loadscope-reorder xdist hands groups out in collection order, so the longest go first and the many
 # quick ones fill in at the end: the workers finish together instead of one waiting on the other's last group.
 # "Longest" is what the previous run measured (pytest's cache); without a cache the shared resources come first
@@ -116,7 +118,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marked.update(names)
         for name in names:
             item.add_marker(name)
-        shared = [name for name in SHARED_PER_SESSION if name in names]
+        fixtures = set(getattr(item, "fixturenames", ()))
+        shared = [group for fixture, group in SHARED_PER_SESSION.items() if fixture in fixtures and group in names]
         item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
     cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
     measured: dict[str, float] = cache.get(GROUP_SECONDS, {}) if cache else {}

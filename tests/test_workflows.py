@@ -317,11 +317,11 @@ def test_ci_runs_every_gate_the_pipeline_promises():
     static = re.search(r"^static:.*?\n\n", (ROOT / "Makefile").read_text(), re.MULTILINE | re.DOTALL).group(0)
     assert all(tool in static for tool in ("ruff check", "mypy", "bandit", "hadolint", "actionlint"))
     assert "make unit SHARD=" in commands["unit"] and 'make synth IMAGE_TAG="$GITHUB_SHA"' in commands["synth"]
-    assert commands["cfn-lint"] == "make lint" and commands["checkov"] == "make checkov"
+    assert commands["cfn-lint"] == "make lint make resilience" and commands["checkov"] == "make checkov"
     assert commands["drill"] == "make drill" and commands["load"] == "make load"
     assert "make coverage" in commands["coverage"]
     evidence = jobs["evidence"]
-    assert "REQUIRE=nag,aspect,checkov,cfn-lint,unit,drill,load,image,sbom" in commands["evidence"]
+    assert "REQUIRE=nag,aspect,checkov,cfn-lint,resilience,unit,drill,load,image,sbom" in commands["evidence"]
     # The image job leaves the SBOM's provenance and hands both image sources to the evidence.
     assert "python -m gates.provenance image/sbom.cdx.json" in commands["image"]
     downloads = [s["with"]["name"] for s in evidence["steps"] if s.get("uses", "").startswith("actions/download-art")

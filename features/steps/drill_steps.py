@@ -15,8 +15,11 @@ import requests
 from pytest_bdd import given, parsers, then, when
 
 from ops.driver import Driver, DriverError
+from ops.lab.budget import lab_budget
+from ops.lab.driver import LabDriver
 from ops.release import Decision, release
 from ops.traffic import Traffic, Writer
+from policies.resilience import load_resilience
 from policies.slo import ServiceLevelObjectives
 
 ROOT_TIMEOUT_S = 60
@@ -26,10 +29,11 @@ DECISIONS = OUT / "decisions"
 
 
 def record(request: pytest.FixtureRequest, measurements: list[dict[str, Any]], metric: str, observed: float,
-           comparison: str, threshold: float, unit: str) -> None:
+           comparison: str, threshold: float, unit: str, **context: float) -> None:
+    """One measurement with its threshold and verdict; ``context`` adds what explains it (requests counted...)."""
     holds = observed <= threshold if comparison == "<=" else observed >= threshold
     measurements.append({**request.node.drill, "metric": metric, "observed": observed, "comparison": comparison,
-                         "threshold": threshold, "unit": unit, "verdict": "pass" if holds else "fail"})
+                         "threshold": threshold, "unit": unit, "verdict": "pass" if holds else "fail", **context})
 
 
 def eventually(check: Any, timeout_s: float, interval_s: float = 0.05) -> float:
@@ -132,10 +136,16 @@ def writes_resume(request: pytest.FixtureRequest, driver: Driver, measurements: 
     eventually(written_in_region, slo.rto_minutes * 60)
     rto_s = round(time.monotonic() - lost_at, 2)
     record(request, measurements, "rto_seconds", rto_s, "<=", slo.rto_minutes * 60, "s")
+    if isinstance(driver, LabDriver) and request.node.drill["feature"] == "failover":
+        # The budget model (gates.resilience) with the lab's parameters must bound what the lab measures; if it
+        # does not, the model behind the AWS budget is wrong too.
+        bound = lab_budget(slo, load_resilience()).rto_s
+        record(request, measurements, "rto_vs_model_seconds", rto_s, "<=", bound, "s")
+        assert rto_s <= bound, f"the lab's RTO {rto_s} s exceeds its own budget model's {bound} s"
     assert rto_s <= slo.rto_minutes * 60
 
 
-def _missing(driver: Driver, writer: Writer, region: str) -> list[tuple[float, int]]:
+def missing_writes(driver: Driver, writer: Writer, region: str) -> list[tuple[float, int]]:
     """Acknowledged writes the region does not hold as written: an id the promoted database handed out again
     to a newer record does not count as present."""
     missing = []
@@ -154,19 +164,20 @@ def missing_within_rpo(request: pytest.FixtureRequest, driver: Driver, measureme
     # Every write acknowledged until the promotion counts: on AWS the old primary may acknowledge writes after
     # its health check failed, and those are exactly the ones a failover loses.
     considered = [entry for entry in writer.acknowledged if entry[0] < promoted_at]
-    missing = [(at, rid) for at, rid in _missing(driver, writer, region) if at < promoted_at]
+    missing = [(at, rid) for at, rid in missing_writes(driver, writer, region) if at < promoted_at]
     window_s = round(promoted_at - min(at for at, _ in missing), 3) if missing else 0.0
     record(request, measurements, "rpo_writes", len(missing), "<=", len(considered), "writes")
     record(request, measurements, "rpo_window_seconds", window_s, "<=", slo.rpo_minutes * 60, "s")
     assert considered, "no write was acknowledged before the promotion: nothing was measured"
-    assert window_s <= slo.rpo_minutes * 60
+    assert window_s <= slo.rpo_minutes * 60, \
+        f"lost {len(missing)} acknowledged writes over {window_s} s; the RPO is {slo.rpo_minutes * 60:g} s"
 
 
 @then(parsers.parse("no acknowledged write is missing from {region}"))
 def nothing_missing(request: pytest.FixtureRequest, driver: Driver, measurements: list[dict[str, Any]],
                     writer: Writer, region: str) -> None:
     assert writer.acknowledged, "no write was acknowledged: nothing was measured"
-    missing = _missing(driver, writer, region)
+    missing = missing_writes(driver, writer, region)
     record(request, measurements, "rpo_writes", len(missing), "<=", 0, "writes")
     assert missing == []
 

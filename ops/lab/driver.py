@@ -3,22 +3,27 @@ checks for Route 53 failover, ``pg_ctl promote`` for ``promote_read_replica``.""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import psycopg
+import redis
 
 from ops import http_api
-from ops.driver import DriverError, RegionStatus, Status
+from ops.driver import DriverError, RegionStatus, RestoredDatabase, Status
 from ops.gunicorn import wait_until_ok
 from ops.lab.haproxy import DETECTION_S, Haproxy, HaproxyError, Server
-from ops.lab.topology import PRIMARY, LabState, _alive, _stop_pids, down, start_service, up
-from ops.postgres import LocalPostgres, PostgresError
+from ops.lab.replication import base_backup, copy_cluster
+from ops.lab.topology import DATABASE, PRIMARY, LabState, _alive, _stop_pids, down, start_cache, start_service, up
+from ops.postgres import LocalPostgres, PostgresError, _chown, free_port, server_dir
+from ops.redis_server import RedisError
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,16 @@ class LabDriver:
         if found.weights[colour]:
             raise DriverError(f"{region}: {colour} still takes {found.weights[colour]} % of traffic; roll back first")
         _stop_pids([int(found.services[colour]["pid"])])
-        # A bad build (healthy=False) starts and answers /health, but every database call is refused.
+        self._start_colour(region, colour, version, healthy=healthy)
+        return colour
+
+    def _start_colour(self, region: str, colour: str, version: str, *, healthy: bool = True) -> None:
+        """A new server for ``colour``, put in the region's load balancer and UP there. A bad build
+        (``healthy`` False) starts and answers /health, but every database call is refused."""
+        found = self.state.regions[region]
         try:
             gunicorn = start_service(self.directory, self._database(region), region, colour, version,
-                                     bad_credentials=not healthy)
+                                     cache_port=found.cache_port, bad_credentials=not healthy)
         except RuntimeError as error:
             raise DriverError(f"{region}: {colour} did not start: {error}") from None
         assert gunicorn.process is not None
@@ -91,7 +102,6 @@ class LabDriver:
                 time.sleep(0.1)
         except HaproxyError as error:
             raise DriverError(str(error)) from None
-        return colour
 
     def shift_traffic(self, region: str, percent: int) -> None:
         if not 0 <= percent <= 100:
@@ -151,6 +161,151 @@ class LabDriver:
         found.balancer_pid = balancer.pid
         self.state.write()
 
+    # Faults beyond a region loss (features/az_loss, database_restart, cache_outage, stalled_replica): each is
+    # undone by reset(), which repairs what it can and rebuilds the lab otherwise.
+
+    def lose_app_server(self, region: str) -> str:
+        """One of the two servers taking ``region``'s traffic dies (a task in a lost availability zone): the idle
+        colour's process is killed. Returns its colour. :raise DriverError: only one server takes traffic."""
+        found = self.state.regions[region]
+        serving = sorted(colour for colour, weight in found.weights.items() if weight > 0)
+        if len(serving) < 2:
+            raise DriverError(f"{region}: only {serving} takes traffic; losing it is an outage, not an AZ loss")
+        pid = int(found.services[found.idle]["pid"])
+        os.kill(pid, signal.SIGKILL)
+        _stop_pids([pid], timeout_s=2)
+        return found.idle
+
+    def restart_database(self, region: str, down_s: float) -> None:
+        """``region``'s database shuts down (a clean, fast shutdown: a reboot or a minor-version patch), stays
+        down ``down_s`` seconds and starts again. :raise DriverError: it did not stop or start."""
+        database = self._database(region)
+        try:
+            database.stop(mode="fast")
+            time.sleep(down_s)
+            database.start()
+        except PostgresError as error:
+            raise DriverError(f"{region}: database restart failed: {error}") from None
+
+    def lose_cache(self, region: str) -> None:
+        """``region``'s cache server dies; its port stays unanswered until reset() starts it again."""
+        found = self.state.regions[region]
+        os.kill(found.cache_pid, signal.SIGKILL)
+        _stop_pids([found.cache_pid], timeout_s=2)
+
+    def cached_keys(self, region: str) -> int:
+        """How many keys ``region``'s cache holds (0 when it does not answer)."""
+        try:
+            return int(redis.Redis(port=self.state.regions[region].cache_port, socket_timeout=1).dbsize())
+        except redis.RedisError:
+            return 0
+
+    def stall_replication(self, region: str) -> None:
+        """``region``'s standby stops receiving WAL (its connection to the primary is configured away and the
+        configuration reloaded), while it keeps serving reads: what a broken replication link looks like.
+
+        :raise DriverError: it still streams after 10 s.
+        """
+        standby = self._database(region)
+        with (standby.data_dir / "postgresql.auto.conf").open("a") as conf:
+            conf.write("primary_conninfo = ''\n")  # the last setting wins
+        try:
+            with psycopg.connect(standby.url(), autocommit=True, connect_timeout=2) as connection:
+                connection.execute("SELECT pg_reload_conf()")
+            if not _eventually(lambda: not self._streams(region), 10):
+                raise DriverError(f"{region}: the standby still streams 10 s after its primary_conninfo was removed")
+        except psycopg.Error as error:
+            raise DriverError(f"{region}: could not stall replication: {error}") from None
+
+    def _streams(self, region: str) -> bool:
+        try:
+            with psycopg.connect(self._database(region).url(), autocommit=True, connect_timeout=2) as connection:
+                row = connection.execute("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'"
+                                         ).fetchone()
+        except psycopg.Error:
+            return False
+        return bool(row and row[0])
+
+    def _stalled(self, region: str) -> bool:
+        """Configured not to follow its primary at all (stall_replication): no reconnect will come."""
+        try:
+            with psycopg.connect(self._database(region).url(), autocommit=True, connect_timeout=2) as connection:
+                row = connection.execute("SHOW primary_conninfo").fetchone()
+        except psycopg.Error:
+            return False
+        return row is not None and not row[0]
+
+    # Point-in-time restore (features/restore): the primary archives its WAL (ops/lab/replication.py); a base
+    # backup and the archive restore it into a new cluster, as RDS restores into a new instance.
+
+    def base_backup(self, region: str) -> Path:
+        """A base backup of ``region``'s database, kept beside its archive. :raise DriverError: it failed."""
+        root = Path(self.state.postgres_roots[region])
+        target = root / "backups" / f"base-{time.time_ns()}"
+        target.parent.mkdir(exist_ok=True)
+        _chown(target.parent)
+        try:
+            base_backup(self._database(region), target)
+        except PostgresError as error:
+            raise DriverError(f"{region}: {error}") from None
+        return target
+
+    def database_time(self, region: str) -> dt.datetime:
+        """The database server's clock: the restore point is named in the time its commits carry."""
+        with psycopg.connect(self._database(region).url(), autocommit=True, connect_timeout=2) as connection:
+            row = connection.execute("SELECT clock_timestamp()").fetchone()
+        assert row is not None
+        return row[0].astimezone(dt.UTC)
+
+    def restore_database(self, region: str, to_time: dt.datetime, name: str) -> RestoredDatabase:
+        root = Path(self.state.postgres_roots[region])
+        backups = sorted((root / "backups").glob("base-*"))
+        if not backups:
+            raise DriverError(f"{region}: no base backup to restore from; take one first")
+        source = self._database(region)
+        try:
+            # The segment holding ``to_time`` must be archived before a restore can replay it.
+            with psycopg.connect(source.url(), autocommit=True, connect_timeout=2) as connection:
+                row = connection.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()
+        except psycopg.Error as error:
+            raise DriverError(f"{region}: could not close the current WAL segment: {error}") from None
+        archive = root / "archive"
+        if not row or not _eventually(lambda: (archive / str(row[0])).exists(), 15):
+            raise DriverError(f"{region}: WAL segment {row and row[0]} not archived within 15 s")
+        started = time.monotonic()
+        restored = LocalPostgres(root=server_dir(f"records-lab-{name}-"), port=free_port())
+        self.state.restored_roots.append(str(restored.root))
+        self.state.write()  # `down` removes it whatever happens next
+        _chown(restored.root)
+        try:
+            copy_cluster(backups[-1], restored.data_dir)
+            (restored.data_dir / "recovery.signal").touch()
+            restored.configure({
+                "restore_command": f"cp {archive}/%f %p", "recovery_target_time": to_time.isoformat(),
+                "recovery_target_action": "promote", "archive_mode": "off",
+            }).start()
+            if not _eventually(lambda: _writable(restored), 60):
+                raise DriverError(f"{region}: the restored cluster did not finish recovery within 60 s")
+        except PostgresError as error:
+            raise DriverError(f"{region}: restore failed: {error}") from None
+        return RestoredDatabase(restored.root.name, f"127.0.0.1:{restored.port}", to_time,
+                                round(time.monotonic() - started, 2))
+
+    def _restored(self, restored: RestoredDatabase) -> LocalPostgres:
+        root = next(Path(r) for r in self.state.restored_roots if Path(r).name == restored.name)
+        return LocalPostgres(root=root, port=int(restored.endpoint.rsplit(":", 1)[1]))
+
+    def restored_client_refs(self, restored: RestoredDatabase, client_refs: list[str]) -> set[str]:
+        """Which of ``client_refs`` the restored database holds."""
+        with psycopg.connect(self._restored(restored).url(database=DATABASE), autocommit=True,
+                             connect_timeout=2) as connection:
+            rows = connection.execute("SELECT client_ref FROM records WHERE client_ref = ANY(%s)",
+                                      (client_refs,)).fetchall()
+        return {str(row[0]) for row in rows}
+
+    def remove_restored(self, restored: RestoredDatabase) -> None:
+        self._remove_cluster(self._restored(restored).root)
+
     def reset(self) -> LabReset:
         """Back to what every drill starts from: both regions' load balancers answer, us-east-1 serves the global
         entry point, each region's traffic is all on its live colour and UP, the primary database runs and the
@@ -167,14 +322,22 @@ class LabDriver:
         try:
             why = self._why_not_repairable()
             if not why:
+                for restored in list(self.state.restored_roots):
+                    self._remove_cluster(Path(restored))
                 for region, found in self.state.regions.items():
                     if not _alive(found.balancer_pid):
                         self.restore_region(region)
+                    self._revive(region)
                     self.rollback(region)
                 wait_until_ok(f"{self.state.front_url}/health", self.failover_timeout_s)
-                if self._as_built():
+                standby = _other(PRIMARY, self.state.regions)
+                # After a primary restart the standby reconnects by itself, within wal_retrieve_retry_interval.
+                if self._stalled(standby) or not _eventually(lambda: self._streams(standby), 10):
+                    why = f"{standby}'s standby does not stream from {PRIMARY} (replication stalled)"
+                elif self._as_built():
                     return LabReset("repaired")
-                why = f"traffic not back on every live colour through {PRIMARY} after the repair"
+                else:
+                    why = f"traffic not back on every live colour through {PRIMARY} after the repair"
         except (DriverError, HaproxyError, RuntimeError) as error:
             why = f"the repair failed: {error}"
         built = self.state
@@ -182,12 +345,30 @@ class LabDriver:
         self.state = up(self.directory, built.version, frozenset(built.faults))
         return LabReset("rebuilt", why)
 
+    def _revive(self, region: str) -> None:
+        """A cache or service process a drill killed, started again on the same port (cache) or version."""
+        found = self.state.regions[region]
+        if found.cache_pid and not _alive(found.cache_pid):
+            try:
+                found.cache_pid = start_cache(self.directory, region, port=found.cache_port).pid
+            except RedisError as error:
+                raise DriverError(f"{region}: cache did not start again: {error}") from None
+            self.state.write()
+        for colour, service in list(found.services.items()):
+            if not _alive(int(service["pid"])):
+                self._start_colour(region, colour, str(service["version"]))
+
+    def _remove_cluster(self, root: Path) -> None:
+        if (root / "data" / "postmaster.pid").exists():
+            LocalPostgres(root=root, port=0).stop(mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
+        self.state.restored_roots.remove(str(root))
+        self.state.write()
+
     def _why_not_repairable(self) -> str:
         primary, standby = self._database(PRIMARY), self._database(_other(PRIMARY, self.state.regions))
         if not _alive(self.state.front_pid):
             return "the front load balancer is gone"
-        if not all(_alive(int(s["pid"])) for r in self.state.regions.values() for s in r.services.values()):
-            return "a service process is gone"
         # A stopped primary is fine only as part of a lost region, which restore_region brings back.
         if not primary.running and _alive(self.state.regions[PRIMARY].balancer_pid):
             return f"{PRIMARY}'s database is down in a region that is not lost"
@@ -240,6 +421,25 @@ class LabDriver:
 
     def read(self, record_id: int, *, region: str | None = None) -> Mapping[str, Any] | None:
         return http_api.read(self.state.front_url if region is None else self.region_url(region), record_id)
+
+
+def _eventually(check: Callable[[], bool], timeout_s: float, interval_s: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval_s)
+    return True
+
+
+def _writable(server: LocalPostgres) -> bool:
+    """Accepts connections and is out of recovery (a restored cluster promoted at its target)."""
+    try:
+        with psycopg.connect(server.url(), autocommit=True, connect_timeout=2) as connection:
+            row = connection.execute("SELECT pg_is_in_recovery()").fetchone()
+    except psycopg.Error:
+        return False
+    return row is not None and row[0] is False
 
 
 def _other(region: str, regions: Mapping[str, object]) -> str:

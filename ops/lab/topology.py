@@ -16,6 +16,7 @@ from ops.gunicorn import ROOT, Gunicorn, wait_until_ok
 from ops.lab.haproxy import Haproxy, Server
 from ops.lab.replication import ReplicatedPostgres
 from ops.postgres import LocalPostgres, free_port
+from ops.redis_server import LocalRedis
 
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 COLOURS = ("blue", "green")
@@ -35,6 +36,8 @@ class RegionState:
     balancer_pid: int
     database_port: int
     services: dict[str, dict[str, int | str]] = field(default_factory=dict)  # colour -> port, pid, version
+    cache_port: int = 0  # the region's redis-server (ElastiCache); both colours read through it
+    cache_pid: int = 0
     live: str = "blue"
     weights: dict[str, int] = field(default_factory=lambda: {"blue": 100, "green": 0})
 
@@ -53,6 +56,8 @@ class LabState:
     # How it was built, so a reset that must rebuild it builds the same lab.
     version: str = "v1"
     faults: list[str] = field(default_factory=list)
+    # Clusters a restore drill created beside the lab's own; `down` stops and removes them too.
+    restored_roots: list[str] = field(default_factory=list)
 
     def write(self) -> None:
         path = Path(self.directory) / STATE_FILE
@@ -76,6 +81,8 @@ class LabState:
         found = [self.front_pid]
         for region in self.regions.values():
             found.append(region.balancer_pid)
+            if region.cache_pid:
+                found.append(region.cache_pid)
             found.extend(int(service["pid"]) for service in region.services.values())
         return found
 
@@ -95,37 +102,50 @@ def _prepare_database(primary: LocalPostgres) -> None:
         engine.dispose()
 
 
-def service_env(database: LocalPostgres, region: str, colour: str, version: str, *,
+def service_env(database: LocalPostgres, region: str, colour: str, version: str, *, cache_port: int = 0,
                 bad_credentials: bool = False) -> dict[str, str]:
     password = "not-the-password" if bad_credentials else PASSWORD  # nosec B105
-    return {
+    env = {
         "DATABASE_URL": database.url(user=DATABASE, password=password, database=DATABASE),
         "DB_SSLMODE": "disable", "APP_REGION": region, "COLOUR": colour, "APP_VERSION": version,
         "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4", "LOG_LEVEL": "WARNING",
     }
+    if cache_port:
+        env["CACHE_URL"] = f"redis://127.0.0.1:{cache_port}/0"
+    return env
 
 
 def launch_service(directory: Path, database: LocalPostgres, region: str, colour: str, version: str, *,
-                   bad_credentials: bool = False) -> Gunicorn:
+                   cache_port: int = 0, bad_credentials: bool = False) -> Gunicorn:
     """Started, not yet answering: call ``wait_ready`` on it."""
     log = directory / f"{region}-{colour}.log"
-    env = service_env(database, region, colour, version, bad_credentials=bad_credentials)
+    env = service_env(database, region, colour, version, cache_port=cache_port, bad_credentials=bad_credentials)
     return Gunicorn(env, log).launch()
 
 
 def start_service(directory: Path, database: LocalPostgres, region: str, colour: str, version: str, *,
-                  bad_credentials: bool = False) -> Gunicorn:
+                  cache_port: int = 0, bad_credentials: bool = False) -> Gunicorn:
     """:raise RuntimeError: the server exited or did not answer /health in time."""
-    return launch_service(directory, database, region, colour, version,
+    return launch_service(directory, database, region, colour, version, cache_port=cache_port,
                           bad_credentials=bad_credentials).wait_ready()
+
+
+def start_cache(directory: Path, region: str, port: int = 0) -> LocalRedis:
+    """The region's cache, detached like the lab's other servers (``down`` stops it by its PID).
+
+    :raise RedisError: it did not start.
+    """
+    return LocalRedis(port=port).start(directory / f"{region}-cache.log", detached=True)
 
 
 FAULTS = frozenset({"no-backup-region"})
 
 
 def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozenset[str] = frozenset()) -> LabState:
-    """Build the whole lab; on any failure, tear down what was started. ``faults`` builds it deliberately
-    broken, to prove a drill notices: ``no-backup-region`` leaves us-east-2 out of the front (no failover).
+    """Build the whole lab (per region a cache, two service colours and a load balancer; a primary database
+    archiving its WAL and its streaming standby; the front); on any failure, tear down what was started.
+    ``faults`` builds it deliberately broken, to prove a drill notices: ``no-backup-region`` leaves us-east-2 out
+    of the front (no failover).
 
     :raise LabError: a piece did not start, or a fault is unknown (the message names it).
     """
@@ -139,12 +159,17 @@ def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozens
     try:
         postgres.start_primary(_prepare_database)
         databases = {PRIMARY: postgres.primary, SECONDARY: postgres.standby}
+        caches = {}
+        for region in databases:
+            caches[region] = start_cache(directory, region)
+            started.append(caches[region].pid)
         # The four servers boot side by side (each spends about a second importing the service) while the
         # standby is cloned; none touches its database before a request does.
         launched: dict[tuple[str, str], Gunicorn] = {}
         for region, database in databases.items():
             for colour in COLOURS:
-                gunicorn = launch_service(directory, database, region, colour, version)
+                gunicorn = launch_service(directory, database, region, colour, version,
+                                          cache_port=caches[region].port)
                 started.append(gunicorn.pid)
                 launched[region, colour] = gunicorn
         postgres.start_standby()
@@ -162,7 +187,8 @@ def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozens
             ]).start()
             assert balancer.pid is not None
             started.append(balancer.pid)
-            regions[region] = RegionState(region, balancer.port, balancer.pid, database.port, services)
+            regions[region] = RegionState(region, balancer.port, balancer.pid, database.port, services,
+                                          cache_port=caches[region].port, cache_pid=caches[region].pid)
         front_servers = [Server("primary", regions[PRIMARY].balancer_port)]
         if "no-backup-region" not in faults:
             front_servers.append(Server("secondary", regions[SECONDARY].balancer_port, backup=True))
@@ -221,7 +247,7 @@ def down(directory: Path = DEFAULT_DIRECTORY) -> LabState:
     """
     state = LabState.read(directory)
     _stop_pids(state.pids())
-    for root in state.postgres_roots.values():
+    for root in [*state.postgres_roots.values(), *state.restored_roots]:
         data = Path(root) / "data"
         if (data / "postmaster.pid").exists():
             LocalPostgres(root=Path(root), port=0).stop()

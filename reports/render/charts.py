@@ -41,3 +41,33 @@ def stacked_bars(counts: Mapping[str, Counter[str]], title: str, path: Path) -> 
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def budget_bars(budgets: Mapping[str, tuple[list[tuple[str, float]], float]], title: str, path: Path) -> Path:
+    """One horizontal bar per environment: the recovery path's terms end to end (seconds), and a mark at the
+    objective, so the slack (or the overrun) reads at a glance.
+
+    ``budgets``: environment -> ([(term, seconds), ...] along the path, objective seconds).
+    """
+    rows = list(budgets)
+    figure, axes = plt.subplots(figsize=(8, 0.8 + 0.5 * max(1, len(rows))), dpi=110)
+    palette = plt.get_cmap("tab10")
+    colours: dict[str, object] = {}  # one colour per term across environments; the legend names each once
+    for row_number, row in enumerate(rows):
+        terms, objective = budgets[row]
+        left = 0.0
+        for name, seconds in terms:
+            first = name not in colours
+            colour = colours.setdefault(name, palette(len(colours) % 10))
+            axes.barh(row_number, seconds, left=left, color=colour, label=name if first else None)
+            left += seconds
+        axes.plot([objective, objective], [row_number - 0.45, row_number + 0.45], color="#c62828", linewidth=2)
+    axes.set_yticks(range(len(rows)), rows)
+    axes.set_xlabel("seconds (red mark: the objective)")
+    axes.set_title(title)
+    axes.invert_yaxis()
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path

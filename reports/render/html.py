@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from reports.controls import CONTROL_ONLY_STATUSES, ReferenceResult
 from reports.evidence import Evidence, judge
-from reports.model import Source, Status
+from reports.model import Record, Source, Status
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RECORD_STATUSES = [s.value for s in Status]
@@ -49,10 +49,19 @@ def by_source(references: tuple[ReferenceResult, ...]) -> list[tuple[str, dict[s
 
 def write_charts(evidence: Evidence, out: Path) -> None:
     # matplotlib (with numpy) loads only in the printing child that draws the charts.
-    from reports.render.charts import stacked_bars
+    from reports.render.charts import budget_bars, stacked_bars
 
     stacked_bars(evidence.control_counts(), "Controls by status", out / "controls.png")
     stacked_bars(evidence.by_source(), "Records by source and status", out / "sources.png")
+    budgets = recovery_budgets(evidence)
+    if budgets:
+        budget_bars({env: ([(t["name"], t["seconds"]) for t in r.detail["terms"]], r.detail["threshold"])
+                     for env, r in budgets}, "Region loss: recovery time budget", out / "resilience.png")
+
+
+def recovery_budgets(evidence: Evidence) -> list[tuple[str, Record]]:
+    """Each environment's RTO budget record (source resilience), in the order the gate wrote them."""
+    return [(r.where.env, r) for r in evidence.records if r.source is Source.RESILIENCE and r.rule == "budget.rto"]
 
 
 def render(evidence: Evidence, *, project: str, required: list[str], printing: bool) -> str:
@@ -76,6 +85,7 @@ def render(evidence: Evidence, *, project: str, required: list[str], printing: b
         control_statuses=CONTROL_STATUSES, legend=LEGEND, by_source=evidence.by_source(),
         problems=[r for r in evidence.records if r.status in (Status.FAIL, Status.INCONCLUSIVE)],
         measured=[r for r in evidence.records if r.source in (Source.DRILL, Source.LOAD) and "observed" in r.detail],
+        budgets=[r for r in evidence.records if r.source is Source.RESILIENCE],
         references=sorted(references.values(), key=lambda r: r.reference), printing=printing,
     )
 

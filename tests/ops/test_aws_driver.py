@@ -293,3 +293,71 @@ def test_the_target_is_resolved_from_the_stacks_resources(aws):
 def test_a_missing_stack_is_a_driver_error(aws):
     with pytest.raises(DriverError, match="records-dev-edge-global"):
         AwsTarget.resolve("dev", boto3.Session(region_name=PRIMARY))
+
+
+SOURCE = f"records-dev-{PRIMARY}"
+LATEST = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
+SOURCE_INSTANCE = {
+    "DBInstanceIdentifier": SOURCE, "DBInstanceClass": "db.t4g.medium", "BackupRetentionPeriod": 7,
+    "LatestRestorableTime": LATEST, "DBSubnetGroup": {"DBSubnetGroupName": "records-data"},
+    "VpcSecurityGroups": [{"VpcSecurityGroupId": "sg-0123456789abcdef0", "Status": "active"}],
+    "DBParameterGroups": [{"DBParameterGroupName": "records-pg17"}], "IAMDatabaseAuthenticationEnabled": True,
+}
+
+
+def _stubbed_rds(driver, monkeypatch) -> Stubber:
+    rds = boto3.client("rds", region_name=PRIMARY)
+    real = driver._client
+    monkeypatch.setattr(driver, "_client", lambda service, region: rds if service == "rds" else real(service, region))
+    driver.restore_poll_s, driver.restore_max_attempts = 0, 1
+    return Stubber(rds)
+
+
+def test_restore_creates_a_private_instance_like_its_source_at_the_time_asked(driver, monkeypatch):
+    stubber = _stubbed_rds(driver, monkeypatch)
+    to_time = LATEST - dt.timedelta(minutes=30)
+    stubber.add_response("describe_db_instances", {"DBInstances": [SOURCE_INSTANCE]},
+                         {"DBInstanceIdentifier": SOURCE})
+    stubber.add_response("restore_db_instance_to_point_in_time", {"DBInstance": {"DBInstanceIdentifier": "r1"}}, {
+        "SourceDBInstanceIdentifier": SOURCE, "TargetDBInstanceIdentifier": "r1", "RestoreTime": to_time,
+        "DBInstanceClass": "db.t4g.medium", "DBSubnetGroupName": "records-data",
+        "VpcSecurityGroupIds": ["sg-0123456789abcdef0"], "DBParameterGroupName": "records-pg17",
+        "EnableIAMDatabaseAuthentication": True, "PubliclyAccessible": False, "MultiAZ": False,
+        "DeletionProtection": False, "CopyTagsToSnapshot": True,
+        "Tags": [{"Key": "Purpose", "Value": f"point-in-time restore of {SOURCE}"}]})
+    available = {"DBInstances": [{"DBInstanceIdentifier": "r1", "DBInstanceStatus": "available",
+                                  "Endpoint": {"Address": "r1.abc.us-east-1.rds.amazonaws.com", "Port": 5433}}]}
+    stubber.add_response("describe_db_instances", available, {"DBInstanceIdentifier": "r1"})  # the waiter
+    stubber.add_response("describe_db_instances", available, {"DBInstanceIdentifier": "r1"})
+    with stubber:
+        restored = driver.restore_database(PRIMARY, to_time, "r1")
+    stubber.assert_no_pending_responses()
+    assert (restored.name, restored.endpoint, restored.restored_to) == (
+        "r1", "r1.abc.us-east-1.rds.amazonaws.com:5433", to_time)
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    (SOURCE_INSTANCE, "can be restored up to 2026-12-05T12:00:00\\+00:00, not 2026-12-05T12:01:00\\+00:00"),
+    ({**SOURCE_INSTANCE, "BackupRetentionPeriod": 0}, "keeps no automated backups"),
+])
+def test_a_time_the_backups_do_not_cover_is_refused_before_any_restore(driver, monkeypatch, source, message):
+    stubber = _stubbed_rds(driver, monkeypatch)
+    stubber.add_response("describe_db_instances", {"DBInstances": [source]}, {"DBInstanceIdentifier": SOURCE})
+    with stubber, pytest.raises(DriverError, match=message):
+        driver.restore_database(PRIMARY, LATEST + dt.timedelta(minutes=1), "r1")
+    stubber.assert_no_pending_responses()  # and nothing else was called: no restore was started
+
+
+def test_a_refused_restore_and_one_that_never_becomes_available_name_what_failed(driver, monkeypatch):
+    stubber = _stubbed_rds(driver, monkeypatch)
+    stubber.add_response("describe_db_instances", {"DBInstances": [SOURCE_INSTANCE]}, {"DBInstanceIdentifier": SOURCE})
+    stubber.add_client_error("restore_db_instance_to_point_in_time", "DBInstanceAlreadyExists", "r1 exists")
+    stubber.add_response("describe_db_instances", {"DBInstances": [SOURCE_INSTANCE]}, {"DBInstanceIdentifier": SOURCE})
+    stubber.add_response("restore_db_instance_to_point_in_time", {"DBInstance": {"DBInstanceIdentifier": "r2"}})
+    stubber.add_response("describe_db_instances", {"DBInstances": [
+        {"DBInstanceIdentifier": "r2", "DBInstanceStatus": "creating"}]}, {"DBInstanceIdentifier": "r2"})
+    with stubber:
+        with pytest.raises(DriverError, match="restore_db_instance_to_point_in_time: .*r1 exists"):
+            driver.restore_database(PRIMARY, LATEST, "r1")
+        with pytest.raises(DriverError, match="us-east-1: r2 did not become available"):
+            driver.restore_database(PRIMARY, LATEST, "r2")

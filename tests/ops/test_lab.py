@@ -93,7 +93,7 @@ def test_haproxy_refuses_a_bad_config_and_a_dead_socket(lab_dir):
 def test_the_drills_fail_on_a_lab_without_a_backup_region(lab_dir):
     """The failover drill must notice when failover cannot happen: a lab whose front has no backup region."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "features/test_drills.py", "-k", "primary_region_is_lost", "-q",
+        [sys.executable, "-m", "pytest", "features/test_drills.py", "-k", "primary_region_is_lost and not stalled", "-q",
          "-p", "no:cacheprovider", "--no-cov", "--lab-fault", "no-backup-region", "-o", "addopts=",
          f"--cucumberjson={lab_dir / 'cucumber.json'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
@@ -139,20 +139,32 @@ def test_a_reset_repairs_what_drills_do_and_rebuilds_after_a_promotion(lab_dir):
     eventually(lambda: driver.read(record_id, region="us-east-2"), timeout_s=10)
 
 
-def test_the_drill_report_names_each_measure(tmp_path, capsys):
-    rows = [
-        ("failover", "rto_seconds", 3.2), ("failover", "rpo_writes", 1), ("switchover", "rpo_writes", 0),
-        ("blue_green", "promotion_failed_requests", 0), ("rollback", "rollback_seconds", 7.5),
-        ("traffic_failover", "failover_seconds", 1.5), ("traffic_failover", "failback_seconds", 0.8),
-    ]
-    path = tmp_path / "m.json"
+def _measurements(path: Path, rows: list[tuple[str, str, float, float]], verdict: str = "pass") -> Path:
     path.write_text(json.dumps({"measurements": [
-        {"feature": f, "metric": m, "observed": v, "comparison": "<=", "threshold": 900, "verdict": "pass"}
-        for f, m, v in rows]}))
+        {"feature": f, "metric": m, "observed": v, "comparison": "<=", "threshold": t, "verdict": verdict}
+        for f, m, v, t in rows]}))
+    return path
+
+
+EVERY_MEASURE = [
+    ("failover", "rto_seconds", 3.2, 900), ("failover", "rto_vs_model_seconds", 3.2, 5), ("failover", "rpo_writes", 1, 9),
+    ("switchover", "rpo_writes", 0, 0), ("blue_green", "promotion_failed_requests", 0, 0),
+    ("rollback", "rollback_seconds", 7.5, 300), ("traffic_failover", "failover_seconds", 1.5, 900),
+    ("traffic_failover", "failback_seconds", 0.8, 900), ("game_day", "failed_requests", 4, 3000),
+    ("game_day", "error_budget_percent", 0.116, 5), ("az_loss", "failed_beyond_window", 0, 0),
+    ("database_restart", "recovery_seconds", 1.2, 300), ("cache_outage", "read_p95_ms", 6, 300),
+    ("stalled_replica", "rpo_writes", 111, 500), ("restore", "restore_seconds", 0.2, 900),
+]
+
+
+def test_the_drill_report_names_each_measure(tmp_path, capsys):
+    path = _measurements(tmp_path / "m.json", EVERY_MEASURE)
     assert drill_report.main([str(path)]) == 0
     assert capsys.readouterr().out.strip() == (
-        "drills: failover rto 3.2 s, failover rpo 1 writes, switchover rpo 0 writes, promotion errors 0, "
-        "rollback 7.5 s, traffic failover 1.5 s, failback 0.8 s")
+        "drills: failover rto 3.2 s (model ≤ 5.0 s), failover rpo 1 writes, switchover rpo 0 writes, "
+        "promotion errors 0, rollback 7.5 s, traffic failover 1.5 s, failback 0.8 s, game-day errors 4 (budget "
+        "0.116%), az loss errors 0, db restart recovery 1.2 s, cache outage p95 6 ms, stalled-replica rpo 111 writes, "
+        "restore 0.2 s")
     path.write_text(json.dumps({"measurements": [{"feature": "failover", "metric": "rto_seconds",
                                                   "observed": 1, "verdict": "fail", "comparison": "<=",
                                                   "threshold": 0}]}))
@@ -160,6 +172,26 @@ def test_the_drill_report_names_each_measure(tmp_path, capsys):
     assert "FAIL" in capsys.readouterr().out
     path.write_text("{}")
     assert drill_report.main([str(path)]) == 2
+
+
+def test_a_lab_slower_than_its_model_fails_the_drills(tmp_path, capsys):
+    """The failover step records the lab's RTO against the budget model's bound: exceeding it is a failure."""
+    rows = [row if row[1] != "rto_vs_model_seconds" else ("failover", "rto_vs_model_seconds", 6.1, 5.0)
+            for row in EVERY_MEASURE]
+    path = _measurements(tmp_path / "m.json", rows)
+    document = json.loads(path.read_text())
+    for measure in document["measurements"]:
+        if measure["metric"] == "rto_vs_model_seconds":
+            measure["verdict"] = "fail"
+    path.write_text(json.dumps(document))
+    assert drill_report.main([str(path)]) == 1
+    assert "[failed: failover.rto_vs_model_seconds 6.1 (threshold <= 5.0)]" in capsys.readouterr().out
+
+
+def test_a_missing_new_drill_is_not_a_pass(tmp_path, capsys):
+    rows = [row for row in EVERY_MEASURE if row[0] != "restore"]
+    assert drill_report.main([str(_measurements(tmp_path / "m.json", rows))]) == 2
+    assert "[not measured: restore.restore_seconds]" in capsys.readouterr().out
 
 
 def test_the_drill_report_requires_what_should_have_run_against_aws(tmp_path, capsys):
@@ -190,3 +222,48 @@ def test_the_rollback_command_needs_a_lab(tmp_path, capsys):
 
     assert ops_cli.main(["rollback", "--region", "us-east-1", "--dir", str(tmp_path)]) == 2
     assert "no lab is up" in capsys.readouterr().err
+
+
+def test_the_stalled_replica_drill_fails_when_its_loss_exceeds_the_rpo(lab_dir):
+    """The must-show: the RPO check of a failover can fail. The stall loses about three seconds of writes; an
+    objective of one second is exceeded, and the measurement says by how much."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "features/test_drills.py", "-k", "replication_stalled", "-q",
+         "-p", "no:cacheprovider", "--no-cov", "--rpo-objective-seconds", "1", "-o", "addopts=",
+         f"--cucumberjson={lab_dir / 'cucumber.json'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "DRILL_OUT": str(lab_dir)},
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "acknowledged writes over" in done.stdout and "the RPO is 1 s" in done.stdout, done.stdout[-3000:]
+    measured = {m["metric"]: m for m in json.loads((lab_dir / "measurements.json").read_text())["measurements"]}
+    window, lost = measured["rpo_window_seconds"], measured["rpo_writes"]
+    assert window["verdict"] == "fail" and window["threshold"] == 1 and window["observed"] > 3
+    assert lost["observed"] > 0 and lost["feature"] == "stalled_replica"
+
+
+def test_faults_are_repaired_by_a_reset_and_a_stall_rebuilds(lab_dir):
+    assert lab_cli.main(["up", "--dir", str(lab_dir)]) == 0
+    driver = LabDriver(lab_dir)
+    with pytest.raises(DriverError, match=r"only \['blue'\] takes traffic; losing it is an outage"):
+        driver.lose_app_server("us-east-1")
+    with pytest.raises(DriverError, match="no base backup to restore from"):
+        driver.restore_database("us-east-1", driver.database_time("us-east-1"), "nothing")
+    driver.shift_traffic("us-east-1", 50)
+    lost = driver.lose_app_server("us-east-1")
+    driver.lose_cache("us-east-2")
+    assert driver.cached_keys("us-east-2") == 0
+    driver.restart_database("us-east-1", down_s=0.1)
+    before = LabState.read(lab_dir)
+    assert driver.reset() == LabReset("repaired")
+    after = LabState.read(lab_dir)
+    # The same lab, with the killed server and cache started again where they were.
+    assert after.front_pid == before.front_pid and after.regions["us-east-2"].cache_port == \
+        before.regions["us-east-2"].cache_port
+    assert _alive(int(after.regions["us-east-1"].services[lost]["pid"]))
+    assert driver.status().regions["us-east-1"].weights[lost] == 0
+    record_id = driver.write({"subject": "lab", "kind": "note", "body": "after", "client_ref": "faults-1"})
+    eventually(lambda: driver.read(record_id, region="us-east-2"), timeout_s=10)
+    driver.stall_replication("us-east-2")
+    assert driver.reset() == LabReset("rebuilt", "us-east-2's standby does not stream from us-east-1 "
+                                                 "(replication stalled)")

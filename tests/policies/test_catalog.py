@@ -11,7 +11,7 @@ from policies import catalog
 from policies.catalog import Catalog, CatalogError, Control, derive, load_catalog, load_catalogs
 from policies.nag_controls import NagSourceError, normalize, pack_rules, parse_pack, rule_controls, rule_targets
 from policies.slo import load_slo
-from reports.sources import cfnlint, image, sbom
+from reports.sources import cfnlint, image, resilience, sbom
 
 ISSUE_CONTROLS = {
     "NIST.800.53.R5": ["CP-4", "CP-10", "SC-5", "AU-2", "AU-9", "SC-8", "SC-13", "SC-28", "IA-5", "CM-3"],
@@ -48,6 +48,8 @@ def _existing(synthesized) -> dict[str, set[str]]:
         "drill": {path.stem for path in (ROOT / "features").glob("*.feature")},
         "load": {metric.metric for metric in judge({}, load_profile("local"), slo).metrics},
         "cfn-lint": {cfnlint.RULE},
+        # A reference matches the rules below it: resilience:budget covers budget.rto, budget.rpo...
+        "resilience": {rule.split(".")[0] for rule in resilience.RULES},
         "image": {image.RULE},
         "sbom": {sbom.RULE},
     }

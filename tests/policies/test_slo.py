@@ -29,7 +29,7 @@ BASE = """
 service: records
 defaults: {availability_percent: 99.9, latency_p95_ms: 300, latency_p99_ms: 800, error_rate_5xx_percent: 1,
   unhealthy_hosts_max: 0, replica_lag_seconds: 60, rto_minutes: 15, rpo_minutes: 5,
-  evaluation_window_minutes: 5, min_requests_per_window: 100}
+  evaluation_window_minutes: 5, min_requests_per_window: 100, replica_lag_alarm_minutes: 2, backup_rpo_hours: 26, game_day_budget_share_percent: 5}
 """
 
 
@@ -64,7 +64,8 @@ def test_missing_or_broken_file(tmp_path):
 
 def test_replica_lag_objective_above_the_rpo_is_an_error(tmp_path):
     path = _write(tmp_path, BASE + "environments: {prod: {replica_lag_seconds: 301}}\n")
-    with pytest.raises(SloError, match="for 'prod': Value error, replica_lag_seconds 301 exceeds the RPO of 5 minutes"):
+    with pytest.raises(SloError, match="for .prod.: Value error, replica_lag_seconds 301 plus replica_lag_alarm_minutes 2 "
+                                       "exceeds the RPO of 5 minutes"):
         load_slo(path)
 
 

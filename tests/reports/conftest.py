@@ -13,6 +13,7 @@ import yaml
 
 from gates import custody
 from gates import image as image_gate
+from gates.resilience.model import Budget, Term
 from reports.evidence import Inputs
 from reports.render.screenshot import CHROMIUM
 from tests.factories import trivy_report
@@ -92,6 +93,15 @@ class FakeGates:
     def cfn_lint(self, findings: list[dict[str, Any]] | None = None) -> None:
         self.write(self.cdk_out / "cfn-lint.json", {"templates": 2, "findings": findings or []} | self._seal())
 
+    def resilience(self, *, rto_s: float = 880, rpo_s: float = 240) -> None:
+        """The budget gate's result for dev, as gates.resilience writes it (the model's own JSON)."""
+        budget = Budget(env="dev", rto_terms=(Term("detection", 40, "health check"),
+                                              Term("promotion", rto_s - 40, "estimate", "writes")),
+                        rpo_terms=(Term("lag tolerated", rpo_s, "alarm threshold"),), rto_objective_s=900,
+                        rpo_objective_s=300, backup_rpo_terms=(Term("backup interval", 86400, "daily"),),
+                        backup_rpo_objective_s=93600)
+        self.write(self.cdk_out / "resilience.json", {"budgets": [budget.to_json()]} | self._seal())
+
     def _seal(self) -> dict[str, str]:
         """As the real gates stamp their results: with the synthesis they judged, when there was one."""
         present = (self.cdk_out / custody.CUSTODY_FILE).exists()
@@ -120,6 +130,7 @@ class FakeGates:
                                            "AWS::S3::Bucket.Logs", ACK_REASON)])
         self.cfn_lint([{"rule_id": "W3005", "template": "assembly-dev/devData-use1.template.json", "line": 3,
                         "message": "redundant DependsOn"}])
+        self.resilience()
         return self
 
 

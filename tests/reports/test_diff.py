@@ -49,6 +49,7 @@ def _open_bucket(gates: FakeGates) -> None:
         failed=[checkov_item("CKV_AWS_145", f"assembly-dev/devData-{stack}.template.json",
                              f"AWS::S3::Bucket.Open{stack.upper()}5A1B") for stack in ("use1", "use2")])
     gates.cfn_lint()
+    gates.resilience()
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from tests.factories import vulnerability, write_attestation
 from tests.reports.conftest import FakeGates, checkov_item, nag_finding
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-REQUIRED = ["nag", "aspect", "checkov", "cfn-lint"]
+REQUIRED = ["nag", "aspect", "checkov", "cfn-lint", "resilience"]
 
 
 def _generate(gates, out: Path, required=REQUIRED, **options) -> int:
@@ -61,11 +61,11 @@ def test_the_bundle_holds_every_output(generated, bundle):
     assert generated.line.startswith("evidence: PASS: ")
     names = {p.name for p in bundle.iterdir()}
     assert names >= {"evidence.json", "index.html", "evidence.pdf", "evidence.sarif", "junit.xml", "controls.png",
-                     "sources.png", "bundle.json", "MANIFEST.sha256", "inputs"}
+                     "sources.png", "resilience.png", "bundle.json", "MANIFEST.sha256", "inputs"}
     assert (bundle / "evidence.pdf").read_bytes().startswith(b"%PDF")
     copied = {p.relative_to(bundle / "inputs").as_posix() for p in (bundle / "inputs").rglob("*") if p.is_file()}
     assert copied >= {"cdk.out/validation-report.json", "cdk.out/checkov.json", "cdk.out/guards.json",
-                      "cdk.out/cfn-lint.json", "cdk.out/assembly-dev/manifest.json",
+                      "cdk.out/cfn-lint.json", "cdk.out/resilience.json", "cdk.out/assembly-dev/manifest.json",
                       "cdk.out/assembly-dev/devData-use2.template.json", "cdk.out/custody.json"}
 
 
@@ -87,7 +87,7 @@ def test_evidence_json_follows_the_committed_schema(bundle):
     schema = json.loads(SCHEMA_FILE.read_text())
     document = json.loads((bundle / "evidence.json").read_text())
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.6.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
+    assert document["schema_version"] == "1.7.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
 
 
 def test_the_committed_schema_matches_the_model(capsys):
@@ -449,6 +449,7 @@ def test_an_old_synthesis_is_stale_in_a_release_however_its_files_were_copied(no
     custody.record(gates.cdk_out, commit="fake-synth", passed=True, at=NOW - dt.timedelta(days=40))
     gates.checkov(passed=[checkov_item("CKV_AWS_21", "assembly-dev/devData-use1.template.json", "AWS::S3::Bucket.Logs")])
     gates.cfn_lint()
+    gates.resilience()
     assert _generate(gates, tmp_path / "out", release=True) == 1
     runs = {run["source"]: run for run in json.loads((tmp_path / "out" / "evidence.json").read_text())["sources"]}
     assert {runs[s]["stale"][:18] for s in REQUIRED} == {"older than 30 days"}
@@ -483,6 +484,7 @@ def test_a_failed_synthesis_makes_a_failing_bundle_that_shows_why(no_printing, g
     custody.record(gates.cdk_out, commit="fake-synth", passed=False, at=NOW)
     gates.checkov(passed=[checkov_item("CKV_AWS_21", "assembly-dev/devData-use1.template.json", "AWS::S3::Bucket.Logs")])
     gates.cfn_lint()
+    gates.resilience()
     assert _generate(gates, tmp_path / "out") == 1  # no record failed but the synth gate itself
     document = json.loads((tmp_path / "out" / "evidence.json").read_text())
     (failure,) = [r for r in document["records"] if r["status"] == "fail"]
@@ -492,3 +494,45 @@ def test_a_failed_synthesis_makes_a_failing_bundle_that_shows_why(no_printing, g
     (gates.cdk_out / "assembly-dev" / "devData-use1.template.json").write_text("{}")
     with pytest.raises(CustodyBroken, match="changed since synth judged it"):
         _generate(gates, tmp_path / "again")
+
+
+def test_the_page_shows_each_environments_recovery_budget_with_its_chart(generated, bundle):
+    page = (bundle / "index.html").read_text()
+    table = page.split('<table id="resilience-budget">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 4  # the header and dev's rto, rpo and backup rpo
+    assert "budget.rto" in table and "detection 40 s: health check" in table and "880" in table
+    assert '<img class="chart" src="resilience.png"' in page
+    assert (bundle / "resilience.png").read_bytes().startswith(b"\x89PNG")
+    document = json.loads((bundle / "evidence.json").read_text())
+    records = {r["rule"]: r for r in document["records"] if r["source"] == "resilience"}
+    assert {rule: r["status"] for rule, r in records.items()} == {
+        "budget.rto": "pass", "budget.rpo": "pass", "budget.backup_rpo": "pass"}
+    cp10 = next(c for c in document["controls"] if c["framework"].startswith("NIST") and c["id"] == "CP-10")
+    assert any(ref["reference"] == "resilience:budget" and ref["status"] == "pass" for ref in cp10["references"])
+
+
+def test_a_budget_over_its_objective_fails_the_bundle(no_printing, gates, tmp_path, capsys):
+    gates.all_static()
+    gates.resilience(rto_s=1200)
+    assert _generate(gates, tmp_path / "out") == 1
+    assert capsys.readouterr().out.startswith("evidence: FAIL: ")
+    document = json.loads((tmp_path / "out" / "evidence.json").read_text())
+    (failed,) = [r for r in document["records"] if r["status"] == "fail"]
+    assert (failed["source"], failed["rule"], failed["detail"]["observed"]) == ("resilience", "budget.rto", 1200)
+    assert [t["name"] for t in failed["detail"]["terms"]] == ["detection", "promotion"]
+
+
+def test_no_budget_is_not_a_pass(no_printing, gates, tmp_path, capsys):
+    gates.all_static()
+    (gates.cdk_out / "resilience.json").unlink()
+    assert _generate(gates, tmp_path / "out") == 2
+    assert "(required: resilience)" in capsys.readouterr().out
+
+
+def test_a_budget_of_an_earlier_synthesis_is_refused(no_printing, gates, tmp_path):
+    gates.all_static()
+    gates.synth()
+    gates.checkov()
+    gates.cfn_lint()
+    with pytest.raises(CustodyBroken, match="resilience.json: judged another synthesis than"):
+        _generate(gates, tmp_path / "out")

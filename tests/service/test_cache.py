@@ -3,56 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
-import subprocess
 import threading
-import time
 
 import pytest
 import redis
 
 from ops.postgres import free_port
+from ops.redis_server import LocalRedis
 from service import create_app
 from service.cache import NO_RETRY, RecordCache
 from tests.service.conftest import local_settings
 
-REDIS = shutil.which("redis-server")
-
-
-class RedisServer:
-    def __init__(self, password: str | None = None) -> None:
-        self.port = free_port()
-        self.password = password
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        if REDIS is None:
-            pytest.fail("redis-server is not installed; `.ci/run` installs Debian's redis-server")
-        auth = ["--requirepass", self.password] if self.password else []
-        self.process = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", *auth],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, password=self.password)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
 
 @pytest.fixture
 def redis_server():
-    server = RedisServer()
-    server.start()
+    server = LocalRedis().start()
     yield server
     server.stop()
 
@@ -141,8 +107,7 @@ def test_without_a_cache_url_the_service_runs_uncached(database_url):
 
 @pytest.fixture
 def redis_with_auth():
-    server = RedisServer(password="token-from-secrets-manager")
-    server.start()
+    server = LocalRedis(password="token-from-secrets-manager").start()
     yield server
     server.stop()
 
