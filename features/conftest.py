@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="build the lab broken on purpose (no-backup-region) to see a drill fail")
     parser.addoption("--rpo-objective-seconds", type=float,
                      help="judge RPO against this instead of the SLO's (to see the stalled-replica drill fail)")
+    parser.addoption("--rto-model-seconds", type=float,
+                     help="judge the lab's failover RTO against this bound instead of its budget model's (to see it "
+                          "fail)")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -20,7 +20,8 @@ from gates.verdict import Verdict
 FEATURES = Path(__file__).resolve().parents[1] / "features"
 DEFAULT = FEATURES / "out" / "measurements.json"
 # What the summary line shows: each part formats the worst value over scenarios (max) of one or more
-# (feature, metric, field) measurements; "threshold" reads the bound a measurement was judged against.
+# (feature, metric, field) measurements; "threshold" reads the bound a measurement was judged against, another
+# field the context the step recorded beside it.
 Needed = tuple[str, str, str]
 PARTS: tuple[tuple[str, tuple[Needed, ...]], ...] = (
     ("failover rto {:.1f} s (model ≤ {:.1f} s)", (("failover", "rto_seconds", "observed"),
@@ -31,7 +32,7 @@ PARTS: tuple[tuple[str, tuple[Needed, ...]], ...] = (
     ("rollback {:.1f} s", (("rollback", "rollback_seconds", "observed"),)),
     ("traffic failover {:.1f} s", (("traffic_failover", "failover_seconds", "observed"),)),
     ("failback {:.1f} s", (("traffic_failover", "failback_seconds", "observed"),)),
-    ("game-day errors {:.0f} (budget {:g}%)", (("game_day", "failed_requests", "observed"),
+    ("game-day errors {:.0f} (budget {:g}%)", (("game_day", "error_budget_percent", "failed_requests"),
                                                ("game_day", "error_budget_percent", "observed"))),
     ("az loss errors {:.0f}", (("az_loss", "failed_beyond_window", "observed"),)),
     ("db restart recovery {:.1f} s", (("database_restart", "recovery_seconds", "observed"),)),
@@ -42,6 +43,13 @@ PARTS: tuple[tuple[str, tuple[Needed, ...]], ...] = (
 # Against AWS the failover drill has no lab model to be judged against: its RTO alone is shown.
 AWS_PARTS = {"failover rto {:.1f} s (model ≤ {:.1f} s)": ("failover rto {:.1f} s",
                                                           (("failover", "rto_seconds", "observed"),))}
+
+
+def _holds(measured: dict[str, object]) -> bool:
+    """:raise ValueError, TypeError, KeyError: a measurement without numbers or a known comparison."""
+    observed, threshold = float(measured["observed"]), float(measured["threshold"])  # type: ignore[arg-type]
+    comparison = {"<=": observed <= threshold, ">=": observed >= threshold}
+    return comparison[str(measured["comparison"])]
 
 
 def skipped_on_purpose(features: Path, *, target: str, destructive: bool) -> set[str]:
@@ -59,6 +67,26 @@ def skipped_on_purpose(features: Path, *, target: str, destructive: bool) -> set
     return skipped
 
 
+def _parts(measured: list[dict[str, object]], parts_needed: list[tuple[str, tuple[Needed, ...]]],
+           skipped: set[str]) -> tuple[list[str], list[str]]:
+    """The line's parts, and the (feature.metric) measurements it needed but did not find."""
+    parts, missing = [], []
+    for label, needs in parts_needed:
+        if any(feature in skipped for feature, _, _ in needs):
+            continue
+        values = []
+        for feature, metric, field in needs:
+            found = [float(m[field]) for m in measured  # type: ignore[arg-type]
+                     if m["feature"] == feature and m["metric"] == metric and field in m]
+            if found:
+                values.append(max(found))
+            else:
+                missing.append(f"{feature}.{metric}")
+        if len(values) == len(needs):
+            parts.append(label.format(*values))
+    return parts, missing
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gates.drills", description=__doc__.split("\n\n")[0])
     parser.add_argument("measurements", nargs="?", type=Path, default=DEFAULT, help="default: %(default)s")
@@ -71,26 +99,13 @@ def main(argv: list[str] | None = None) -> int:
                     for label, needs in PARTS]
     try:
         measured = json.loads(path.read_text())["measurements"]
-        rows = [(m["feature"], m["metric"], {"observed": float(m["observed"]), "threshold": float(m["threshold"])})
-                for m in measured]
+        # The verdict is judged again here, not taken from the file: a record saying pass over its threshold fails.
+        failed = [f"{m['feature']}.{m['metric']} {m['observed']} (threshold {m['comparison']} {m['threshold']})"
+                  for m in measured if m.get("verdict") != "pass" or not _holds(m)]
+        parts, missing = _parts(measured, parts_needed, skipped)
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"drills: INCONCLUSIVE: {path}: {type(error).__name__}: {error}", file=sys.stderr)
         return Verdict.INCONCLUSIVE
-    parts, missing = [], []
-    for label, needs in parts_needed:
-        if any(feature in skipped for feature, _, _ in needs):
-            continue
-        values = []
-        for feature, metric, field in needs:
-            found = [value[field] for f, m, value in rows if f == feature and m == metric]
-            if found:
-                values.append(max(found))
-            else:
-                missing.append(f"{feature}.{metric}")
-        if len(values) == len(needs):
-            parts.append(label.format(*values))
-    failed = [f"{m['feature']}.{m['metric']} {m['observed']} (threshold {m['comparison']} {m['threshold']})"
-              for m in measured if m.get("verdict") != "pass"]
     state = Verdict.of(failed=bool(failed), judged=not missing)
     detail = f" [failed: {'; '.join(failed)}]" if failed else ""
     detail += f" [not measured: {', '.join(missing)}]" if missing else ""

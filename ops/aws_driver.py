@@ -285,6 +285,8 @@ class AwsDriver:
     restore_poll_s, restore_max_attempts = 30, 120
 
     def restore_database(self, region: str, to_time: dt.datetime, name: str) -> RestoredDatabase:
+        if to_time.tzinfo is None:
+            raise DriverError(f"{region}: restore time {to_time.isoformat()} has no time zone; give it in UTC")
         rds = self._client("rds", region)
         source_id = self.target.regions[region].db_instance
         (source,) = self._call("describe_db_instances", rds.describe_db_instances,
@@ -305,7 +307,10 @@ class AwsDriver:
             EnableIAMDatabaseAuthentication=bool(source.get("IAMDatabaseAuthenticationEnabled")),
             # A restore beside production for a check or a repair: private, single-AZ, deletable afterwards.
             PubliclyAccessible=False, MultiAZ=False, DeletionProtection=False, CopyTagsToSnapshot=True,
-            Tags=[{"Key": "Purpose", "Value": f"point-in-time restore of {source_id}"}],
+            # A copy of PHI keeps its source's tags (DataClassification among them), and says what it is.
+            Tags=[*(tag for tag in source.get("TagList", []) if not tag["Key"].startswith("aws:")),
+                  {"Key": "Purpose", "Value": f"point-in-time restore of {source_id}"},
+                  {"Key": "RestoredTo", "Value": to_time.isoformat()}],
         )
         try:
             rds.get_waiter("db_instance_available").wait(

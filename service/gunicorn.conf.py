@@ -13,6 +13,11 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 # otherwise a request can race a server-side close and surface as a 502.
 keepalive = 65
 preload_app = False
+# No runtime control socket (gunicorn >= 25.1): every master would bind the same $HOME/.gunicorn/gunicorn.ctl,
+# unlinking another's (the lab runs eight side by side), and its asyncio thread is stopped and restarted around
+# each worker fork. A shutdown of `make serve` hung past 60 s under load with it on. Nothing here uses gunicornc:
+# ECS stops tasks with SIGTERM.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 access_log_format = (

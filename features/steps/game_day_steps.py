@@ -36,14 +36,10 @@ def budget_spent(request: pytest.FixtureRequest, measurements: list[dict[str, An
     offset = time.time() - time.monotonic()
     start, end = lost_at + offset, time.time() + AFTER_S
     time.sleep(AFTER_S + 0.5)
-    logged = load_run.requests()
-    duration = max(1.0, logged[-1].started - logged[0].started) if logged else 1.0
-    spent = cost(logged, start, end, slo, slo.game_day_budget_share_percent, run_rps=len(logged) / duration)
+    spent = cost(load_run.requests(), start, end, slo)
+    # The failed requests are shown beside the share they cost, not judged alone: the share is what the SLO bounds.
     record(request, measurements, "error_budget_percent", spent.share_percent, "<=",
-           slo.game_day_budget_share_percent, "%", bad_seconds=spent.bad_seconds, event_seconds=spent.seconds,
-           budget_minutes=spent.budget_minutes)
-    record(request, measurements, "failed_requests", spent.failed, "<=", spent.allowed_failures, "requests",
-           requests=spent.requests)
+           slo.game_day_budget_share_percent, "%", failed_requests=spent.failed, requests=spent.requests,
+           bad_seconds=spent.bad_seconds, event_seconds=spent.seconds, budget_minutes=spent.budget_minutes)
     assert spent.requests, "no request of the load ran during the event: nothing was measured"
     assert spent.share_percent <= slo.game_day_budget_share_percent, spent
-    assert spent.failed <= spent.allowed_failures, spent

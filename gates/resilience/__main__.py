@@ -19,6 +19,7 @@ from pathlib import Path
 
 from gates.assembly import RESILIENCE_RESULT
 from gates.custody import SEAL_KEY, CustodyBroken, seal, verify
+from gates.resilience import inputs
 from gates.resilience.runbooks import RunbookError
 from gates.resilience.templates import Assembly, MissingInput, budget
 from gates.verdict import Verdict
@@ -33,11 +34,13 @@ def main(argv: list[str] | None = None, *, root: Path = ROOT, cdk_json: Path = C
     parser = argparse.ArgumentParser(prog="python -m gates.resilience", description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", nargs="?", type=Path, default=Path("cdk.out"), help="the cloud assembly")
     outdir = parser.parse_args(argv).outdir
+    # An earlier verdict must not outlive a run that could not judge: the evidence would read it.
+    (outdir / RESILIENCE_RESULT).unlink(missing_ok=True)
     try:
         verify(outdir)
         config = load_config(cdk_json)
-        slo = load_slo(root / "policies" / "slo.yaml")
-        estimates = load_resilience(root / "policies" / "resilience.yaml")
+        slo = load_slo(root / inputs.SLO)
+        estimates = load_resilience(root / inputs.ESTIMATES)
         project = config.project
         budgets = [budget(Assembly.read(outdir, env), slo.for_env(env), estimates, primary=project.primary_region,
                           secondary=project.secondary_region, root=root)
@@ -46,7 +49,8 @@ def main(argv: list[str] | None = None, *, root: Path = ROOT, cdk_json: Path = C
         print(f"resilience: INCONCLUSIVE: {error}", file=sys.stderr)
         return Verdict.INCONCLUSIVE
     (outdir / RESILIENCE_RESULT).write_text(json.dumps(
-        {"budgets": [b.to_json() for b in budgets], SEAL_KEY: seal(outdir)}, indent=1))
+        {"budgets": [b.to_json() for b in budgets], "inputs": inputs.digests(root, estimates.region_loss_runbooks),
+         SEAL_KEY: seal(outdir)}, indent=1))
     breaches = [f"{b.env} {breach}" for b in budgets for breach in b.breaches()]
     verdict = Verdict.of(failed=bool(breaches), judged=bool(budgets))
     shown = "; ".join(b.summary() for b in budgets)

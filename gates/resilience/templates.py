@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gates.resilience.model import Budget, Term
-from gates.resilience.runbooks import runbook_term
+from gates.resilience.runbooks import RunbookError, runbook_term
 from policies.resilience import ResilienceEstimates
 from policies.slo import ServiceLevelObjectives
 
@@ -45,9 +45,13 @@ class Assembly:
         for artifact in artifacts.values():
             if artifact.get("type") != "aws:cloudformation:stack":
                 continue
-            region = str(artifact["environment"]).rsplit("/", 1)[-1]
-            template = json.loads((manifest.parent / artifact["properties"]["templateFile"]).read_text())
-            found.setdefault(region, []).extend(template.get("Resources", {}).items())
+            try:
+                region = str(artifact["environment"]).rsplit("/", 1)[-1]
+                template = json.loads((manifest.parent / artifact["properties"]["templateFile"]).read_text())
+                found.setdefault(region, []).extend(template["Resources"].items())
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+                raise MissingInput(f"{manifest}: a stack's template is unreadable ({type(error).__name__}: "
+                                   f"{error}); run make synth") from None
         return cls(env, {region: tuple(items) for region, items in found.items()})
 
     def of_type(self, region: str, kind: str) -> Iterator[tuple[str, Resource]]:
@@ -73,22 +77,43 @@ def _alarm_delay(alarm: Mapping[str, Any], estimates: ResilienceEstimates) -> tu
     return period * datapoints + delay, f"{datapoints} × {period:g} s datapoints + {delay:g} s to publish"
 
 
+def _pages(alarm: Mapping[str, Any], comparison: str) -> bool:
+    """Compares the way that detects the failure, and tells someone when it does."""
+    return str(alarm.get("ComparisonOperator", "")).startswith(comparison) and bool(alarm.get("AlarmActions"))
+
+
 def _metric_alarms(assembly: Assembly, region: str, metric: str) -> list[tuple[str, Resource]]:
     return [(lid, r) for lid, r in assembly.of_type(region, "AWS::CloudWatch::Alarm")
             if _properties(r).get("MetricName") == metric]
 
 
-def detection_and_traffic(assembly: Assembly, primary: str, estimates: ResilienceEstimates) -> tuple[Term, ...]:
-    """Route 53's health check on the primary failover record, the DNS answer's lifetime, the edge's retries."""
-    records = [(lid, r) for lid, r in assembly.of_type(primary, "AWS::Route53::RecordSet")
-               if _properties(r).get("Failover") == "PRIMARY"]
-    _, record = _one(records, "PRIMARY failover record", assembly.env)
-    record_props = _properties(record)
-    check_ref = (record_props.get("HealthCheckId") or {}).get("Ref")
+def _failover_record(assembly: Assembly, region: str, role: str) -> Mapping[str, Any]:
+    records = [(lid, r) for lid, r in assembly.of_type(region, "AWS::Route53::RecordSet")
+               if _properties(r).get("Failover") == role]
+    return _properties(_one(records, f"{role} failover record", assembly.env)[1])
+
+
+def _primary_failover(assembly: Assembly, primary: str) -> tuple[Mapping[str, Any], str, Mapping[str, Any]]:
+    """The PRIMARY failover record's properties, its health check's logical id and properties."""
+    record = _failover_record(assembly, primary, "PRIMARY")
+    check_id = (record.get("HealthCheckId") or {}).get("Ref")
     checks = dict(assembly.of_type(primary, "AWS::Route53::HealthCheck"))
-    if check_ref not in checks:
+    if check_id not in checks:
         raise MissingInput(f"{assembly.env}: the PRIMARY failover record has no health check in the template")
-    config = _properties(checks[check_ref]).get("HealthCheckConfig") or {}
+    return record, str(check_id), _properties(checks[check_id])
+
+
+def detection_and_traffic(assembly: Assembly, primary: str, secondary: str,
+                          estimates: ResilienceEstimates) -> tuple[Term, ...]:
+    """Route 53's health check on the primary failover record, the DNS answer's lifetime, the edge's retries."""
+    record_props, check_id, check = _primary_failover(assembly, primary)
+    # Without a SECONDARY answer for the same name, in the other region, there is nowhere to fail over to.
+    secondary_record = _failover_record(assembly, primary, "SECONDARY")
+    if secondary_record.get("Name") != record_props.get("Name") or f'"{secondary}"' not in json.dumps(
+            {k: v for k, v in secondary_record.items() if k in ("AliasTarget", "ResourceRecords")}):
+        raise MissingInput(f"{assembly.env}: the SECONDARY failover record does not answer "
+                           f"{record_props.get('Name')} with a target in {secondary}")
+    config = check.get("HealthCheckConfig") or {}
     interval = float(config.get("RequestInterval", DEFAULT_REQUEST_INTERVAL_S))
     threshold = int(config.get("FailureThreshold", DEFAULT_FAILURE_THRESHOLD))
     spread = estimates.seconds("checker_spread_intervals") * interval
@@ -131,14 +156,17 @@ def _service_counts(assembly: Assembly, region: str) -> tuple[int, int, int, lis
 
 def capacity(assembly: Assembly, primary: str, secondary: str, estimates: ResilienceEstimates) -> Term:
     """Tasks the secondary runs against what the primary carries; short of it, the scale-out steps to get there."""
-    carried = _service_counts(assembly, primary)[0]
+    # What the primary carries at least (its desired count, never below its floor), against what an idle
+    # secondary keeps: its own scale-in brings it down to its floor whatever its desired count says.
+    primary_desired, primary_low, _, _ = _service_counts(assembly, primary)
+    carried = max(primary_desired, primary_low)
     desired, low, high, policies = _service_counts(assembly, secondary)
-    running = max(low, desired) if policies else desired
+    running = low
     if running >= carried:
         return Term("capacity", 0, f"{secondary} runs {running} tasks, {primary} carries {carried}", "traffic")
     if high < carried:
         raise MissingInput(f"{assembly.env}: {secondary} scales to {high} tasks at most, {primary} carries {carried}")
-    growth, cooldown = _largest_step(policies, estimates)
+    growth, cooldown = _smallest_step(policies, estimates)
     if growth is None:
         raise MissingInput(f"{assembly.env}: {secondary} runs {running} of the {carried} tasks {primary} carries "
                            "and has no scale-out policy")
@@ -147,9 +175,10 @@ def capacity(assembly: Assembly, primary: str, secondary: str, estimates: Resili
         tasks = growth(tasks)
         actions += 1
     start = estimates.seconds("fargate_task_start_seconds")
-    return Term("capacity", actions * (cooldown + start),
-                f"{secondary} scales {running} → {carried} tasks in {actions} step(s) of {cooldown:g} s cooldown + "
-                f"{start:g} s task start", "traffic")
+    alarm = estimates.seconds("alarm_evaluation_delay_seconds")
+    return Term("capacity", alarm + actions * (cooldown + start),
+                f"{secondary} scales {running} → {carried} tasks: {alarm:g} s for the alarm, then {actions} step(s) "
+                f"of {cooldown:g} s cooldown + {start:g} s task start", "traffic")
 
 
 def _growth(kind: str, step: int) -> Callable[[int], int]:
@@ -159,31 +188,37 @@ def _growth(kind: str, step: int) -> Callable[[int], int]:
     return lambda tasks: tasks + step
 
 
-def _largest_step(policies: list[Mapping[str, Any]],
-                  estimates: ResilienceEstimates) -> tuple[Callable[[int], int] | None, float]:
-    """The scale-out action that adds most tasks, with its cooldown (None when no policy scales out)."""
-    best, best_cooldown = None, estimates.seconds("scaling_cooldown_seconds")
+def _smallest_step(policies: list[Mapping[str, Any]],
+                   estimates: ResilienceEstimates) -> tuple[Callable[[int], int] | None, float]:
+    """The scale-out action that adds fewest tasks, with its cooldown (None when no policy scales out): which step
+    applies depends on how far the metric breaches, so the budget assumes the smallest."""
+    worst, worst_cooldown = None, estimates.seconds("scaling_cooldown_seconds")
     for policy in policies:
         config = policy.get("StepScalingPolicyConfiguration") or {}
-        steps = [int(s["ScalingAdjustment"]) for s in config.get("StepAdjustments", [])]
-        if not steps or max(steps) <= 0:
-            continue
-        grow = _growth(str(config.get("AdjustmentType", "ChangeInCapacity")), max(steps))
-        if best is None or grow(10) > best(10):
-            best, best_cooldown = grow, float(config.get("Cooldown", estimates.seconds("scaling_cooldown_seconds")))
-    return best, best_cooldown
+        for step in (int(s["ScalingAdjustment"]) for s in config.get("StepAdjustments", [])):
+            if step <= 0:
+                continue
+            grow = _growth(str(config.get("AdjustmentType", "ChangeInCapacity")), step)
+            if worst is None or grow(10) < worst(10):
+                worst = grow
+                worst_cooldown = float(config.get("Cooldown", estimates.seconds("scaling_cooldown_seconds")))
+    return worst, worst_cooldown
 
 
 def writes(assembly: Assembly, primary: str, secondary: str, estimates: ResilienceEstimates,
            root: Path) -> tuple[Term, ...]:
     """Paged by the primary's health alarm, the runbooks' manual steps, then the replica's promotion."""
-    alarms = _metric_alarms(assembly, primary, "HealthCheckStatus")
+    _, check_id, _ = _primary_failover(assembly, primary)
+    # The alarm on the primary's own check, with someone to tell: the other region's alarm says nothing here.
+    alarms = [(lid, alarm) for lid, alarm in _metric_alarms(assembly, primary, "HealthCheckStatus")
+              if {"Name": "HealthCheckId", "Value": {"Ref": check_id}} in _properties(alarm).get("Dimensions", [])
+              and _pages(_properties(alarm), "LessThan")]
     if not alarms:
-        raise MissingInput(f"{assembly.env}: no HealthCheckStatus alarm pages anyone when {primary} is lost")
+        raise MissingInput(f"{assembly.env}: no HealthCheckStatus alarm on {primary}'s health check pages anyone "
+                           f"when {primary} is lost")
     seconds, basis = min(_alarm_delay(_properties(alarm), estimates) for _, alarm in alarms)
     terms = [Term("alerting", seconds, f"health alarm: {basis}", "writes")]
     terms.extend(runbook_term(root, runbook) for runbook in estimates.region_loss_runbooks)
-    _replica(assembly, secondary)
     terms.append(Term("promotion", estimates.seconds("replica_promotion_seconds"),
                       "RDS read replica promotion (estimate, policies/resilience.yaml)", "writes"))
     return tuple(terms)
@@ -198,9 +233,13 @@ def _replica(assembly: Assembly, secondary: str) -> str:
 
 def replication_rpo(assembly: Assembly, secondary: str, estimates: ResilienceEstimates) -> tuple[Term, ...]:
     """What the replica may lag before anyone is told: the lag alarm's threshold, then its time to fire."""
-    alarms = _metric_alarms(assembly, secondary, "ReplicaLag")
+    replica = _replica(assembly, secondary)
+    alarms = [(lid, alarm) for lid, alarm in _metric_alarms(assembly, secondary, "ReplicaLag")
+              if {"Name": "DBInstanceIdentifier", "Value": replica} in _properties(alarm).get("Dimensions", [])
+              and _pages(_properties(alarm), "GreaterThan") and _properties(alarm).get("Statistic") == "Maximum"]
     if not alarms:
-        raise MissingInput(f"{assembly.env}: no ReplicaLag alarm on the {secondary} replica; its lag is unbounded")
+        raise MissingInput(f"{assembly.env}: no ReplicaLag alarm (Maximum above a threshold, with an action) on the "
+                           f"{secondary} replica {replica}; its lag is unbounded")
     _, alarm = _one(alarms, "ReplicaLag alarm", assembly.env)
     props = _properties(alarm)
     delay, basis = _alarm_delay(props, estimates)
@@ -223,7 +262,7 @@ def schedule_interval_s(expression: str) -> float:
         return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[unit]
     match = _CRON_HOURS.match(expression)
     fields = expression.removeprefix("cron(").removesuffix(")").split()
-    if match and fields[2:5] in (["*", "*", "?"], ["?", "*", "*"]):
+    if match and fields[2:5] in (["*", "*", "?"], ["?", "*", "*"]) and fields[5] == "*":
         hours_field = match.group(1)
         if hours_field == "*":
             return 3600
@@ -257,8 +296,22 @@ def backup_rpo(assembly: Assembly, primary: str, secondary: str, estimates: Resi
 
 def budget(assembly: Assembly, slo: ServiceLevelObjectives, estimates: ResilienceEstimates, *, primary: str,
            secondary: str, root: Path) -> Budget:
-    """:raise MissingInput: a template or runbook lacks what a term needs. :raise RunbookError: see runbooks."""
-    rto_terms = (*detection_and_traffic(assembly, primary, estimates),
+    """:raise MissingInput: a template or runbook lacks what a term needs, or holds a value of another shape (a
+    token where a number belongs). :raise RunbookError: see runbooks."""
+    try:
+        return _budget(assembly, slo, estimates, primary=primary, secondary=secondary, root=root)
+    except (KeyError, TypeError, AttributeError) as error:
+        raise MissingInput(f"{assembly.env}: a template value the budget reads is missing or not a plain value "
+                           f"({type(error).__name__}: {error})") from None
+    except ValueError as error:
+        if isinstance(error, MissingInput | RunbookError):
+            raise
+        raise MissingInput(f"{assembly.env}: a template value the budget reads is not a number ({error})") from None
+
+
+def _budget(assembly: Assembly, slo: ServiceLevelObjectives, estimates: ResilienceEstimates, *, primary: str,
+            secondary: str, root: Path) -> Budget:
+    rto_terms = (*detection_and_traffic(assembly, primary, secondary, estimates),
                  capacity(assembly, primary, secondary, estimates),
                  *writes(assembly, primary, secondary, estimates, root))
     return Budget(env=assembly.env, rto_terms=rto_terms,

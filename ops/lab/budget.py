@@ -6,15 +6,14 @@ is wrong, and then the budget computed for AWS cannot be trusted either."""
 from __future__ import annotations
 
 from gates.resilience.model import Budget, Term
-from ops.lab.haproxy import CHECK_FALL, CHECK_INTERVAL_MS
+from ops.lab.haproxy import CHECK_FALL, CHECK_INTERVAL_MS, LOSS_DETECTED_S
 from policies.resilience import ResilienceEstimates
 from policies.slo import ServiceLevelObjectives
 
 
 def lab_budget(slo: ServiceLevelObjectives, estimates: ResilienceEstimates) -> Budget:
     interval_s = CHECK_INTERVAL_MS / 1000
-    # The front's check that was in flight when the region went away counts as one more interval.
-    detection = Term("detection", interval_s * (CHECK_FALL + 1),
+    detection = Term("detection", LOSS_DETECTED_S,
                      f"front HAProxy check every {interval_s:g} s × {CHECK_FALL} failures + one interval in flight")
     promotion = Term("promotion", estimates.lab.promotion_seconds.seconds, "pg_ctl promote (policies/resilience.yaml)",
                      "writes")

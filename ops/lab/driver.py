@@ -263,9 +263,14 @@ class LabDriver:
         if not backups:
             raise DriverError(f"{region}: no base backup to restore from; take one first")
         source = self._database(region)
+        if to_time > self.database_time(region):
+            raise DriverError(f"{region}: {to_time.isoformat()} is in the future; nothing to restore to yet")
         try:
-            # The segment holding ``to_time`` must be archived before a restore can replay it.
             with psycopg.connect(source.url(), autocommit=True, connect_timeout=2) as connection:
+                # Recovery stops at the first commit after ``to_time``; with none in the log it would end "before
+                # the target was reached" and refuse to start. A transaction id taken now commits one.
+                connection.execute("SELECT pg_current_xact_id()")
+                # The segment holding ``to_time`` must be archived before a restore can replay it.
                 row = connection.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()
         except psycopg.Error as error:
             raise DriverError(f"{region}: could not close the current WAL segment: {error}") from None

@@ -20,6 +20,9 @@ CHECK_INTERVAL_MS, CHECK_FALL, CHECK_RISE = 500, 3, 2
 CHECK = f"check inter {CHECK_INTERVAL_MS}ms fall {CHECK_FALL} rise {CHECK_RISE}"
 # How long the checks take to notice a region went away (or came back).
 DETECTION_S = CHECK_INTERVAL_MS * max(CHECK_FALL, CHECK_RISE) / 1000
+# The worst case of noticing a loss: the check in flight when it happened counts as one more interval (the lab's
+# budget model, ops/lab/budget.py, and the window the AZ-loss drill allows for failed requests).
+LOSS_DETECTED_S = CHECK_INTERVAL_MS * (CHECK_FALL + 1) / 1000
 
 
 class HaproxyError(RuntimeError):

@@ -66,6 +66,8 @@ class ReplicatedPostgres:
         standby.root.mkdir(parents=True, exist_ok=True)
         _chown(standby.root)
         base_backup(primary, standby.data_dir, standby_config=True)
+        # The copy carries the primary's archive_command; promoted, it would write into the old primary's archive.
+        standby.configure({"archive_mode": "off"})
         standby.start()
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from gates.assembly import RESILIENCE_RESULT
+from gates.resilience import inputs
 from reports.model import Collected, Record, Source, SourceRun, Status, Where, not_collected
 
+ROOT = Path(__file__).resolve().parents[2]  # where the budget's inputs (slo.yaml, the runbooks) live
 # rule -> (budget key, objective key, terms key, title)
 RULES = {
     "budget.rto": ("rto_s", "rto_objective_s", "critical_path_terms", "worst-case recovery time of a region loss"),
@@ -30,8 +32,13 @@ def collect(outdir: Path) -> Collected:
     path = outdir / RESILIENCE_RESULT
     if not path.exists():
         return not_collected(Source.RESILIENCE, f"{path} not found: run `make resilience`", (path,))
+    document = json.loads(path.read_text())
+    edited = inputs.changed(document.get("inputs") or {}, ROOT)
+    if edited:
+        return not_collected(Source.RESILIENCE, f"{path}: computed from other versions of {', '.join(edited)}: "
+                                                "run `make resilience` again", (path,))
     records = []
-    for budget in json.loads(path.read_text())["budgets"]:
+    for budget in document["budgets"]:
         for rule, (value, objective, terms, title) in RULES.items():
             holds = budget[objective] is not None and budget[value] <= budget[objective]
             records.append(Record(

@@ -122,17 +122,44 @@ def test_a_weekly_backup_copy_fails_the_backup_rpo(assembly_copy):
     ("AWS::RDS::DBInstance", lambda r: r.pop("SourceDBInstanceIdentifier", None),
      "expected one cross-region read replica in us-east-2, found 0"),
     ("AWS::CloudWatch::Alarm", lambda r: r.update(MetricName="Other") if r.get("MetricName") == "ReplicaLag" else None,
-     "no ReplicaLag alarm on the us-east-2 replica"),
+     "no ReplicaLag alarm (Maximum above a threshold, with an action) on the us-east-2 replica records-dev-use2"),
+    # A lag alarm that watches another database, fires on low lag, or tells nobody bounds nothing.
+    ("AWS::CloudWatch::Alarm", lambda r: r.update(Dimensions=[{"Name": "DBInstanceIdentifier", "Value": "other"}])
+     if r.get("MetricName") == "ReplicaLag" else None, "no ReplicaLag alarm (Maximum above a threshold"),
+    ("AWS::CloudWatch::Alarm", lambda r: r.update(ComparisonOperator="LessThanThreshold")
+     if r.get("MetricName") == "ReplicaLag" else None, "no ReplicaLag alarm (Maximum above a threshold"),
+    ("AWS::CloudWatch::Alarm", lambda r: r.pop("AlarmActions") if r.get("MetricName") == "ReplicaLag" else None,
+     "no ReplicaLag alarm (Maximum above a threshold"),
+    ("AWS::CloudWatch::Alarm", lambda r: r.update(Threshold={"Ref": "LagParameter"})
+     if r.get("MetricName") == "ReplicaLag" else None, "a template value the budget reads is missing or not a plain"),
+    ("AWS::ApplicationAutoScaling::ScalableTarget", lambda r: r.pop("MinCapacity"),
+     "a template value the budget reads is missing or not a plain value (KeyError: 'MinCapacity')"),
+    ("AWS::Route53::RecordSet", lambda r: r.update(Failover="PRIMARY") if r.get("Failover") == "SECONDARY" else None,
+     "expected one PRIMARY failover record, found 2"),
+    ("AWS::Route53::RecordSet", lambda r: r.pop("Failover") if r.get("Failover") == "SECONDARY" else None,
+     "expected one SECONDARY failover record, found 0"),
+    ("AWS::Route53::RecordSet", lambda r: r.update(AliasTarget=json.loads(json.dumps(r["AliasTarget"]).replace(
+        "us-east-2", "us-east-1"))) if r.get("Failover") == "SECONDARY" else None,
+     "the SECONDARY failover record does not answer origin.dev.records.example.com. with a target in us-east-2"),
+    ("AWS::Backup::BackupPlan", lambda r: [rule.update(ScheduleExpression="cron(0 5 * * ? 2020)")
+                                           for rule in r["BackupPlan"]["BackupPlanRule"]],
+     "is not a daily cron or a rate"),
     ("AWS::Backup::BackupPlan", lambda r: [rule.pop("CopyActions") for rule in r["BackupPlan"]["BackupPlanRule"]],
      "no backup rule in us-east-1 copies to a vault in us-east-2"),
     ("AWS::Backup::BackupPlan", lambda r: [rule.update(ScheduleExpression="cron(0 5 ? * MON *)")
                                            for rule in r["BackupPlan"]["BackupPlanRule"]],
      "is not a daily cron or a rate"),
     ("AWS::CloudWatch::Alarm", lambda r: r.update(MetricName="Other") if r.get("MetricName") == "HealthCheckStatus"
-     else None, "no HealthCheckStatus alarm pages anyone"),
+     else None, "no HealthCheckStatus alarm on us-east-1's health check pages anyone"),
+    ("AWS::CloudWatch::Alarm", lambda r: r.pop("AlarmActions") if r.get("MetricName") == "HealthCheckStatus"
+     else None, "no HealthCheckStatus alarm on us-east-1's health check pages anyone"),
+    # Only the secondary's check keeps its alarm: it does not tell anyone that the primary is lost.
+    ("AWS::CloudWatch::Alarm", lambda r: r.update(MetricName="Other") if "useast1" in json.dumps(r.get("Dimensions"))
+     and r.get("MetricName") == "HealthCheckStatus" else None,
+     "no HealthCheckStatus alarm on us-east-1's health check pages anyone"),
     ("AWS::Route53::RecordSet", lambda r: r.pop("HealthCheckId", None),
      "the PRIMARY failover record has no health check in the template"),
-    ("AWS::Route53::RecordSet", lambda r: r.pop("AliasTarget", None) if r.get("Failover") else None,
+    ("AWS::Route53::RecordSet", lambda r: r.pop("AliasTarget", None) if r.get("Failover") == "PRIMARY" else None,
      "the PRIMARY failover record has neither an alias nor a TTL"),
     ("AWS::CloudFront::Distribution", lambda r: [o.update(DomainName="elsewhere.example.com")
                                                  for o in r["DistributionConfig"]["Origins"]],
@@ -145,7 +172,7 @@ def test_a_template_without_what_a_term_needs_is_inconclusive(assembly_copy, kin
 
 def test_a_record_with_a_ttl_counts_its_ttl_and_a_manifest_missing_is_inconclusive(assembly_copy):
     def plain_record(record: dict[str, Any]) -> None:
-        if record.get("Failover"):
+        if record.get("Failover") == "PRIMARY":
             record.pop("AliasTarget")
             record.update(TTL="300", ResourceRecords=["192.0.2.1"])
     outdir = assembly_copy(edit_resources("AWS::Route53::RecordSet", plain_record))
@@ -236,14 +263,18 @@ def test_the_critical_path_is_detection_then_the_longer_branch():
 
 
 def _services(primary_desired: int, secondary: dict[str, Any], policies: list[dict[str, Any]]) -> Assembly:
+    """A primary ECS service and a secondary one with its scalable target (``desired``: the secondary's desired
+    count, its minimum when absent) and step-scaling policies."""
     def service(desired: int) -> tuple[str, dict[str, Any]]:
         return "Service", {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": desired}}
-    target = ("Target", {"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": secondary})
+    desired = secondary.get("desired", secondary["MinCapacity"])
+    limits = {k: v for k, v in secondary.items() if k != "desired"}
+    target = ("Target", {"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": limits})
     scaling = [(f"Policy{i}", {"Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
                                "Properties": {"ScalingTargetId": {"Ref": "Target"}, **p}})
                for i, p in enumerate(policies)]
     return Assembly("x", {"us-east-1": (service(primary_desired),),
-                          "us-east-2": (service(secondary["MinCapacity"]), target, *scaling)})
+                          "us-east-2": (service(desired), target, *scaling)})
 
 
 def test_a_smaller_secondary_adds_its_scale_out_to_the_traffic_path():
@@ -252,16 +283,39 @@ def test_a_smaller_secondary_adds_its_scale_out_to_the_traffic_path():
                                                  "StepAdjustments": [{"ScalingAdjustment": 100}]}}
     term = capacity(_services(8, {"MinCapacity": 2, "MaxCapacity": 12}, [double]), "us-east-1", "us-east-2",
                     estimates)
-    assert term.seconds == 2 * (60 + 120) and "2 → 8 tasks in 2 step(s)" in term.basis  # 2 -> 4 -> 8
+    # The alarm's minute, then 2 -> 4 -> 8, each a cooldown and a task start.
+    assert term.seconds == 60 + 2 * (60 + 120) and "2 → 8 tasks: 60 s for the alarm, then 2 step(s)" in term.basis
     with pytest.raises(MissingInput, match="has no scale-out policy"):
         capacity(_services(8, {"MinCapacity": 2, "MaxCapacity": 12}, []), "us-east-1", "us-east-2", estimates)
     with pytest.raises(MissingInput, match="scales to 4 tasks at most"):
         capacity(_services(8, {"MinCapacity": 2, "MaxCapacity": 4}, [double]), "us-east-1", "us-east-2", estimates)
-    # The largest scale-out wins: three tasks at a time (default cooldown) beats 10 %; a scale-in never counts.
-    plus_three = {"StepScalingPolicyConfiguration": {"StepAdjustments": [{"ScalingAdjustment": 3}]}}
-    tenth = {"StepScalingPolicyConfiguration": {"AdjustmentType": "PercentChangeInCapacity",
-                                                "StepAdjustments": [{"ScalingAdjustment": 10}]}}
+    # Which step applies depends on the breach, so the smallest scale-out counts; a scale-in never does.
+    plus_three = {"StepScalingPolicyConfiguration": {"StepAdjustments": [{"ScalingAdjustment": 3},
+                                                                         {"ScalingAdjustment": 6}]}}
     scale_in = {"StepScalingPolicyConfiguration": {"StepAdjustments": [{"ScalingAdjustment": -1}]}}
-    term = capacity(_services(8, {"MinCapacity": 2, "MaxCapacity": 12}, [scale_in, tenth, plus_three]),
+    term = capacity(_services(8, {"MinCapacity": 2, "MaxCapacity": 12}, [scale_in, double, plus_three]),
                     "us-east-1", "us-east-2", estimates)
-    assert term.seconds == 2 * (300 + 120) and "2 → 8 tasks in 2 step(s)" in term.basis  # 2 -> 5 -> 8
+    assert term.seconds == 60 + 2 * (300 + 120) and "2 → 8 tasks" in term.basis  # 2 -> 5 -> 8, default cooldown
+
+
+def test_an_idle_secondary_counts_at_its_floor_and_the_primary_at_least_at_its_own():
+    estimates = load_resilience()
+    double = {"StepScalingPolicyConfiguration": {"AdjustmentType": "PercentChangeInCapacity", "Cooldown": 60,
+                                                 "StepAdjustments": [{"ScalingAdjustment": 100}]}}
+    # Desired 3 in the secondary, but its own scale-in takes an idle service down to its minimum of 1.
+    assembly = _services(3, {"MinCapacity": 1, "MaxCapacity": 12, "desired": 3}, [double])
+    assert capacity(assembly, "us-east-1", "us-east-2", estimates).seconds == 60 + 2 * (60 + 120)  # 1 -> 2 -> 4
+
+
+def test_a_run_that_cannot_judge_removes_the_previous_verdict_and_a_verdict_records_its_inputs(judged, synthesized,
+                                                                                               tmp_path):
+    _, _, written = judged
+    assert set(written["inputs"]) == {"policies/slo.yaml", "policies/resilience.yaml", "docs/runbooks/failover.md",
+                                      "docs/runbooks/replica-promotion.md"}
+    outdir = tmp_path / "cdk.out"
+    shutil.copytree(synthesized.outdir, outdir)
+    assert run_gate(outdir)[0] == 0 and (outdir / "resilience.json").exists()
+    template = next(outdir.rglob("*Edge*.template.json"))
+    template.write_text(template.read_text() + " ")
+    assert run_gate(outdir)[0] == 2
+    assert not (outdir / "resilience.json").exists()

@@ -302,6 +302,8 @@ SOURCE_INSTANCE = {
     "LatestRestorableTime": LATEST, "DBSubnetGroup": {"DBSubnetGroupName": "records-data"},
     "VpcSecurityGroups": [{"VpcSecurityGroupId": "sg-0123456789abcdef0", "Status": "active"}],
     "DBParameterGroups": [{"DBParameterGroupName": "records-pg17"}], "IAMDatabaseAuthenticationEnabled": True,
+    "TagList": [{"Key": "DataClassification", "Value": "phi"}, {"Key": "aws:cloudformation:stack-name",
+                                                                "Value": "records-dev-data-use1"}],
 }
 
 
@@ -324,7 +326,9 @@ def test_restore_creates_a_private_instance_like_its_source_at_the_time_asked(dr
         "VpcSecurityGroupIds": ["sg-0123456789abcdef0"], "DBParameterGroupName": "records-pg17",
         "EnableIAMDatabaseAuthentication": True, "PubliclyAccessible": False, "MultiAZ": False,
         "DeletionProtection": False, "CopyTagsToSnapshot": True,
-        "Tags": [{"Key": "Purpose", "Value": f"point-in-time restore of {SOURCE}"}]})
+        "Tags": [{"Key": "DataClassification", "Value": "phi"},
+                 {"Key": "Purpose", "Value": f"point-in-time restore of {SOURCE}"},
+                 {"Key": "RestoredTo", "Value": to_time.isoformat()}]})
     available = {"DBInstances": [{"DBInstanceIdentifier": "r1", "DBInstanceStatus": "available",
                                   "Endpoint": {"Address": "r1.abc.us-east-1.rds.amazonaws.com", "Port": 5433}}]}
     stubber.add_response("describe_db_instances", available, {"DBInstanceIdentifier": "r1"})  # the waiter
@@ -346,6 +350,8 @@ def test_a_time_the_backups_do_not_cover_is_refused_before_any_restore(driver, m
     with stubber, pytest.raises(DriverError, match=message):
         driver.restore_database(PRIMARY, LATEST + dt.timedelta(minutes=1), "r1")
     stubber.assert_no_pending_responses()  # and nothing else was called: no restore was started
+    with pytest.raises(DriverError, match="has no time zone; give it in UTC"):
+        driver.restore_database(PRIMARY, LATEST.replace(tzinfo=None), "r1")
 
 
 def test_a_refused_restore_and_one_that_never_becomes_available_name_what_failed(driver, monkeypatch):

@@ -13,9 +13,12 @@ import yaml
 
 from gates import custody
 from gates import image as image_gate
+from gates.resilience import inputs
 from gates.resilience.model import Budget, Term
+from policies.resilience import load_resilience
 from reports.evidence import Inputs
 from reports.render.screenshot import CHROMIUM
+from reports.sources import resilience as resilience_source
 from tests.factories import trivy_report
 
 IMAGE_SCAN_DAY = dt.date(2026, 11, 23)
@@ -100,7 +103,9 @@ class FakeGates:
                         rpo_terms=(Term("lag tolerated", rpo_s, "alarm threshold"),), rto_objective_s=900,
                         rpo_objective_s=300, backup_rpo_terms=(Term("backup interval", 86400, "daily"),),
                         backup_rpo_objective_s=93600)
-        self.write(self.cdk_out / "resilience.json", {"budgets": [budget.to_json()]} | self._seal())
+        runbooks = load_resilience().region_loss_runbooks
+        self.write(self.cdk_out / "resilience.json", {"budgets": [budget.to_json()],
+                                                      "inputs": inputs.digests(resilience_source.ROOT, runbooks)} | self._seal())
 
     def _seal(self) -> dict[str, str]:
         """As the real gates stamp their results: with the synthesis they judged, when there was one."""

@@ -27,6 +27,8 @@ def test_serve_starts_database_and_service_and_stops_both(gunicorn, tmp_path):
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
         assert not (data_root / "data" / "postmaster.pid").exists()
+        # No shared control socket: concurrent gunicorns (the lab's, the tests') would unlink each other's.
+        assert "Control socket" not in (tmp_path / "serve.log").read_text()
     finally:
         # On any failure: gunicorn dies with the process group, even when ops.serve itself already exited;
         # pg_ctl detached PostgreSQL into a session of its own, so it is stopped by its data directory.
