@@ -7,7 +7,7 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request
 from jsonschema import Draft7Validator
 
-from service import repository
+from service import json_body, repository
 from service.errors import ServiceUnavailable, error_response
 from service.openapi import DEFAULT_LIMIT, MAX_LIMIT, MAX_RECORD_ID, RECORD_INPUT
 
@@ -41,9 +41,10 @@ def create() -> tuple[Response, int]:
     content. :raise 503: writes paused, read-only replica, or database down."""
     if not request.is_json:
         return error_response(415, "unsupported media type", "send application/json")
-    payload = request.get_json(silent=True)
-    if payload is None:
-        return error_response(400, "invalid payload", ["body is not valid JSON"])
+    try:
+        payload = json_body.parse(request.get_data(cache=True))
+    except json_body.InvalidBody as invalid:
+        return error_response(400, "invalid payload", [str(invalid)])
     problems = sorted(
         f"{'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}" for e in validator.iter_errors(payload)
     )
