@@ -10,8 +10,9 @@
 - ``promote_replica``: ``rds.promote_read_replica`` (irreversible: the replica stops following the primary).
 - ``replica_caught_up``: CloudWatch ``ReplicaLag`` of the replica is 0 in its latest datapoint.
 - ``restore_database``: ``rds.restore_db_instance_to_point_in_time`` into a new, private instance beside the
-  source (its subnet group, security groups, class and parameter group), after checking the time is within what
-  the automated backups cover; waits until it is available. The source is not touched (docs/runbooks/restore.md).
+  source (its subnet group, security groups, class, parameter group and tags), after checking the time is within
+  the automated backups' restore window; waits until it is available. The source is not touched
+  (docs/runbooks/restore.md).
 
 Resources are found through the stacks' CloudFormation physical ids (``AwsTarget.resolve``); names follow
 ``stacks/stage.py``'s conventions.
@@ -297,6 +298,14 @@ class AwsDriver:
         if to_time > latest:
             raise DriverError(f"{region}: {source_id} can be restored up to {latest.isoformat()}, not "
                               f"{to_time.isoformat()} (transaction logs reach S3 every five minutes)")
+        backups = self._call("describe_db_instance_automated_backups", rds.describe_db_instance_automated_backups,
+                             DbiResourceId=source["DbiResourceId"])["DBInstanceAutomatedBackups"]
+        earliest = min((b["RestoreWindow"]["EarliestTime"] for b in backups
+                        if (b.get("RestoreWindow") or {}).get("EarliestTime")), default=None)
+        if earliest is None or to_time < earliest:
+            kept = f"from {earliest.isoformat()}" if earliest else "no restore window"
+            raise DriverError(f"{region}: {source_id}'s automated backups cover {kept}, not {to_time.isoformat()}: "
+                              "restore from an AWS Backup recovery point instead (docs/runbooks/restore.md)")
         started = time.monotonic()
         self._call(
             "restore_db_instance_to_point_in_time", rds.restore_db_instance_to_point_in_time,

@@ -297,9 +297,12 @@ def test_a_missing_stack_is_a_driver_error(aws):
 
 SOURCE = f"records-dev-{PRIMARY}"
 LATEST = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
+EARLIEST = LATEST - dt.timedelta(days=7)
+WINDOW = {"DBInstanceAutomatedBackups": [{"DbiResourceId": "db-ABCDEFGHIJKL",
+                                          "RestoreWindow": {"EarliestTime": EARLIEST, "LatestTime": LATEST}}]}
 SOURCE_INSTANCE = {
     "DBInstanceIdentifier": SOURCE, "DBInstanceClass": "db.t4g.medium", "BackupRetentionPeriod": 7,
-    "LatestRestorableTime": LATEST, "DBSubnetGroup": {"DBSubnetGroupName": "records-data"},
+    "LatestRestorableTime": LATEST, "DbiResourceId": "db-ABCDEFGHIJKL", "DBSubnetGroup": {"DBSubnetGroupName": "records-data"},
     "VpcSecurityGroups": [{"VpcSecurityGroupId": "sg-0123456789abcdef0", "Status": "active"}],
     "DBParameterGroups": [{"DBParameterGroupName": "records-pg17"}], "IAMDatabaseAuthenticationEnabled": True,
     "TagList": [{"Key": "DataClassification", "Value": "phi"}, {"Key": "aws:cloudformation:stack-name",
@@ -320,6 +323,7 @@ def test_restore_creates_a_private_instance_like_its_source_at_the_time_asked(dr
     to_time = LATEST - dt.timedelta(minutes=30)
     stubber.add_response("describe_db_instances", {"DBInstances": [SOURCE_INSTANCE]},
                          {"DBInstanceIdentifier": SOURCE})
+    stubber.add_response("describe_db_instance_automated_backups", WINDOW, {"DbiResourceId": "db-ABCDEFGHIJKL"})
     stubber.add_response("restore_db_instance_to_point_in_time", {"DBInstance": {"DBInstanceIdentifier": "r1"}}, {
         "SourceDBInstanceIdentifier": SOURCE, "TargetDBInstanceIdentifier": "r1", "RestoreTime": to_time,
         "DBInstanceClass": "db.t4g.medium", "DBSubnetGroupName": "records-data",
@@ -354,11 +358,26 @@ def test_a_time_the_backups_do_not_cover_is_refused_before_any_restore(driver, m
         driver.restore_database(PRIMARY, LATEST.replace(tzinfo=None), "r1")
 
 
+@pytest.mark.parametrize(("window", "message"), [
+    (WINDOW, "automated backups cover from 2026-11-28T12:00:00\\+00:00, not 2026-11-27T12:00:00\\+00:00"),
+    ({"DBInstanceAutomatedBackups": []}, "automated backups cover no restore window"),
+])
+def test_a_time_before_the_restore_window_points_to_the_backup_vaults(driver, monkeypatch, window, message):
+    stubber = _stubbed_rds(driver, monkeypatch)
+    stubber.add_response("describe_db_instances", {"DBInstances": [SOURCE_INSTANCE]}, {"DBInstanceIdentifier": SOURCE})
+    stubber.add_response("describe_db_instance_automated_backups", window, {"DbiResourceId": "db-ABCDEFGHIJKL"})
+    with stubber, pytest.raises(DriverError, match=message + ".*restore from an AWS Backup recovery point"):
+        driver.restore_database(PRIMARY, EARLIEST - dt.timedelta(days=1), "r1")
+    stubber.assert_no_pending_responses()
+
+
 def test_a_refused_restore_and_one_that_never_becomes_available_name_what_failed(driver, monkeypatch):
     stubber = _stubbed_rds(driver, monkeypatch)
     stubber.add_response("describe_db_instances", {"DBInstances": [SOURCE_INSTANCE]}, {"DBInstanceIdentifier": SOURCE})
+    stubber.add_response("describe_db_instance_automated_backups", WINDOW)
     stubber.add_client_error("restore_db_instance_to_point_in_time", "DBInstanceAlreadyExists", "r1 exists")
     stubber.add_response("describe_db_instances", {"DBInstances": [SOURCE_INSTANCE]}, {"DBInstanceIdentifier": SOURCE})
+    stubber.add_response("describe_db_instance_automated_backups", WINDOW)
     stubber.add_response("restore_db_instance_to_point_in_time", {"DBInstance": {"DBInstanceIdentifier": "r2"}})
     stubber.add_response("describe_db_instances", {"DBInstances": [
         {"DBInstanceIdentifier": "r2", "DBInstanceStatus": "creating"}]}, {"DBInstanceIdentifier": "r2"})
