@@ -19,6 +19,7 @@ from typing import Self
 
 from load.gate import LOCUST, ROOT
 from load.profile import Profile
+from ops.gunicorn import stop_process
 from policies.slo import ServiceLevelObjectives
 
 PROFILE = "game-day"
@@ -67,13 +68,8 @@ class LoadRun:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            stop_process(self.process, timeout_s=15)
 
     def requests(self) -> list[Request]:
         """What the run has logged so far (a line being written is skipped)."""

@@ -20,7 +20,7 @@ from load.chart import latency_chart
 
 # Not imported from the locustfile: importing Locust monkey-patches the whole process for gevent.
 from load.profile import ABORT_MARKER, FINAL_STATS, Profile
-from ops.gunicorn import ROOT
+from ops.gunicorn import ROOT, stop_process
 from ops.postgres import free_port
 from policies.slo import ServiceLevelObjectives
 
@@ -82,13 +82,7 @@ def run_locust(profile: Profile, host: str, out: Path, *, workers: int = 0, prof
             raise GateError(f"locust did not finish within {profile.duration_s + GRACE_S} s") from None
     finally:
         for process in processes:  # also on an interrupt: nothing outlives the gate
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_process(process, timeout_s=15)
         log.close()
     if code != 0:
         tail = (out / "locust.log").read_text(errors="replace")[-1500:]

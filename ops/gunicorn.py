@@ -15,6 +15,18 @@ from ops.postgres import free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """SIGTERM, so it can finish cleanly (gunicorn drains, Locust writes its statistics); SIGKILL after
+    ``timeout_s``. Nothing is done to a process that already exited."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def wait_until_ok(url: str, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
     """Poll ``url`` until it answers 200. :raise RuntimeError: the process exited or time ran out."""
     deadline = time.monotonic() + timeout_s
@@ -81,11 +93,6 @@ class Gunicorn:
         return self
 
     def stop(self) -> int | None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            stop_process(self.process, timeout_s=30)
         return self.process.returncode if self.process else None
