@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -142,6 +143,12 @@ class LocalPostgres:
     def execute(self, sql: str, database: str = "postgres") -> None:
         with psycopg.connect(self.url(database=database), autocommit=True) as conn:
             conn.execute(sql)
+
+    def query(self, sql: str, params: tuple[Any, ...] = (), database: str = "postgres") -> list[tuple[Any, ...]]:
+        """The rows of one statement, as the superuser, in its own autocommitted transaction; a server that does
+        not answer within 2 s is an error, not a hang. :raise psycopg.Error: connection or statement failed."""
+        with psycopg.connect(self.url(database=database), autocommit=True, connect_timeout=2) as conn:
+            return conn.execute(sql, params).fetchall()
 
     def create_database(self, name: str, owner_password: str) -> str:
         """A database and a login role of the same name; returns its URL."""

@@ -210,8 +210,7 @@ class LabDriver:
         with (standby.data_dir / "postgresql.auto.conf").open("a") as conf:
             conf.write("primary_conninfo = ''\n")  # the last setting wins
         try:
-            with psycopg.connect(standby.url(), autocommit=True, connect_timeout=2) as connection:
-                connection.execute("SELECT pg_reload_conf()")
+            standby.query("SELECT pg_reload_conf()")
             if not _eventually(lambda: not self._streams(region), 10):
                 raise DriverError(f"{region}: the standby still streams 10 s after its primary_conninfo was removed")
         except psycopg.Error as error:
@@ -219,21 +218,19 @@ class LabDriver:
 
     def _streams(self, region: str) -> bool:
         try:
-            with psycopg.connect(self._database(region).url(), autocommit=True, connect_timeout=2) as connection:
-                row = connection.execute("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'"
-                                         ).fetchone()
+            ((streaming,),) = self._database(region).query(
+                "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'")
         except psycopg.Error:
             return False
-        return bool(row and row[0])
+        return bool(streaming)
 
     def _stalled(self, region: str) -> bool:
         """Configured not to follow its primary at all (stall_replication): no reconnect will come."""
         try:
-            with psycopg.connect(self._database(region).url(), autocommit=True, connect_timeout=2) as connection:
-                row = connection.execute("SHOW primary_conninfo").fetchone()
+            ((conninfo,),) = self._database(region).query("SHOW primary_conninfo")
         except psycopg.Error:
             return False
-        return row is not None and not row[0]
+        return not conninfo
 
     # Point-in-time restore (features/restore): the primary archives its WAL (ops/lab/replication.py); a base
     # backup and the archive restore it into a new cluster, as RDS restores into a new instance.
@@ -252,10 +249,8 @@ class LabDriver:
 
     def database_time(self, region: str) -> dt.datetime:
         """The database server's clock: the restore point is named in the time its commits carry."""
-        with psycopg.connect(self._database(region).url(), autocommit=True, connect_timeout=2) as connection:
-            row = connection.execute("SELECT clock_timestamp()").fetchone()
-        assert row is not None
-        return row[0].astimezone(dt.UTC)
+        ((now,),) = self._database(region).query("SELECT clock_timestamp()")
+        return now.astimezone(dt.UTC)
 
     def restore_database(self, region: str, to_time: dt.datetime, name: str) -> RestoredDatabase:
         root = Path(self.state.postgres_roots[region])
@@ -266,17 +261,16 @@ class LabDriver:
         if to_time > self.database_time(region):
             raise DriverError(f"{region}: {to_time.isoformat()} is in the future; nothing to restore to yet")
         try:
-            with psycopg.connect(source.url(), autocommit=True, connect_timeout=2) as connection:
-                # Recovery stops at the first commit after ``to_time``; with none in the log it would end "before
-                # the target was reached" and refuse to start. A transaction id taken now commits one.
-                connection.execute("SELECT pg_current_xact_id()")
-                # The segment holding ``to_time`` must be archived before a restore can replay it.
-                row = connection.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()
+            # Recovery stops at the first commit after ``to_time``; with none in the log it would end "before the
+            # target was reached" and refuse to start. A transaction id taken now commits one.
+            source.query("SELECT pg_current_xact_id()")
+            # The segment holding ``to_time`` must be archived before a restore can replay it.
+            ((segment,),) = source.query("SELECT pg_walfile_name(pg_switch_wal())")
         except psycopg.Error as error:
             raise DriverError(f"{region}: could not close the current WAL segment: {error}") from None
         archive = root / "archive"
-        if not row or not _eventually(lambda: (archive / str(row[0])).exists(), 15):
-            raise DriverError(f"{region}: WAL segment {row and row[0]} not archived within 15 s")
+        if not _eventually(lambda: (archive / segment).exists(), 15):
+            raise DriverError(f"{region}: WAL segment {segment} not archived within 15 s")
         started = time.monotonic()
         restored = LocalPostgres(root=server_dir(f"records-lab-{name}-"), port=free_port())
         self.state.restored_roots.append(str(restored.root))
@@ -302,10 +296,8 @@ class LabDriver:
 
     def restored_client_refs(self, restored: RestoredDatabase, client_refs: list[str]) -> set[str]:
         """Which of ``client_refs`` the restored database holds."""
-        with psycopg.connect(self._restored(restored).url(database=DATABASE), autocommit=True,
-                             connect_timeout=2) as connection:
-            rows = connection.execute("SELECT client_ref FROM records WHERE client_ref = ANY(%s)",
-                                      (client_refs,)).fetchall()
+        rows = self._restored(restored).query("SELECT client_ref FROM records WHERE client_ref = ANY(%s)",
+                                              (client_refs,), database=DATABASE)
         return {str(row[0]) for row in rows}
 
     def remove_restored(self, restored: RestoredDatabase) -> None:
@@ -401,13 +393,9 @@ class LabDriver:
             raise DriverError(f"{region}: promotion failed: {error}") from None
 
     def replica_caught_up(self, region: str) -> bool:
-        source = self._database(PRIMARY)
-        with psycopg.connect(source.url(), autocommit=True, connect_timeout=2) as connection:
-            written = connection.execute("SELECT pg_current_wal_lsn()").fetchone()
-        with psycopg.connect(self._database(region).url(), autocommit=True, connect_timeout=2) as connection:
-            replayed = connection.execute(
-                "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (written[0] if written else None,)).fetchone()
-        return bool(replayed and replayed[0])
+        ((written,),) = self._database(PRIMARY).query("SELECT pg_current_wal_lsn()")
+        ((replayed,),) = self._database(region).query("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (written,))
+        return bool(replayed)
 
     def active_region(self) -> str | None:
         return http_api.region_serving(self.state.front_url)
@@ -440,11 +428,10 @@ def _eventually(check: Callable[[], bool], timeout_s: float, interval_s: float =
 def _writable(server: LocalPostgres) -> bool:
     """Accepts connections and is out of recovery (a restored cluster promoted at its target)."""
     try:
-        with psycopg.connect(server.url(), autocommit=True, connect_timeout=2) as connection:
-            row = connection.execute("SELECT pg_is_in_recovery()").fetchone()
+        ((in_recovery,),) = server.query("SELECT pg_is_in_recovery()")
     except psycopg.Error:
         return False
-    return row is not None and row[0] is False
+    return in_recovery is False
 
 
 def _other(region: str, regions: Mapping[str, object]) -> str:
