@@ -53,7 +53,7 @@ def judge(samples: Sequence[Sample], slo: ServiceLevelObjectives, window_s: floa
     if count < min_samples:
         return [Measurement("requests", ">=", min_samples, count, window_s, count, "inconclusive")]
     # Anything but a 2xx failed the client: a WAF's 403 or a 404 from a broken route counts like a 5xx.
-    errors = 100 * sum(1 for s in samples if not 200 <= s.status < 300) / count
+    errors = 100 * sum(1 for s in samples if s.failed) / count
     p99 = percentile([s.latency_ms for s in samples], 99)
     return [
         Measurement("requests", ">=", min_samples, count, window_s, count, "pass"),

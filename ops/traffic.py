@@ -21,6 +21,11 @@ class Sample:
     status: int  # HTTP status, 0 when no answer came
     latency_ms: float
 
+    @property
+    def failed(self) -> bool:
+        """Not answered 2xx (0: no answer at all): what the release controller and the drills count as a failure."""
+        return not 200 <= self.status < 300
+
 
 class _Background:
     """Runs ``_run`` on a daemon thread from entering the context until leaving it (``_run`` watches ``_stop``)."""

@@ -239,7 +239,7 @@ def good_release(request: pytest.FixtureRequest, driver: Driver, traffic: Traffi
     decision = release(driver, "us-east-1", version, slo=slo, traffic=traffic,
                        steps=[int(p) for p in steps.split(",")], records=DECISIONS)
     time.sleep(1)  # requests issued just after the promotion are part of it
-    failed = [s for s in traffic.since(started) if not 200 <= s.status < 300]
+    failed = [s for s in traffic.since(started) if s.failed]
     record(request, measurements, "promotion_failed_requests", len(failed), "<=", 0, "requests")
     request.node.failed_requests = failed
     return decision

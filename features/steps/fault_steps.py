@@ -17,7 +17,7 @@ from ops import http_api
 from ops.driver import Driver, RestoredDatabase
 from ops.lab.driver import LabDriver
 from ops.lab.haproxy import LOSS_DETECTED_S
-from ops.traffic import Sample, Traffic, Writer
+from ops.traffic import Traffic, Writer
 from policies.slo import ServiceLevelObjectives
 
 # How long the steps keep watching after a fault: past every health-check window, with traffic still running.
@@ -30,10 +30,6 @@ def lab(driver: Driver) -> LabDriver:
     if not isinstance(driver, LabDriver):
         raise AssertionError("this step injects a fault on the lab only; its feature must be @lab_only")
     return driver
-
-
-def _failed(samples: list[Sample]) -> list[Sample]:
-    return [sample for sample in samples if not 200 <= sample.status < 300]
 
 
 # ---- an availability zone's app server ------------------------------------------------------------------------
@@ -57,7 +53,7 @@ def nothing_fails_beyond_window(request: pytest.FixtureRequest, measurements: li
                                 traffic: Traffic, lost_at: float) -> None:
     time.sleep(LOSS_DETECTED_S + OBSERVE_S)
     samples = traffic.since(lost_at)
-    failed = _failed(samples)
+    failed = [sample for sample in samples if sample.failed]
     beyond = [sample for sample in failed if sample.at > lost_at + LOSS_DETECTED_S]
     record(request, measurements, "failed_beyond_window", len(beyond), "<=", 0, "requests",
            failed_in_window=len(failed) - len(beyond), requests=len(samples), window_s=LOSS_DETECTED_S)
@@ -115,9 +111,10 @@ def reads_from_database(request: pytest.FixtureRequest, driver: Driver, measurem
     time.sleep(OBSERVE_S)
     samples = reads.since(lost_at)
     latency_p95 = round(p95([sample.latency_ms for sample in samples]), 1) if samples else float("inf")
-    record(request, measurements, "failed_reads", len(_failed(samples)), "<=", 0, "requests", requests=len(samples))
+    failed = [sample for sample in samples if sample.failed]
+    record(request, measurements, "failed_reads", len(failed), "<=", 0, "requests", requests=len(samples))
     record(request, measurements, "read_p95_ms", latency_p95, "<=", slo.latency_p95_ms, "ms")
-    assert samples and not _failed(samples) and latency_p95 <= slo.latency_p95_ms
+    assert samples and not failed and latency_p95 <= slo.latency_p95_ms
     assert lab(driver).cached_keys(region) == 0, "the cache still answers: the outage was not injected"
 
 
