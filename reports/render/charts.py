@@ -10,6 +10,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on CI machines
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 STATUS_COLOURS = {
     "pass": "#2e7d32", "acknowledged": "#f9a825", "fail": "#c62828",
@@ -34,13 +36,7 @@ def stacked_bars(counts: Mapping[str, Counter[str]], title: str, path: Path) -> 
         if any(widths):
             axes.barh(rows, widths, left=left, color=colour, label=status)
             left = [a + b for a, b in zip(left, widths, strict=True)]
-    axes.set_title(title)
-    axes.invert_yaxis()
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return _save(figure, axes, title, path)
 
 
 def budget_bars(budgets: Mapping[str, tuple[list[tuple[str, float]], float]], title: str, path: Path) -> Path:
@@ -64,6 +60,11 @@ def budget_bars(budgets: Mapping[str, tuple[list[tuple[str, float]], float]], ti
         axes.plot([objective, objective], [row_number - 0.45, row_number + 0.45], color="#c62828", linewidth=2)
     axes.set_yticks(range(len(rows)), rows)
     axes.set_xlabel("seconds (red mark: the objective)")
+    return _save(figure, axes, title, path)
+
+
+def _save(figure: Figure, axes: Axes, title: str, path: Path) -> Path:
+    """Rows top to bottom in the order given, the legend outside on the right, written to ``path`` and closed."""
     axes.set_title(title)
     axes.invert_yaxis()
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
