@@ -129,8 +129,7 @@ class LabDriver:
     def fail_region(self, region: str) -> None:
         """The region is lost: its load balancer stops answering and, in the primary, the database crashes."""
         found = self.state.regions[region]
-        os.kill(found.balancer_pid, signal.SIGKILL)
-        _stop_pids([found.balancer_pid], timeout_s=2)
+        _crash(found.balancer_pid)
         if region == PRIMARY:
             database = self._database(region)
             try:
@@ -171,9 +170,7 @@ class LabDriver:
         serving = sorted(colour for colour, weight in found.weights.items() if weight > 0)
         if len(serving) < 2:
             raise DriverError(f"{region}: only {serving} takes traffic; losing it is an outage, not an AZ loss")
-        pid = int(found.services[found.idle]["pid"])
-        os.kill(pid, signal.SIGKILL)
-        _stop_pids([pid], timeout_s=2)
+        _crash(int(found.services[found.idle]["pid"]))
         return found.idle
 
     def restart_database(self, region: str, down_s: float) -> None:
@@ -190,8 +187,7 @@ class LabDriver:
     def lose_cache(self, region: str) -> None:
         """``region``'s cache server dies; its port stays unanswered until reset() starts it again."""
         found = self.state.regions[region]
-        os.kill(found.cache_pid, signal.SIGKILL)
-        _stop_pids([found.cache_pid], timeout_s=2)
+        _crash(found.cache_pid)
 
     def cached_keys(self, region: str) -> int:
         """How many keys ``region``'s cache holds (0 when it does not answer)."""
@@ -414,6 +410,12 @@ class LabDriver:
 
     def read(self, record_id: int, *, region: str | None = None) -> Mapping[str, Any] | None:
         return http_api.read(self.state.front_url if region is None else self.region_url(region), record_id)
+
+
+def _crash(pid: int) -> None:
+    """A lab process dies without a chance to clean up (SIGKILL), as in a lost zone or region; reaped here."""
+    os.kill(pid, signal.SIGKILL)
+    _stop_pids([pid], timeout_s=2)
 
 
 def _eventually(check: Callable[[], bool], timeout_s: float, interval_s: float = 0.1) -> bool:
