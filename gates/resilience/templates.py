@@ -103,10 +103,11 @@ def _primary_failover(assembly: Assembly, primary: str) -> tuple[Mapping[str, An
     return record, str(check_id), _properties(checks[check_id])
 
 
-def detection_and_traffic(assembly: Assembly, primary: str, secondary: str,
-                          estimates: ResilienceEstimates) -> tuple[Term, ...]:
-    """Route 53's health check on the primary failover record, the DNS answer's lifetime, the edge's retries."""
-    record_props, check_id, check = _primary_failover(assembly, primary)
+def detection_and_traffic(assembly: Assembly, primary: str, secondary: str, estimates: ResilienceEstimates,
+                          failover: tuple[Mapping[str, Any], str, Mapping[str, Any]]) -> tuple[Term, ...]:
+    """Route 53's health check on the primary failover record (``failover``: from _primary_failover), the DNS
+    answer's lifetime, the edge's retries."""
+    record_props, _, check = failover
     # Without a SECONDARY answer for the same name, in the other region, there is nowhere to fail over to.
     secondary_record = _failover_record(assembly, primary, "SECONDARY")
     if secondary_record.get("Name") != record_props.get("Name") or f'"{secondary}"' not in json.dumps(
@@ -205,10 +206,10 @@ def _smallest_step(policies: list[Mapping[str, Any]],
     return worst, worst_cooldown
 
 
-def writes(assembly: Assembly, primary: str, secondary: str, estimates: ResilienceEstimates,
+def writes(assembly: Assembly, primary: str, check_id: str, estimates: ResilienceEstimates,
            root: Path) -> tuple[Term, ...]:
-    """Paged by the primary's health alarm, the runbooks' manual steps, then the replica's promotion."""
-    _, check_id, _ = _primary_failover(assembly, primary)
+    """Paged by the alarm on the primary's health check ``check_id``, the runbooks' manual steps, then the
+    replica's promotion (the replica itself is required by replication_rpo)."""
     # The alarm on the primary's own check, with someone to tell: the other region's alarm says nothing here.
     alarms = [(lid, alarm) for lid, alarm in _metric_alarms(assembly, primary, "HealthCheckStatus")
               if {"Name": "HealthCheckId", "Value": {"Ref": check_id}} in _properties(alarm).get("Dimensions", [])
@@ -311,9 +312,10 @@ def budget(assembly: Assembly, slo: ServiceLevelObjectives, estimates: Resilienc
 
 def _budget(assembly: Assembly, slo: ServiceLevelObjectives, estimates: ResilienceEstimates, *, primary: str,
             secondary: str, root: Path) -> Budget:
-    rto_terms = (*detection_and_traffic(assembly, primary, secondary, estimates),
+    failover = _primary_failover(assembly, primary)
+    rto_terms = (*detection_and_traffic(assembly, primary, secondary, estimates, failover),
                  capacity(assembly, primary, secondary, estimates),
-                 *writes(assembly, primary, secondary, estimates, root))
+                 *writes(assembly, primary, failover[1], estimates, root))
     return Budget(env=assembly.env, rto_terms=rto_terms,
                   rpo_terms=replication_rpo(assembly, secondary, estimates),
                   rto_objective_s=slo.rto_minutes * 60, rpo_objective_s=slo.rpo_minutes * 60,
