@@ -32,7 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--destructive", action="store_true",
                      help="with aws: also the drills that promote the replica (failover, switchover)")
     parser.addoption("--lab-fault", action="append", default=[],
-                     help="build the lab broken on purpose (no-backup-region) to see a drill fail")
+                     help="build the lab broken on purpose (no-backup-region, no-flag-file) to see a drill fail")
     parser.addoption("--rpo-objective-seconds", type=float,
                      help="judge RPO against this instead of the SLO's (to see the stalled-replica drill fail)")
     parser.addoption("--rto-model-seconds", type=float,

@@ -1,5 +1,10 @@
 """python -m ops rollback --region R [--target lab --dir D | --target aws --env staging]
+python -m ops read-only on|off [--target lab --dir D | --target aws --env staging]
 python -m ops verify-release --env staging --region R [--region R2] --image-tag <git sha>
+
+read-only: pause (on) or resume (off) writes in both regions through the service's read_only flag. On AWS a new
+version of each region's AppConfig flag profile, deployed all at once (no bake: its 503s are intended); returns
+when both deployments completed. Tasks apply it within their flag TTL (30 s). Exit 0 done, 1 refused, 2 usage.
 
 verify-release (AWS): exit 0 when every named region's service runs the image tagged with the release, 1 when
 one runs another (a rolled-back release must not be verified again as if it were the new one).
@@ -47,15 +52,32 @@ def _verify_release(options: argparse.Namespace) -> int:
     return 1 if wrong else 0
 
 
+def _read_only(options: argparse.Namespace) -> int:
+    try:
+        _driver(options).set_read_only(options.state == "on")
+    except LabError as error:
+        print(f"ops: error: {error}", file=sys.stderr)
+        return 2
+    except DriverError as error:
+        print(f"ops: read-only {options.state} failed: {error}", file=sys.stderr)
+        return 1
+    print(f"ops: read-only {options.state}: {'writes answer 503' if options.state == 'on' else 'writes resume'} "
+          "in every region once the tasks poll the flag")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops")
     commands = parser.add_subparsers(dest="command", required=True)
     rollback = commands.add_parser("rollback", help="all traffic of a region back to its live colour (AWS: or to "
                                    "the previous service revision)")
     rollback.add_argument("--region", required=True)
-    rollback.add_argument("--target", choices=["lab", "aws"], default="lab")
-    rollback.add_argument("--dir", type=Path, default=DEFAULT_DIRECTORY, help="the lab's directory")
-    rollback.add_argument("--env", default="staging", help="the AWS environment")
+    read_only = commands.add_parser("read-only", help="pause (on) or resume (off) writes in both regions")
+    read_only.add_argument("state", choices=["on", "off"])
+    for command in (rollback, read_only):
+        command.add_argument("--target", choices=["lab", "aws"], default="lab")
+        command.add_argument("--dir", type=Path, default=DEFAULT_DIRECTORY, help="the lab's directory")
+        command.add_argument("--env", default="staging", help="the AWS environment")
     verify = commands.add_parser("verify-release", help="AWS: does each region run the release's image tag?")
     verify.add_argument("--env", required=True, help="the AWS environment")
     verify.add_argument("--region", action="append", required=True, help="repeat for each region")
@@ -63,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if options.command == "verify-release":
         return _verify_release(options)
+    if options.command == "read-only":
+        return _read_only(options)
     try:
         driver = _driver(options)
         print(f"ops: rollback: {driver.rollback(options.region)}")

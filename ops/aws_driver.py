@@ -9,6 +9,8 @@
 - ``rollback``: ``stop_service_deployment(stopType=ROLLBACK)`` on every pending or running deployment.
 - ``promote_replica``: ``rds.promote_read_replica`` (irreversible: the replica stops following the primary).
 - ``replica_caught_up``: CloudWatch ``ReplicaLag`` of the replica is 0 in its latest datapoint.
+- ``set_read_only``: in each region, a new version of the AppConfig flag profile with ``read_only`` changed and
+  the other flags as last deployed, deployed with the all-at-once strategy; waits until the deployment completes.
 - ``restore_database``: ``rds.restore_db_instance_to_point_in_time`` into a new, private instance beside the
   source (its subnet group, security groups, class, parameter group and tags), after checking the time is within
   the automated backups' restore window; waits until it is available. The source is not touched
@@ -21,9 +23,10 @@ Resources are found through the stacks' CloudFormation physical ids (``AwsTarget
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
@@ -31,6 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from ops import http_api
 from ops.driver import DriverError, RegionStatus, RestoredDatabase, Status
+from service.flags import Flags
 from stacks.naming import SERVICE_CONTAINER, TARGET_GROUPS, Naming, health_check_id, logical_id_hint
 
 COLOURS = tuple(TARGET_GROUPS)
@@ -38,6 +42,16 @@ COLOURS = tuple(TARGET_GROUPS)
 RUNNING = ("PENDING", "IN_PROGRESS")
 COMPLETED = ("SUCCESSFUL",)
 ROLLED_BACK = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlagTarget:
+    """The region's AppConfig flag store (stacks/feature_flags.py), by id."""
+
+    application: str
+    environment: str
+    profile: str
+    immediate_strategy: str  # all at once, no bake: the only strategy read_only is deployed with
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +65,7 @@ class RegionTarget:
     db_instance: str
     health_check_id: str
     url: str  # https://<region>.<domain>
+    flags: FlagTarget
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +99,12 @@ class AwsTarget:
                 db_instance=naming.db_instance_id(short.short_name),
                 health_check_id=_one(edge, "AWS::Route53::HealthCheck", logical_id_hint(health_check_id(name))),
                 url=f"https://{name}.{domain}",
+                flags=FlagTarget(
+                    application=_one(stack, "AWS::AppConfig::Application"),
+                    environment=_one(stack, "AWS::AppConfig::Environment"),
+                    profile=_one(stack, "AWS::AppConfig::ConfigurationProfile"),
+                    immediate_strategy=_one(stack, "AWS::AppConfig::DeploymentStrategy", "Immediate"),
+                ),
             )
         return cls(env=env, url=f"https://{domain}", primary=config.project.primary_region, regions=regions)
 
@@ -281,6 +302,64 @@ class AwsDriver:
         if not points:
             return False  # no datapoint is no evidence of a replayed replica
         return float(max(points, key=lambda p: p["Timestamp"])["Maximum"]) == 0.0
+
+    # How long set_read_only waits for a flag deployment: all at once with no bake completes in seconds.
+    flag_poll_s, flag_timeout_s = 2.0, 120.0
+
+    def set_read_only(self, enabled: bool) -> None:
+        for region, found in self.target.regions.items():
+            self._deploy_flags(region, found.flags, enabled)
+
+    def _deploy_flags(self, region: str, store: FlagTarget, read_only: bool) -> None:
+        appconfig = self._client("appconfig", region)
+        ids = {"ApplicationId": store.application, "ConfigurationProfileId": store.profile}
+        current = self._deployed_flags(appconfig, store)
+        version = self._call(
+            "create_hosted_configuration_version", appconfig.create_hosted_configuration_version, **ids,
+            Content=json.dumps(replace(current, read_only=read_only).document()).encode(),
+            ContentType="application/json", Description=f"read_only {'on' if read_only else 'off'} (python -m ops)",
+        )["VersionNumber"]
+        number = self._call(
+            "start_deployment", appconfig.start_deployment, **ids, EnvironmentId=store.environment,
+            DeploymentStrategyId=store.immediate_strategy, ConfigurationVersion=str(version),
+            Description=f"read_only {'on' if read_only else 'off'}",
+        )["DeploymentNumber"]
+        deadline = time.monotonic() + self.flag_timeout_s
+        while True:
+            state = self._call("get_deployment", appconfig.get_deployment, ApplicationId=store.application,
+                               EnvironmentId=store.environment, DeploymentNumber=number)["State"]
+            if state == "COMPLETE":
+                return
+            if state in ("ROLLING_BACK", "ROLLED_BACK", "REVERTED"):
+                raise DriverError(f"{region}: AppConfig deployment {number} of read_only={read_only} was {state}")
+            if time.monotonic() > deadline:
+                raise DriverError(f"{region}: AppConfig deployment {number} still {state} after "
+                                  f"{self.flag_timeout_s:g} s")
+            time.sleep(self.flag_poll_s)
+
+    def _deployed_flags(self, appconfig: Any, store: FlagTarget) -> Flags:
+        """The flags of the environment's last completed deployment (the defaults if none completed), so changing
+        read_only never resets another flag."""
+        # Newest first (descending deployment number), so the first completed one of the profile is the latest.
+        pages: dict[str, Any] = {}
+        while True:
+            page = self._call("list_deployments", appconfig.list_deployments, ApplicationId=store.application,
+                              EnvironmentId=store.environment, **pages)
+            latest = next((d for d in page["Items"]
+                           if d["State"] == "COMPLETE" and d.get("ConfigurationProfileId") == store.profile), None)
+            if latest is not None:
+                break
+            if not page.get("NextToken"):
+                return Flags()
+            pages = {"NextToken": page["NextToken"]}
+        content = self._call("get_hosted_configuration_version", appconfig.get_hosted_configuration_version,
+                             ApplicationId=store.application, ConfigurationProfileId=store.profile,
+                             VersionNumber=int(latest["ConfigurationVersion"]))["Content"].read()
+        try:
+            return Flags.parse(json.loads(content))
+        except (ValueError, AttributeError) as error:
+            raise DriverError(f"deployed flags version {latest['ConfigurationVersion']} is unreadable: {error}") \
+                from None
 
     # How long restore_database waits for the new instance (a point-in-time restore takes tens of minutes).
     restore_poll_s, restore_max_attempts = 30, 120

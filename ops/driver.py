@@ -79,6 +79,13 @@ class Driver(Protocol):
         touched. :raise DriverError: ``to_time`` is outside what the backups cover, or the restore failed."""
         ...
 
+    def set_read_only(self, enabled: bool) -> None:
+        """Pause (True) or resume (False) writes in every region through the service's ``read_only`` flag (AWS:
+        a new AppConfig version, deployed at once; lab: the regions' flag files). Returns once the flag is
+        published; servers apply it within their flag TTL, so callers wait for writes to answer 503.
+        :raise DriverError: the flag could not be published."""
+        ...
+
     def active_region(self) -> str | None: ...
 
     def write(self, record: Mapping[str, Any]) -> int:

@@ -35,6 +35,11 @@ class Flags:
         ms = int(latency.get("ms", 0)) if latency.get("enabled") else 0
         return cls(read_only=read_only, inject_latency_ms=max(0, min(ms, MAX_INJECTED_LATENCY_MS)))
 
+    def document(self) -> dict[str, Any]:
+        """These flags as the document ``parse`` reads (what an AppConfig version or a ``FLAGS_FILE`` holds)."""
+        latency = {"enabled": self.inject_latency_ms > 0, "ms": self.inject_latency_ms}
+        return {"read_only": {"enabled": self.read_only}, "inject_latency": latency}
+
 
 class AppConfigSource:
     """Reads the latest configuration through an appconfigdata session, renewing the session token."""

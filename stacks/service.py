@@ -25,6 +25,7 @@ from typing_extensions import Unpack
 from stacks.access_logs import AccessLogBuckets, AccessLogProps
 from stacks.config import ServiceConfig
 from stacks.deployment_alarms import AlarmThresholds, DeploymentAlarms
+from stacks.feature_flags import FlagStore, FlagStoreProps
 from stacks.keys import KeyArns, KeyRefs
 from stacks.logging import encrypted_log_group
 from stacks.naming import SERVICE_CONTAINER, TARGET_GROUPS
@@ -120,6 +121,14 @@ class ServiceStack(Stack):
             topic=self.topic,
             name_prefix=props.name_prefix,
         )
+        self.flags = FlagStore(
+            self,
+            "FeatureFlags",
+            props=FlagStoreProps(name=props.name_prefix, rollback_alarms=self.deployment_alarms.alarms),
+        )
+        self.task_role.policy.add_statements(self.flags.read_statement())
+        for name, value in self.flags.settings.items():
+            self.container.add_environment(name, value)
         self.service = self._service()
         self._autoscaling()
         self.waf = WebAcl(
@@ -160,11 +169,12 @@ class ServiceStack(Stack):
                 ),
             ],
         )
-        task = ManagedRole(
+        self.task_role = ManagedRole(
             self,
             "TaskRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            description="The records service: read its secrets (again after rotation); its collector writes traces",
+            description="The records service: read its secrets (again after rotation) and its feature flags; its "
+            "collector writes traces",
             statements=[
                 iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secret_arns),
                 xray_write_statement(),
@@ -177,14 +187,14 @@ class ServiceStack(Stack):
             cpu=props.settings.cpu,
             memory_limit_mib=props.settings.memory_mib,
             execution_role=execution.immutable,
-            task_role=task.immutable,
+            task_role=self.task_role.immutable,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.ARM64,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
             volumes=[ecs.Volume(name="tmp")],
         )
-        container = definition.add_container(
+        self.container = container = definition.add_container(
             CONTAINER_NAME,
             image=ecs.ContainerImage.from_ecr_repository(self.repository, props.image_tag),
             user=CONTAINER_USER,

@@ -93,10 +93,48 @@ def both_regions_up(driver: Driver) -> None:
     eventually(healthy, driver.failover_timeout_s, interval_s=0.5)
 
 
-@when("new writes are stopped", target_fixture="stopped_at")
-def writes_stopped(writer: Writer) -> float:
-    writer.__exit__(None, None, None)
-    return time.monotonic()
+@when("writes are paused with the read_only flag", target_fixture="stopped_at")
+def writes_paused(request: pytest.FixtureRequest, driver: Driver) -> float:
+    stopped_at = time.monotonic()
+    driver.set_read_only(True)
+    if request.config.getoption("--target") == "aws":
+        # However the scenario ends, a real environment takes writes again (idempotent); the lab's reset clears it.
+        request.addfinalizer(lambda: driver.set_read_only(False))
+    return stopped_at
+
+
+def _write_refused_with_503(driver: Driver) -> bool:
+    try:
+        driver.write({"subject": "drill", "kind": "note", "body": "probe", "client_ref": f"probe-{time.time_ns()}"})
+    except DriverError as error:
+        return "HTTP 503" in str(error)
+    return False
+
+
+@then("every write is refused with 503 while the flag is set", target_fixture="paused_at")
+def writes_refused(driver: Driver) -> float:
+    """Once a write is refused, the serving task has the flag; the next ones must be refused too."""
+    eventually(lambda: _write_refused_with_503(driver), driver.failover_timeout_s, interval_s=0.2)
+    paused_at = time.monotonic()
+    assert all(_write_refused_with_503(driver) for _ in range(5)), "writes were acknowledged again under read_only"
+    return paused_at
+
+
+@when("the read_only flag is cleared", target_fixture="cleared_at")
+def flag_cleared(driver: Driver) -> float:
+    cleared_at = time.monotonic()
+    driver.set_read_only(False)
+    return cleared_at
+
+
+@then("no write was acknowledged while writes were paused")
+def none_acknowledged_while_paused(request: pytest.FixtureRequest, measurements: list[dict[str, Any]],
+                                   writer: Writer, paused_at: float, cleared_at: float) -> None:
+    during = [record_id for at, record_id, _ in writer.acknowledged if paused_at <= at < cleared_at]
+    tried = [at for at, _ in writer.refused if paused_at <= at < cleared_at]
+    record(request, measurements, "writes_while_paused", len(during), "<=", 0, "writes", refused=len(tried))
+    assert tried, "no write was attempted while writes were paused: nothing was measured"
+    assert during == [], f"{len(during)} writes were acknowledged while read_only was set: {during[:5]}"
 
 
 @when(parsers.parse("the {region} replica has replayed every acknowledged write"))

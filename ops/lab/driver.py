@@ -9,7 +9,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,9 +21,24 @@ from ops.driver import DriverError, RegionStatus, RestoredDatabase, Status
 from ops.gunicorn import wait_until_ok
 from ops.lab.haproxy import DETECTION_S, Haproxy, HaproxyError, Server
 from ops.lab.replication import base_backup, copy_cluster
-from ops.lab.topology import DATABASE, PRIMARY, LabState, _alive, _stop_pids, down, start_cache, start_service, up
+from ops.lab.topology import (
+    DATABASE,
+    FLAGS_TTL_S,
+    PRIMARY,
+    LabError,
+    LabState,
+    _alive,
+    _stop_pids,
+    down,
+    read_flags,
+    start_cache,
+    start_service,
+    up,
+    write_flags,
+)
 from ops.postgres import LocalPostgres, PostgresError, _chown, free_port, server_dir
 from ops.redis_server import RedisError
+from service.flags import Flags
 
 
 @dataclass(frozen=True)
@@ -85,7 +100,8 @@ class LabDriver:
         found = self.state.regions[region]
         try:
             gunicorn = start_service(self.directory, self._database(region), region, colour, version,
-                                     cache_port=found.cache_port, bad_credentials=not healthy)
+                                     cache_port=found.cache_port, bad_credentials=not healthy,
+                                     flags="no-flag-file" not in self.state.faults)
         except RuntimeError as error:
             raise DriverError(f"{region}: {colour} did not start: {error}") from None
         assert gunicorn.process is not None
@@ -162,6 +178,11 @@ class LabDriver:
 
     # Faults beyond a region loss (features/az_loss, database_restart, cache_outage, stalled_replica): each is
     # undone by reset(), which repairs what it can and rebuilds the lab otherwise.
+
+    def set_read_only(self, enabled: bool) -> None:
+        """Every region's flag file (its AppConfig profile on AWS); the other flags are kept."""
+        for region in self.state.regions:
+            write_flags(self.directory, region, replace(read_flags(self.directory, region), read_only=enabled))
 
     def lose_app_server(self, region: str) -> str:
         """One of the two servers taking ``region``'s traffic dies (a task in a lost availability zone): the idle
@@ -317,6 +338,7 @@ class LabDriver:
             if not why:
                 for restored in list(self.state.restored_roots):
                     self._remove_cluster(Path(restored))
+                self._clear_flags()
                 for region, found in self.state.regions.items():
                     if not _alive(found.balancer_pid):
                         self.restore_region(region)
@@ -337,6 +359,21 @@ class LabDriver:
         down(self.directory)
         self.state = up(self.directory, built.version, frozenset(built.faults))
         return LabReset("rebuilt", why)
+
+    def _clear_flags(self) -> None:
+        """A drill's pause or injected latency ends; the servers see it within their flag TTL, so that long is
+        waited out (only when a flag was set) before the lab counts as reset."""
+        changed = False
+        for region in self.state.regions:
+            try:
+                current = read_flags(self.directory, region)
+            except LabError:
+                current = None  # unreadable: written anew below
+            if current != Flags():
+                write_flags(self.directory, region, Flags())
+                changed = True
+        if changed:
+            time.sleep(FLAGS_TTL_S + 0.2)
 
     def _revive(self, region: str) -> None:
         """A cache or service process a drill killed, started again on the same port (cache) or version."""

@@ -17,12 +17,14 @@ from ops.lab.haproxy import Haproxy, Server
 from ops.lab.replication import ReplicatedPostgres
 from ops.postgres import LocalPostgres, free_port
 from ops.redis_server import LocalRedis
+from service.flags import Flags
 
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 COLOURS = ("blue", "green")
 DATABASE, PASSWORD = "records", "records-lab"  # a throwaway cluster on loopback  # nosec B105
 DEFAULT_DIRECTORY = ROOT / "features" / "out" / "lab"
 STATE_FILE = "state.json"
+FLAGS_TTL_S = 1.0
 
 
 class LabError(RuntimeError):
@@ -102,32 +104,57 @@ def _prepare_database(primary: LocalPostgres) -> None:
         engine.dispose()
 
 
-def service_env(database: LocalPostgres, region: str, colour: str, version: str, *, cache_port: int = 0,
-                bad_credentials: bool = False) -> dict[str, str]:
+def flags_file(directory: Path, region: str) -> Path:
+    """The region's feature flags (its AppConfig profile on AWS), read by both colours."""
+    return directory / f"flags-{region}.json"
+
+
+def read_flags(directory: Path, region: str) -> Flags:
+    """:raise LabError: the region's flag file is missing or not a flag document."""
+    path = flags_file(directory, region)
+    try:
+        return Flags.parse(json.loads(path.read_text()))
+    except (OSError, ValueError, AttributeError) as error:
+        raise LabError(f"{path}: not a flag document: {error}") from None
+
+
+def write_flags(directory: Path, region: str, flags: Flags) -> None:
+    """Replaced whole (write, then rename): a server polling the file never reads half of it."""
+    path = flags_file(directory, region)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(flags.document()))
+    partial.replace(path)
+
+
+def service_env(directory: Path, database: LocalPostgres, region: str, colour: str, version: str, *,
+                cache_port: int = 0, bad_credentials: bool = False, flags: bool = True) -> dict[str, str]:
     password = "not-the-password" if bad_credentials else PASSWORD  # nosec B105
     env = {
         "DATABASE_URL": database.url(user=DATABASE, password=password, database=DATABASE),
         "DB_SSLMODE": "disable", "APP_REGION": region, "COLOUR": colour, "APP_VERSION": version,
         "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4", "LOG_LEVEL": "WARNING",
     }
+    if flags:  # AppConfig's place in the lab; a 1 s TTL (AWS: 30 s) so a drill's pause applies within a second
+        env |= {"FLAGS_FILE": str(flags_file(directory, region)), "FLAGS_TTL_S": str(FLAGS_TTL_S)}
     if cache_port:
         env["CACHE_URL"] = f"redis://127.0.0.1:{cache_port}/0"
     return env
 
 
 def launch_service(directory: Path, database: LocalPostgres, region: str, colour: str, version: str, *,
-                   cache_port: int = 0, bad_credentials: bool = False) -> Gunicorn:
+                   cache_port: int = 0, bad_credentials: bool = False, flags: bool = True) -> Gunicorn:
     """Started, not yet answering: call ``wait_ready`` on it."""
     log = directory / f"{region}-{colour}.log"
-    env = service_env(database, region, colour, version, cache_port=cache_port, bad_credentials=bad_credentials)
+    env = service_env(directory, database, region, colour, version, cache_port=cache_port,
+                      bad_credentials=bad_credentials, flags=flags)
     return Gunicorn(env, log).launch()
 
 
 def start_service(directory: Path, database: LocalPostgres, region: str, colour: str, version: str, *,
-                  cache_port: int = 0, bad_credentials: bool = False) -> Gunicorn:
+                  cache_port: int = 0, bad_credentials: bool = False, flags: bool = True) -> Gunicorn:
     """:raise RuntimeError: the server exited or did not answer /health in time."""
     return launch_service(directory, database, region, colour, version, cache_port=cache_port,
-                          bad_credentials=bad_credentials).wait_ready()
+                          bad_credentials=bad_credentials, flags=flags).wait_ready()
 
 
 def start_cache(directory: Path, region: str, port: int = 0) -> LocalRedis:
@@ -138,14 +165,15 @@ def start_cache(directory: Path, region: str, port: int = 0) -> LocalRedis:
     return LocalRedis(port=port).start(directory / f"{region}-cache.log", detached=True)
 
 
-FAULTS = frozenset({"no-backup-region"})
+FAULTS = frozenset({"no-backup-region", "no-flag-file"})
 
 
 def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozenset[str] = frozenset()) -> LabState:
     """Build the whole lab (per region a cache, two service colours and a load balancer; a primary database
     archiving its WAL and its streaming standby; the front); on any failure, tear down what was started.
     ``faults`` builds it deliberately broken, to prove a drill notices: ``no-backup-region`` leaves us-east-2 out
-    of the front (no failover).
+    of the front (no failover); ``no-flag-file`` starts the servers without their flag file (a task without its
+    AppConfig settings: read_only pauses nothing).
 
     :raise LabError: a piece did not start, or a fault is unknown (the message names it).
     """
@@ -161,6 +189,7 @@ def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozens
         databases = {PRIMARY: postgres.primary, SECONDARY: postgres.standby}
         caches = {}
         for region in databases:
+            write_flags(directory, region, Flags())
             caches[region] = start_cache(directory, region)
             started.append(caches[region].pid)
         # The four servers boot side by side (each spends about a second importing the service) while the
@@ -169,7 +198,7 @@ def up(directory: Path = DEFAULT_DIRECTORY, version: str = "v1", faults: frozens
         for region, database in databases.items():
             for colour in COLOURS:
                 gunicorn = launch_service(directory, database, region, colour, version,
-                                          cache_port=caches[region].port)
+                                          cache_port=caches[region].port, flags="no-flag-file" not in faults)
                 started.append(gunicorn.pid)
                 launched[region, colour] = gunicorn
         postgres.start_standby()

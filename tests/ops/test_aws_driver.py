@@ -5,15 +5,18 @@ calls are made with which arguments and how answers are read, not AWS's behaviou
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 
 import boto3
 import botocore.session
 import pytest
-from botocore.stub import Stubber
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from ops import http_api
-from ops.aws_driver import AwsDriver, AwsTarget, RegionTarget
+from ops.aws_driver import AwsDriver, AwsTarget, FlagTarget, RegionTarget
 from ops.driver import DriverError
 
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
@@ -61,7 +64,9 @@ def _region(session: boto3.Session, region: str) -> RegionTarget:
         "ResourcePath": "/health"})["HealthCheck"]["Id"]
     return RegionTarget(region=region, cluster="records", service="records", container="web",
                         listener_rule_arn=rule, target_groups=groups, db_instance=f"records-dev-{region}",
-                        health_check_id=health, url=f"https://{region}.example.com")
+                        health_check_id=health, url=f"https://{region}.example.com",
+                        flags=FlagTarget(application=f"app-{region}", environment=f"env-{region}",
+                                         profile=f"prof-{region}", immediate_strategy=f"now-{region}"))
 
 
 @pytest.fixture
@@ -273,7 +278,12 @@ def test_the_target_is_resolved_from_the_stacks_resources(aws):
         ("AWS::ECS::Service", "ServiceD69D759B", f"arn:svc/{short}"),
         ("AWS::ElasticLoadBalancingV2::ListenerRule", "ProductionRuleD96592E2", f"arn:rule/{short}"),
         ("AWS::ElasticLoadBalancingV2::TargetGroup", "Blue10BB7880", f"arn:tg/blue/{short}"),
-        ("AWS::ElasticLoadBalancingV2::TargetGroup", "Green9DCBBC03", f"arn:tg/green/{short}"))
+        ("AWS::ElasticLoadBalancingV2::TargetGroup", "Green9DCBBC03", f"arn:tg/green/{short}"),
+        ("AWS::AppConfig::Application", "FeatureFlagsApplication1A2B3C4D", f"app-{short}"),
+        ("AWS::AppConfig::Environment", "FeatureFlagsEnvironment1A2B3C4D", f"env-{short}"),
+        ("AWS::AppConfig::ConfigurationProfile", "FeatureFlagsFlagsConfigurationProfile1A2B", f"prof-{short}"),
+        ("AWS::AppConfig::DeploymentStrategy", "FeatureFlagsGradual1A2B3C4D", f"slow-{short}"),
+        ("AWS::AppConfig::DeploymentStrategy", "FeatureFlagsImmediate1A2B3C4D", f"now-{short}"))
     edge = resources(("AWS::Route53::HealthCheck", "FailoverHealthuseast1C66D7F8B", "hc-1"),
                      ("AWS::Route53::HealthCheck", "FailoverHealthuseast2ABCDEF12", "hc-2"))
     # One stubbed client per region: the primary's answers come in call order.
@@ -287,6 +297,8 @@ def test_the_target_is_resolved_from_the_stacks_resources(aws):
     assert target.regions[PRIMARY].target_groups == {"blue": "arn:tg/blue/use1", "green": "arn:tg/green/use1"}
     assert target.regions[SECONDARY].health_check_id == "hc-2"
     assert target.regions[SECONDARY].db_instance == "records-dev-use2"
+    assert target.regions[SECONDARY].flags == FlagTarget(application="app-use2", environment="env-use2",
+                                                         profile="prof-use2", immediate_strategy="now-use2")
     assert target.url == "https://dev.records.example.com"
 
 
@@ -386,3 +398,101 @@ def test_a_refused_restore_and_one_that_never_becomes_available_name_what_failed
             driver.restore_database(PRIMARY, LATEST, "r1")
         with pytest.raises(DriverError, match="us-east-1: r2 did not become available"):
             driver.restore_database(PRIMARY, LATEST, "r2")
+
+
+def _stubbed_appconfig(driver, monkeypatch) -> dict[str, Stubber]:
+    clients = {region: boto3.client("appconfig", region_name=region) for region in (PRIMARY, SECONDARY)}
+    real = driver._client
+    monkeypatch.setattr(driver, "_client",
+                        lambda service, region: clients[region] if service == "appconfig" else real(service, region))
+    monkeypatch.setattr(driver, "flag_poll_s", 0)
+    return {region: Stubber(client) for region, client in clients.items()}
+
+
+def _body(document) -> StreamingBody:
+    raw = json.dumps(document).encode()
+    return StreamingBody(io.BytesIO(raw), len(raw))
+
+
+def _deployed(stubber, region, *, deployments, content=None):
+    """What the environment shows: ``deployments`` newest first as (number, profile, state, version)."""
+    ids = {"ApplicationId": f"app-{region}", "EnvironmentId": f"env-{region}"}
+    stubber.add_response("list_deployments", {"Items": [
+        {"DeploymentNumber": n, "ConfigurationProfileId": p, "State": st, "ConfigurationVersion": v,
+         "ConfigurationName": "flags"} for n, p, st, v in deployments]}, ids)
+    if content is not None:
+        version = next(int(v) for _, p, st, v in deployments if st == "COMPLETE" and p == f"prof-{region}")
+        stubber.add_response("get_hosted_configuration_version", {"Content": _body(content)},
+                             {"ApplicationId": f"app-{region}", "ConfigurationProfileId": f"prof-{region}",
+                              "VersionNumber": version})
+
+
+def _deploys(stubber, region, written, *, states=("DEPLOYING", "COMPLETE"), version=8):
+    ids = {"ApplicationId": f"app-{region}", "ConfigurationProfileId": f"prof-{region}"}
+    stubber.add_response("create_hosted_configuration_version", {"VersionNumber": version, **ids},
+                         {**ids, "Content": json.dumps(written).encode(), "ContentType": "application/json",
+                          "Description": ANY})
+    stubber.add_response("start_deployment", {"DeploymentNumber": 5},
+                         {**ids, "EnvironmentId": f"env-{region}", "DeploymentStrategyId": f"now-{region}",
+                          "ConfigurationVersion": str(version), "Description": ANY})
+    for state in states:
+        stubber.add_response("get_deployment", {"State": state}, {"ApplicationId": f"app-{region}",
+                                                                   "EnvironmentId": f"env-{region}",
+                                                                   "DeploymentNumber": 5})
+
+
+def test_read_only_is_deployed_at_once_in_every_region_keeping_the_other_flags(driver, monkeypatch):
+    stubbers = _stubbed_appconfig(driver, monkeypatch)
+    latency = {"read_only": {"enabled": False}, "inject_latency": {"enabled": True, "ms": 300}}
+    # The newest deployment is of another profile, the one before it rolled back: version 7 is what runs.
+    _deployed(stubbers[PRIMARY], PRIMARY, content=latency, deployments=[
+        (9, "other-profile", "COMPLETE", "1"), (8, f"prof-{PRIMARY}", "ROLLED_BACK", "8"),
+        (7, f"prof-{PRIMARY}", "COMPLETE", "7")])
+    _deploys(stubbers[PRIMARY], PRIMARY, {**latency, "read_only": {"enabled": True}})
+    _deployed(stubbers[SECONDARY], SECONDARY, deployments=[])  # nothing deployed yet: the defaults
+    _deploys(stubbers[SECONDARY], SECONDARY, {"read_only": {"enabled": True},
+                                              "inject_latency": {"enabled": False, "ms": 0}})
+    with stubbers[PRIMARY], stubbers[SECONDARY]:
+        driver.set_read_only(True)
+    for stubber in stubbers.values():
+        stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("state", ["ROLLED_BACK", "ROLLING_BACK"])
+def test_a_flag_deployment_that_rolls_back_is_a_driver_error(driver, monkeypatch, state):
+    stubbers = _stubbed_appconfig(driver, monkeypatch)
+    _deployed(stubbers[PRIMARY], PRIMARY, deployments=[])
+    _deploys(stubbers[PRIMARY], PRIMARY, {"read_only": {"enabled": False},
+                                          "inject_latency": {"enabled": False, "ms": 0}}, states=(state,))
+    with stubbers[PRIMARY], pytest.raises(DriverError, match=f"us-east-1: AppConfig deployment 5 .* was {state}"):
+        driver.set_read_only(False)
+
+
+def test_the_read_only_command_says_why_it_failed_and_exits_1(driver, monkeypatch, capsys):
+    from ops import __main__ as ops_cli
+
+    stubbers = _stubbed_appconfig(driver, monkeypatch)
+    monkeypatch.setattr(AwsDriver, "for_environment", classmethod(lambda cls, env: driver))
+    stubbers[PRIMARY].add_client_error("list_deployments", "AccessDeniedException", "not allowed")
+    with stubbers[PRIMARY]:
+        assert ops_cli.main(["read-only", "on", "--target", "aws", "--env", "dev"]) == 1
+    assert "read-only on failed: list_deployments: " in capsys.readouterr().err
+
+
+def test_a_flag_deployment_that_never_completes_times_out(driver, monkeypatch):
+    stubbers = _stubbed_appconfig(driver, monkeypatch)
+    monkeypatch.setattr(driver, "flag_timeout_s", -1)
+    _deployed(stubbers[PRIMARY], PRIMARY, deployments=[])
+    _deploys(stubbers[PRIMARY], PRIMARY, {"read_only": {"enabled": True},
+                                          "inject_latency": {"enabled": False, "ms": 0}}, states=("BAKING",))
+    with stubbers[PRIMARY], pytest.raises(DriverError, match="still BAKING"):
+        driver.set_read_only(True)
+
+
+def test_an_unreadable_deployed_version_is_refused_before_anything_is_written(driver, monkeypatch):
+    stubbers = _stubbed_appconfig(driver, monkeypatch)
+    _deployed(stubbers[PRIMARY], PRIMARY, content=["not", "flags"],
+              deployments=[(3, f"prof-{PRIMARY}", "COMPLETE", "3")])
+    with stubbers[PRIMARY], pytest.raises(DriverError, match="version 3 is unreadable"):
+        driver.set_read_only(True)
+    stubbers[PRIMARY].assert_no_pending_responses()

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,18 +99,21 @@ def test_haproxy_refuses_a_bad_config_and_a_dead_socket(lab_dir):
     assert "backup" in render("f", 1, lab_dir / "s", [Server("b", 2, backup=True)])
 
 
-def test_the_drills_fail_on_a_lab_without_a_backup_region(lab_dir):
-    """The failover drill must notice when failover cannot happen: a lab whose front has no backup region."""
+def test_the_drills_fail_on_a_lab_without_a_backup_region_or_flags(lab_dir):
+    """The failover drill must notice when failover cannot happen (a front without a backup region), and the
+    switchover drill when read_only pauses nothing (servers without their flag file)."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "features/test_drills.py", "-k", "primary_region_is_lost and not stalled", "-q",
-         "-p", "no:cacheprovider", "--no-cov", "--lab-fault", "no-backup-region", "-o", "addopts=",
+        [sys.executable, "-m", "pytest", "features/test_drills.py", "-k",
+         "switch_over or (primary_region_is_lost and not stalled)", "-q", "-p", "no:cacheprovider", "--no-cov",
+         "--lab-fault", "no-backup-region", "--lab-fault", "no-flag-file", "-o", "addopts=",
          f"--cucumberjson={lab_dir / 'cucumber.json'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "DRILL_OUT": str(lab_dir)},
     )
-    assert done.returncode == 1, done.stdout[-3000:]
-    # It fails where failover should have happened, not earlier (a lab or writer that never started).
-    assert "in traffic_moves" in done.stdout and "not true within" in done.stdout, done.stdout[-3000:]
+    assert done.returncode == 1 and "2 failed" in done.stdout, done.stdout[-3000:]
+    # Each fails where the fault bites, not earlier (a lab or writer that never started).
+    assert "in traffic_moves" in done.stdout and "in writes_refused" in done.stdout, done.stdout[-3000:]
+    assert "not true within" in done.stdout, done.stdout[-3000:]
     # A drill run leaves both of its files with their provenance, as a release bundle requires.
     for result in ("cucumber.json", "measurements.json"):
         found = provenance.read(lab_dir / result)
@@ -158,7 +162,8 @@ def _measurements(path: Path, rows: list[tuple[Any, ...]], verdict: str = "pass"
 
 EVERY_MEASURE = [
     ("failover", "rto_seconds", 3.2, 900), ("failover", "rto_vs_model_seconds", 3.2, 5), ("failover", "rpo_writes", 1, 9),
-    ("switchover", "rpo_writes", 0, 0), ("blue_green", "promotion_failed_requests", 0, 0),
+    ("switchover", "rpo_writes", 0, 0), ("switchover", "writes_while_paused", 0, 0),
+    ("blue_green", "promotion_failed_requests", 0, 0),
     ("rollback", "rollback_seconds", 7.5, 300), ("traffic_failover", "failover_seconds", 1.5, 900),
     ("traffic_failover", "failback_seconds", 0.8, 900),
     ("game_day", "error_budget_percent", 0.116, 5, {"failed_requests": 4}), ("az_loss", "failed_beyond_window", 0, 0),
@@ -171,8 +176,8 @@ def test_the_drill_report_names_each_measure(tmp_path, capsys):
     path = _measurements(tmp_path / "m.json", EVERY_MEASURE)
     assert drill_report.main([str(path)]) == 0
     assert capsys.readouterr().out.strip() == (
-        "drills: failover rto 3.2 s (model ≤ 5.0 s), failover rpo 1 writes, switchover rpo 0 writes, "
-        "promotion errors 0, rollback 7.5 s, traffic failover 1.5 s, failback 0.8 s, game-day errors 4 (budget "
+        "drills: failover rto 3.2 s (model ≤ 5.0 s), failover rpo 1 writes, switchover rpo 0 writes (0 "
+        "while paused), promotion errors 0, rollback 7.5 s, traffic failover 1.5 s, failback 0.8 s, game-day errors 4 (budget "
         "0.116%), az loss errors 0, db restart recovery 1.2 s, cache outage p95 6 ms, stalled-replica rpo 111 writes, "
         "restore 0.2 s")
     path.write_text(json.dumps({"measurements": [{"feature": "failover", "metric": "rto_seconds",
@@ -212,7 +217,7 @@ def test_the_drill_report_requires_what_should_have_run_against_aws(tmp_path, ca
     assert capsys.readouterr().out.strip() == "drills: traffic failover 2.0 s, failback 2.0 s"
     # With --destructive the failover and switchover drills should have run: their absence is no pass.
     assert drill_report.main([str(measured), "--target", "aws", "--destructive"]) == 2
-    assert "not measured: failover.rto_seconds, failover.rpo_writes, switchover.rpo_writes" in capsys.readouterr().out
+    assert "not measured: failover.rto_seconds, failover.rpo_writes, switchover.rpo_writes, switchover.writes_while_paused" in capsys.readouterr().out
     # On the lab everything runs.
     assert drill_report.main([str(measured)]) == 2
 
@@ -229,6 +234,7 @@ def test_the_rollback_command_needs_a_lab(tmp_path, capsys):
     from ops import __main__ as ops_cli
 
     assert ops_cli.main(["rollback", "--region", "us-east-1", "--dir", str(tmp_path)]) == 2
+    assert ops_cli.main(["read-only", "on", "--dir", str(tmp_path)]) == 2
     assert "no lab is up" in capsys.readouterr().err
 
 
@@ -269,6 +275,10 @@ def test_faults_are_repaired_by_a_reset_and_a_stall_rebuilds(lab_dir):
     driver.lose_cache("us-east-2")
     assert driver.cached_keys("us-east-2") == 0
     driver.restart_database("us-east-1", down_s=0.1)
+    from ops import __main__ as ops_cli
+
+    assert ops_cli.main(["read-only", "on", "--dir", str(lab_dir)]) == 0  # both regions pause within the TTL
+    eventually(lambda: _refused_503(driver), timeout_s=10)
     before = LabState.read(lab_dir)
     assert driver.reset() == LabReset("repaired")
     after = LabState.read(lab_dir)
@@ -277,8 +287,17 @@ def test_faults_are_repaired_by_a_reset_and_a_stall_rebuilds(lab_dir):
         before.regions["us-east-2"].cache_port
     assert _alive(int(after.regions["us-east-1"].services[lost]["pid"]))
     assert driver.status().regions["us-east-1"].weights[lost] == 0
+    # The pause is over after a reset: this write is acknowledged.
     record_id = driver.write({"subject": "lab", "kind": "note", "body": "after", "client_ref": "faults-1"})
     eventually(lambda: driver.read(record_id, region="us-east-2"), timeout_s=10)
     driver.stall_replication("us-east-2")
     assert driver.reset() == LabReset("rebuilt", "us-east-2's standby does not stream from us-east-1 "
                                                  "(replication stalled)")
+
+
+def _refused_503(driver: LabDriver) -> bool:
+    try:
+        driver.write({"subject": "lab", "kind": "note", "body": "paused?", "client_ref": f"p-{time.time_ns()}"})
+    except DriverError as error:
+        return "HTTP 503" in str(error)
+    return False

@@ -109,3 +109,9 @@ def test_a_failed_poll_starts_a_new_session():
             source()
         assert source() == {}
     stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("flags", [Flags(), Flags(read_only=True), Flags(inject_latency_ms=300),
+                                   Flags(read_only=True, inject_latency_ms=MAX_INJECTED_LATENCY_MS)])
+def test_flags_written_as_a_document_read_back_the_same(flags):
+    assert Flags.parse(flags.document()) == flags
