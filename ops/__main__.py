@@ -1,6 +1,8 @@
 """python -m ops rollback --region R [--target lab --dir D | --target aws --env staging]
 python -m ops read-only on|off [--target lab --dir D | --target aws --env staging]
 python -m ops verify-release --env staging --region R [--region R2] --image-tag <git sha>
+python -m ops judge-bake --env staging --region R --image-tag <git sha> --profile staging --host <url>
+(judge-bake: ops/bake.py)
 
 read-only: pause (on) or resume (off) writes in both regions through the service's read_only flag. On AWS a new
 version of each region's AppConfig flag profile, deployed all at once (no bake: its 503s are intended); returns
@@ -82,7 +84,18 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--env", required=True, help="the AWS environment")
     verify.add_argument("--region", action="append", required=True, help="repeat for each region")
     verify.add_argument("--image-tag", required=True, help="the release's git sha")
+    bake = commands.add_parser("judge-bake", help="AWS: drive the load profile while the release's canary bakes; "
+                               "roll it back on a failed run")
+    bake.add_argument("--env", required=True, help="the AWS environment")
+    bake.add_argument("--region", required=True)
+    bake.add_argument("--image-tag", required=True, help="the release's git sha")
+    bake.add_argument("--profile", required=True, help="the load profile (load/profiles)")
+    bake.add_argument("--host", required=True, help="the environment's public URL")
     options = parser.parse_args(argv)
+    if options.command == "judge-bake":
+        from ops import bake as judge
+
+        return judge.main(options.env, options.region, options.image_tag, options.profile, options.host)
     if options.command == "verify-release":
         return _verify_release(options)
     if options.command == "read-only":

@@ -42,6 +42,7 @@ COLOURS = tuple(TARGET_GROUPS)
 RUNNING = ("PENDING", "IN_PROGRESS")
 COMPLETED = ("SUCCESSFUL",)
 ROLLED_BACK = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
+ENDED_OTHERWISE = ("STOP_REQUESTED", "STOPPED", "ROLLBACK_FAILED")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,6 +126,12 @@ def _one(resources: list[tuple[str, str, str]], kind: str, hint: str = "") -> st
     return found[0]
 
 
+def _image_tag(image: str) -> str:
+    """``repo:tag`` or ``repo:tag@sha256:...`` -> tag; an image named by digest only has none."""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.rsplit(":", 1)[1] if ":" in name else ""
+
+
 class AwsDriver:
     # Route 53: 3 failed checks 30 s apart, then DNS TTLs and CloudFront's origin resolution.
     failover_timeout_s = 600.0
@@ -188,8 +195,7 @@ class AwsDriver:
         container = self.target.regions[region].container
         image = next(c["image"] for c in self._task_definition(region)["containerDefinitions"]
                      if c["name"] == container)
-        name = image.split("@", 1)[0].rsplit("/", 1)[-1]
-        return name.rsplit(":", 1)[1] if ":" in name else ""
+        return _image_tag(image)
 
     def deploy(self, region: str, version: str, *, healthy: bool = True) -> str:
         if not healthy:
@@ -265,6 +271,26 @@ class AwsDriver:
         self._call("update_service", ecs.update_service, cluster=found.cluster, service=found.service,
                    taskDefinition=previous)
         return f"{region}: started a deployment back to {previous}"
+
+    def release_deployment(self, region: str, image_tag: str) -> tuple[str, str] | None:
+        """(ARN, status) of the region's newest service deployment when it rolls out ``image_tag``; None when there
+        is none yet or the newest one rolls out something else (the release's has not started)."""
+        found = self.target.regions[region]
+        ecs = self._client("ecs", region)
+        listed = self._deployments(ecs, found, [*RUNNING, *COMPLETED, *ROLLED_BACK, *ENDED_OTHERWISE])
+        if not listed:
+            return None
+        newest = max(listed, key=lambda d: d["createdAt"])
+        (described,) = self._call("describe_service_deployments", ecs.describe_service_deployments,
+                                  serviceDeploymentArns=[newest["serviceDeploymentArn"]])["serviceDeployments"]
+        (revision,) = self._call("describe_service_revisions", ecs.describe_service_revisions,
+                                 serviceRevisionArns=[described["targetServiceRevision"]["arn"]])["serviceRevisions"]
+        definition = self._call("describe_task_definition", ecs.describe_task_definition,
+                                taskDefinition=revision["taskDefinition"])["taskDefinition"]
+        image = next(c["image"] for c in definition["containerDefinitions"] if c["name"] == found.container)
+        if _image_tag(image) != image_tag:
+            return None
+        return newest["serviceDeploymentArn"], newest["status"]
 
     def _deployments(self, ecs: Any, found: RegionTarget, status: list[str]) -> list[dict[str, Any]]:
         listed, token = [], None

@@ -8,7 +8,8 @@ assume them. The deploy role can do what ``cdk deploy`` needs (assume the CDK bo
 image, read the image scan, and upload evidence, but never delete or shorten evidence. The operator role runs the
 post-deploy drills and ``python -m ops rollback``: it reads the stacks, the ECS service and its deployments and
 the load balancer, updates the project's ECS service, stops service deployments, updates health checks (the
-drills invert them) and can promote the project's replica (destructive drills, failover). No long-lived keys
+drills invert them), deploys the service's feature flags (read_only for a switchover) and can promote the
+project's replica (destructive drills, failover). No long-lived keys
 exist anywhere.
 """
 
@@ -57,6 +58,10 @@ OPERATOR_READ_ACTIONS = (
     "elasticloadbalancing:DescribeRules",
     "elasticloadbalancing:DescribeTargetHealth",
     "cloudwatch:GetMetricStatistics",
+    # The flags as last deployed, and how a flag deployment goes (python -m ops read-only).
+    "appconfig:ListDeployments",
+    "appconfig:GetDeployment",
+    "appconfig:GetHostedConfigurationVersion",
 )
 # What they change: the ECS service (back to an earlier revision), a running deployment (stopped with rollback),
 # a health check's inversion, and, in a destructive drill only, the replica (promoted).
@@ -136,6 +141,12 @@ def _operator_statements(props: CiIdentityProps) -> list[iam.PolicyStatement]:
         ),
         # A service deployment is its own resource, which carries no tags; stopping one only ever rolls it back.
         iam.PolicyStatement(sid="StopDeployments", actions=["ecs:StopServiceDeployment"], resources=["*"]),
+        # A planned switchover pauses writes: a new flag version, deployed (python -m ops read-only on|off).
+        iam.PolicyStatement(
+            sid="SetFeatureFlags",
+            actions=["appconfig:CreateHostedConfigurationVersion", "appconfig:StartDeployment"],
+            resources=["*"],
+        ),
         iam.PolicyStatement(sid="InvertHealthChecks", actions=["route53:UpdateHealthCheck"], resources=["*"]),
         iam.PolicyStatement(
             sid="PromoteOnlyThisProjectsReplica",

@@ -47,8 +47,9 @@ class DeploymentAlarms(Construct):
 
     Missing data counts as not breaching: a quiet environment must not roll back a healthy deployment. The
     converse is the limit of alarm-based rollback: ECS rolls back only on ALARM, so a rollout that sees too
-    little traffic during its bake is promoted unjudged. The promotion pipeline therefore drives load during
-    the bake and its load gate treats too few requests as inconclusive, never as a pass.
+    little traffic during its bake is promoted unjudged. The deploy workflow therefore drives load during dev's
+    and staging's bake (ops/bake.py, deploy-environment.yml's bake job) and treats a bake without a judged load
+    run as inconclusive, never as a pass.
     """
 
     def __init__(

@@ -202,7 +202,7 @@ def test_the_promotion_rules_catch_a_missing_edge(job, dropped, problem):
 
 def test_promotion_to_prod_goes_through_github_environments_the_deploy_roles_trust():
     reusable = load("deploy-environment.yml")
-    (job,) = reusable["jobs"].values()
+    job = reusable["jobs"]["deploy"]
     assert job["environment"]["name"] == "${{ inputs.environment }}"
     credentials = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
     assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
@@ -225,8 +225,47 @@ def test_only_one_drill_at_a_time_moves_stagings_traffic_and_each_checks_the_rel
         assert checked < judged
 
 
+def bake_problems(reusable: Mapping[str, Any]) -> list[str]:
+    """The canary's load must run while its deployment bakes: a job beside the deploy job (neither needs the
+    other), in dev and staging, judged by ops judge-bake on the release's own image tag."""
+    jobs = reusable["jobs"]
+    bake = next((job for job in jobs.values()
+                 if any("python -m ops judge-bake" in s.get("run", "") for s in job.get("steps", []))), None)
+    if bake is None:
+        return ["no job drives load during the bake"]
+    name = next(n for n, job in jobs.items() if job is bake)
+    problems = []
+    if "deploy" in ancestors(reusable, name):
+        problems.append(f"{name} runs after the deploy job: the canary has baked by then")
+    if name in ancestors(reusable, "deploy"):
+        problems.append(f"the deploy job waits for {name}: the load would end before the bake starts")
+    condition = str(bake.get("if", ""))
+    if "inputs.environment != 'prod'" not in condition or "inputs.step == 'primary'" not in condition:
+        problems.append(f"{name} does not run for dev's and staging's primary step")
+    run = next(s["run"] for s in bake["steps"] if "python -m ops judge-bake" in s.get("run", ""))
+    if '--image-tag "$GITHUB_SHA"' not in run or '--profile "$ENVIRONMENT"' not in run:
+        problems.append(f"{name} does not judge this release with its environment's profile")
+    return problems
+
+
+def test_the_canary_is_judged_under_load_during_its_bake_not_after():
+    assert bake_problems(load("deploy-environment.yml")) == []
+
+
+@pytest.mark.parametrize("break_it, problem", [
+    (lambda jobs: jobs["bake"].__setitem__("needs", ["deploy"]), "bake runs after the deploy job"),
+    (lambda jobs: jobs["deploy"].__setitem__("needs", ["bake"]), "the deploy job waits for bake"),
+    (lambda jobs: jobs["bake"].__setitem__("if", "inputs.step == 'primary'"), "does not run for dev's and"),
+    (lambda jobs: jobs.pop("bake"), "no job drives load during the bake"),
+])
+def test_the_bake_rule_catches_load_after_the_bake_or_none(break_it, problem):
+    reusable = copy.deepcopy(load("deploy-environment.yml"))
+    break_it(reusable["jobs"])
+    assert any(problem in found for found in bake_problems(reusable)), bake_problems(reusable)
+
+
 def test_a_failed_smoke_check_rolls_the_region_back():
-    (job,) = load("deploy-environment.yml")["jobs"].values()
+    job = load("deploy-environment.yml")["jobs"]["deploy"]
     rollback = next(s for s in job["steps"] if "python -m ops rollback" in s.get("run", ""))
     assert rollback["if"] == "failure() && steps.smoke.outcome == 'failure'"
     assert any(s.get("id") == "smoke" for s in job["steps"])
@@ -238,7 +277,7 @@ def test_the_image_is_gated_by_trivy_in_ci_and_by_ecr_before_each_environment_de
     trivy = [s for s in image["steps"] if s.get("uses", "").startswith("aquasecurity/trivy-action@")]
     assert {s["with"]["format"] for s in trivy} == {"json", "cyclonedx"}
     assert "python -m gates.image" in runs and "trivy image/trivy.json" in runs
-    (job,) = load("deploy-environment.yml")["jobs"].values()
+    job = load("deploy-environment.yml")["jobs"]["deploy"]
     names = [s.get("name", "") for s in job["steps"]]
     assert names.index("ECR scan gate (HIGH/CRITICAL block unless acknowledged for this environment)") < \
         names.index("cdk deploy")

@@ -496,3 +496,44 @@ def test_an_unreadable_deployed_version_is_refused_before_anything_is_written(dr
     with stubbers[PRIMARY], pytest.raises(DriverError, match="version 3 is unreadable"):
         driver.set_read_only(True)
     stubbers[PRIMARY].assert_no_pending_responses()
+
+
+EVERY_STATUS = {"cluster": "records", "service": "records", "status": [
+    "PENDING", "IN_PROGRESS", "SUCCESSFUL", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL",
+    "STOP_REQUESTED", "STOPPED", "ROLLBACK_FAILED"]}
+
+
+def _release_history(stubber, newest_status, image):
+    stubber.add_response("list_service_deployments", {"serviceDeployments": [
+        {"serviceDeploymentArn": "arn:dep/1", "status": "SUCCESSFUL", "createdAt": dt.datetime(2026, 12, 1, tzinfo=dt.UTC)},
+        {"serviceDeploymentArn": "arn:dep/2", "status": newest_status,
+         "createdAt": dt.datetime(2026, 12, 5, tzinfo=dt.UTC)}]}, EVERY_STATUS)
+    stubber.add_response("describe_service_deployments", {"serviceDeployments": [
+        {"serviceDeploymentArn": "arn:dep/2", "targetServiceRevision": {"arn": "arn:rev/8"}}]},
+        {"serviceDeploymentArns": ["arn:dep/2"]})
+    stubber.add_response("describe_service_revisions", {"serviceRevisions": [
+        {"serviceRevisionArn": "arn:rev/8", "taskDefinition": "arn:task/records:8"}]},
+        {"serviceRevisionArns": ["arn:rev/8"]})
+    stubber.add_response("describe_task_definition", {"taskDefinition": {"containerDefinitions": [
+        {"name": "otel", "image": "collector:v1"}, {"name": "web", "image": image}]}},
+        {"taskDefinition": "arn:task/records:8"})
+
+
+@pytest.mark.parametrize(("image", "found"), [
+    ("111111111111.dkr.ecr.us-east-1.amazonaws.com/records-service:abc123", ("arn:dep/2", "IN_PROGRESS")),
+    ("111111111111.dkr.ecr.us-east-1.amazonaws.com/records-service:abc123@sha256:00", ("arn:dep/2", "IN_PROGRESS")),
+    ("111111111111.dkr.ecr.us-east-1.amazonaws.com/records-service:older", None),  # the release has not started
+])
+def test_the_release_deployment_is_the_newest_one_rolling_out_its_image_tag(driver, monkeypatch, image, found):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    _release_history(stubber, "IN_PROGRESS", image)
+    with stubber:
+        assert driver.release_deployment(PRIMARY, "abc123") == found
+    stubber.assert_no_pending_responses()
+
+
+def test_no_deployment_at_all_is_no_release_deployment(driver, monkeypatch):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    stubber.add_response("list_service_deployments", {"serviceDeployments": []}, EVERY_STATUS)
+    with stubber:
+        assert driver.release_deployment(PRIMARY, "abc123") is None
