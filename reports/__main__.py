@@ -246,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         return commands.diff(args[1:])
     if args[:1] == ["oscal"]:
         return commands.oscal_export(args[1:])
+    if args[:1] == ["collect"]:
+        from reports import aws_collect
+
+        return aws_collect.main(args[1:])
     if args[:1] == ["schema"]:
         schema = argparse.ArgumentParser(prog="python -m reports schema",
                                          description="Write (or --check) the evidence JSON schema.")
@@ -260,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-gate", type=Path, default=Inputs.load_gate)
     parser.add_argument("--image-gate", type=Path, default=Inputs.image_gate)
     parser.add_argument("--sbom", type=Path, default=Inputs.sbom, help="the image's CycloneDX SBOM (JSON)")
+    parser.add_argument("--aws", type=Path, default=Inputs.aws,
+                        help="a deployed environment read back (python -m reports collect --target aws)")
     parser.add_argument("--require", default=DEFAULT_REQUIRED,
                         help="sources that must be collected (comma-separated; 'none' for none)")
     parser.add_argument("--screenshot", action="store_true", help="render in headless Chromium and save index.png")
@@ -272,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--require names unknown sources {unknown}; known: {[s.value for s in Source]}")
     inputs = Inputs(cdk_out=options.cdk_out, junit=options.junit, cucumber=options.cucumber,
                     measurements=options.measurements, load_gate=options.load_gate, image_gate=options.image_gate,
-                    sbom=options.sbom)
+                    sbom=options.sbom, aws=options.aws)
     try:
         return generate(inputs, options.out, required=required, take_screenshot=options.screenshot,
                         release=options.release)

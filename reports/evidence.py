@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +22,7 @@ from policies.nag_controls import NagRule
 from reports.completeness import Completeness
 from reports.controls import GAP, ControlResult, control_matrix
 from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, Where, index, not_collected
-from reports.sources import aspects, cfnlint, checkov, drills, image, junit, load, nag, resilience, sbom
+from reports.sources import aspects, aws, cfnlint, checkov, drills, image, junit, load, nag, resilience, sbom
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +37,8 @@ class Inputs:
     # Where CI's image job leaves them (its artifact "image"); no image is built on a machine without Docker.
     image_gate: Path = Path("image/image-gate.json")
     sbom: Path = Path("image/sbom.cdx.json")
+    # python -m reports collect --target aws: a deployed environment read back (config, drift)
+    aws: Path = Path("reports/collected/aws.json")
 
 
 class AcknowledgmentUse(BaseModel):
@@ -218,6 +221,9 @@ def collect_all(inputs: Inputs, pack_rules: Mapping[str, Mapping[str, NagRule]])
     ]
     found = {source: _guarded(source, collect) for source, collect in collectors}
     found[Source.SBOM] = sbom.same_image(found[Source.SBOM], found[Source.IMAGE])
+    deployed = functools.cache(lambda: aws.collect(inputs.aws))  # one document, two sources: read once
+    found[Source.CONFIG] = _guarded(Source.CONFIG, lambda: deployed()[0])
+    found[Source.DRIFT] = _guarded(Source.DRIFT, lambda: deployed()[1])
     return list(found.values())
 
 

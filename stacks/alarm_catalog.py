@@ -251,6 +251,12 @@ EVENT_RULES: Mapping[str, str] = {
         "instance (by ARN) -> alerts topic"
     ),
     "ECS deployment events (all)": "every *ECS Deployment State Change* -> a log group shown on the dashboard",
+    "Secret rotation overdue or stack drifted (`Compliance` stack)": (
+        "`aws.config` *Config Rules Compliance Change* to NON_COMPLIANT of `secret-rotation-overdue` (a secret "
+        "not rotated within `operations.secret_rotation_days`; runbooks `cache-token-rotation.md`, "
+        "`origin-secret-rotation.md`) or `stack-drift` (a stack changed outside CloudFormation: find who in "
+        "CloudTrail, then revert it or redeploy) -> alerts topic"
+    ),
 }
 
 

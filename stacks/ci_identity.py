@@ -62,6 +62,14 @@ OPERATOR_READ_ACTIONS = (
     "appconfig:ListDeployments",
     "appconfig:GetDeployment",
     "appconfig:GetHostedConfigurationVersion",
+    # What python -m reports collect --target aws reads back for the evidence: Config's evaluations and each
+    # stack's last drift detection (the drift rule detects it; reading the result needs no resource access).
+    "config:DescribeConfigurationRecorderStatus",
+    "config:DescribeConformancePackCompliance",
+    "config:DescribeComplianceByConfigRule",
+    "cloudformation:ListStacks",
+    "cloudformation:DescribeStacks",
+    "cloudformation:DescribeStackResourceDrifts",
 )
 # What they change: the ECS service (back to an earlier revision), a running deployment (stopped with rollback),
 # a health check's inversion, and, in a destructive drill only, the replica (promoted).

@@ -178,6 +178,8 @@ class OperationsConfig(_Frozen):
     trace_sampling_percent: float = Field(ge=0, le=100)  # X-Ray sampling rule, after one request per second
     audit_retention_days: int = Field(ge=90)  # CloudTrail logs in S3
     evidence_retention_days: int = Field(ge=1)  # Object Lock compliance retention of evidence bundles
+    # The rotation runbooks' interval (cache token, origin secrets); AWS Config flags a secret older than this.
+    secret_rotation_days: int = Field(default=90, ge=1, le=365)
     # Who the alerts topics notify (each address confirms its subscription once); a pager's email ingest works.
     alert_emails: tuple[str, ...] = ()
 

@@ -12,6 +12,8 @@ ORIGIN_SECRET_SLOTS = ("a", "b")
 SERVICE_CONTAINER = "web"  # the app container of the service's task definition
 # The service's two target groups, by construct id; ECS-native blue/green swaps traffic between them.
 TARGET_GROUPS = {"blue": "Blue", "green": "Green"}
+# The AWS Config rules the compliance stack adds beside the conformance packs (stacks/compliance.py).
+ROTATION_RULE, DRIFT_RULE = "secret-rotation-overdue", "stack-drift"
 
 
 def health_check_id(region: str) -> str:
@@ -67,3 +69,9 @@ class Naming:
 
     def db_instance_arn(self, region: str, short: str, account: str) -> str:
         return f"arn:aws:rds:{region}:{account}:db:{self.db_instance_id(short)}"
+
+    def conformance_pack_name(self, short: str, pack: str) -> str:
+        return f"{self.prefix(short)}-{pack}"
+
+    def config_rule_name(self, short: str, rule: str) -> str:
+        return f"{self.prefix(short)}-{rule}"

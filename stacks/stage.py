@@ -20,6 +20,7 @@ from stacks.app_secrets import AppSecretsProps, AppSecretsStack
 from stacks.backup import BackupVaultStack
 from stacks.cache import CacheProps, CacheStack
 from stacks.certificate import CertificateProps, CertificateStack
+from stacks.compliance import ComplianceProps, ComplianceStack
 from stacks.config import AppConfig, EnvironmentConfig, RegionConfig
 from stacks.data import DataStack
 from stacks.edge import EdgeProps, EdgeStack
@@ -50,6 +51,7 @@ class RegionalStacks:
     service: ServiceStack
     alerts: AlertsStack
     observability: ObservabilityStack
+    compliance: ComplianceStack
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,20 @@ class EnvironmentStage(cdk.Stage):
             props=self.props.observability(region, keys, alerts, service, cache, is_primary),
             **self._stack_args("Observability", region),
         )
-        for stack in (service, observability):
+        compliance = ComplianceStack(
+            self,
+            f"Compliance-{short}",
+            props=ComplianceProps(
+                naming=naming,
+                short=short,
+                record_global_resources=is_primary,
+                retention_days=env.operations.audit_retention_days,
+                secret_rotation_days=env.operations.secret_rotation_days,
+                alerts_topic_arn=alerts.topic_arn,
+            ),
+            **self._stack_args("Compliance", region),
+        )
+        for stack in (service, observability, compliance):
             stack.add_stack_dependency(alerts, "alarms and rules notify the alerts topic (named, not referenced)")
         return RegionalStacks(
             keys=keys,
@@ -240,6 +255,7 @@ class EnvironmentStage(cdk.Stage):
             service=service,
             alerts=alerts,
             observability=observability,
+            compliance=compliance,
         )
 
     def _app_secrets(self, primary: RegionConfig, secondary: RegionConfig, keys: KeysStack) -> AppSecretsStack:

@@ -35,7 +35,8 @@ INSPECT_CONTEXT = {"@aws-cdk/core:failSynthOnValidationErrors": False}
 TODAY = dt.date(2026, 11, 23)
 
 Unit = Literal[
-    "keys", "network", "alerts", "registry", "backup", "data", "cache", "certificate", "service", "observability"
+    "keys", "network", "alerts", "registry", "backup", "data", "cache", "certificate", "service", "observability",
+    "compliance",
 ]
 GlobalUnit = Literal["zone_stack", "edge", "operations", "peering", "peer_routes", "app_secrets"]
 Role = Literal["primary", "secondary"]

@@ -23,7 +23,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "stacks": frozenset({"policies"}),
     "aspects": frozenset({"policies", "stacks", "stacks:cdk"}),
     "gates": frozenset({"policies", "aspects", "stacks", "load"}),
-    "reports": frozenset({"policies", "gates"}),
+    "reports": frozenset({"policies", "gates", "stacks"}),  # stacks.naming: what collect reads back on AWS
     "ops": frozenset({"policies", "stacks", "gates", "service"}),  # the lab runs the service and its migrations
     "load": frozenset({"policies", "ops", "gates"}),
     "features": frozenset({"policies", "ops", "gates", "load"}),  # the game day runs the load gate's user mix

@@ -64,6 +64,15 @@ def recovery_budgets(evidence: Evidence) -> list[tuple[str, Record]]:
     return [(r.where.env, r) for r in evidence.records if r.source is Source.RESILIENCE and r.rule == "budget.rto"]
 
 
+def after_deploy(evidence: Evidence, *, printing: bool) -> list[Record]:
+    """Config and drift records, failures and inconclusive ones first; the printed page keeps only those (a pack
+    has seventy rules per region), the screen every one."""
+    found = [r for r in evidence.records if r.source in (Source.CONFIG, Source.DRIFT)]
+    order = {Status.FAIL: 0, Status.INCONCLUSIVE: 1}
+    found.sort(key=lambda r: (order.get(r.status, 2), r.source.value, r.where.label(), r.rule))
+    return [r for r in found if r.status in order] if printing else found
+
+
 def render(evidence: Evidence, *, project: str, required: list[str], printing: bool) -> str:
     """The page; ``printing`` leaves out what only a screen can use (every reference of a control, the
     evidence index, resource lists): the PDF is the summary an auditor files, and WeasyPrint's table layout
@@ -86,6 +95,7 @@ def render(evidence: Evidence, *, project: str, required: list[str], printing: b
         problems=[r for r in evidence.records if r.status in (Status.FAIL, Status.INCONCLUSIVE)],
         measured=[r for r in evidence.records if r.source in (Source.DRILL, Source.LOAD) and "observed" in r.detail],
         budgets=[r for r in evidence.records if r.source is Source.RESILIENCE],
+        deployed=after_deploy(evidence, printing=printing),
         references=sorted(references.values(), key=lambda r: r.reference), printing=printing,
     )
 

@@ -144,7 +144,7 @@ def test_profile_weights_and_waits_are_checked(tmp_path):
         type(PROFILE).model_validate(base | {"weights": {"browse": 1}})
     with pytest.raises(ValueError, match="wait_max_s is below"):
         type(PROFILE).model_validate(base | {"wait_min_s": 2, "wait_max_s": 1})
-    with pytest.raises(ProfileError, match="not found; profiles: \\['game-day', 'local', 'staging'\\]"):
+    with pytest.raises(ProfileError, match="not found; profiles: \\['dev', 'game-day', 'local', 'staging'\\]"):
         load_profile("nope")
 
 

@@ -9,9 +9,11 @@ from gates.load import judge
 from load.profile import load_profile
 from policies import catalog
 from policies.catalog import Catalog, CatalogError, Control, derive, load_catalog, load_catalogs
+from policies.conformance_packs import load_packs
 from policies.nag_controls import NagSourceError, normalize, pack_rules, parse_pack, rule_controls, rule_targets
 from policies.slo import load_slo
-from reports.sources import cfnlint, image, resilience, sbom
+from reports.sources import aws, cfnlint, image, resilience, sbom
+from stacks.naming import DRIFT_RULE, ROTATION_RULE
 
 ISSUE_CONTROLS = {
     "NIST.800.53.R5": ["CP-4", "CP-10", "SC-5", "AU-2", "AU-9", "SC-8", "SC-13", "SC-28", "IA-5", "CM-3"],
@@ -52,6 +54,8 @@ def _existing(synthesized) -> dict[str, set[str]]:
         "resilience": {rule.split(".")[0] for rule in resilience.RULES},
         "image": {image.RULE},
         "sbom": {sbom.RULE},
+        "config": {aws.RECORDER_RULE, ROTATION_RULE, DRIFT_RULE, *(pack.name for pack in load_packs())},
+        "drift": {aws.STACK_RULE},
     }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gates import custody
+from gates import custody, provenance
 from gates import image as image_gate
 from gates.resilience import inputs
 from gates.resilience.model import Budget, Term
@@ -57,7 +57,7 @@ class FakeGates:
         self.cdk_out = root / "cdk.out"
         self.inputs = Inputs(cdk_out=self.cdk_out, junit=root / "junit.xml", cucumber=root / "cucumber.json",
                              measurements=root / "measurements.json", load_gate=root / "gate.json",
-                             image_gate=root / "image-gate.json", sbom=root / "sbom.cdx.json")
+                             image_gate=root / "image-gate.json", sbom=root / "sbom.cdx.json", aws=root / "aws.json")
 
     def write(self, path: Path, document: object) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +106,25 @@ class FakeGates:
         runbooks = load_resilience().region_loss_runbooks
         self.write(self.cdk_out / "resilience.json", {"budgets": [budget.to_json()],
                                                       "inputs": inputs.digests(resilience_source.ROOT, runbooks)} | self._seal())
+
+    def aws(self, *, non_compliant: tuple[str, ...] = (), drifted: tuple[str, ...] = ()) -> None:
+        """What python -m reports collect --target aws writes for staging (with its provenance): one region with
+        a recording recorder, two rules per pack and two stacks; the named rules and stacks fail."""
+        rules = [{"pack": pack, "rule": rule, "compliance": "NON_COMPLIANT" if rule in non_compliant else "COMPLIANT"}
+                 for pack in ("hipaa-security", "nist-800-53-r5")
+                 for rule in ("s3-bucket-ssl-requests-only", "rds-storage-encrypted")]
+        rules.append({"pack": "", "rule": "secret-rotation-overdue",
+                      "compliance": "NON_COMPLIANT" if "secret-rotation-overdue" in non_compliant else "COMPLIANT"})
+        stacks = [{"stack": stack, "drift": "DRIFTED" if stack in drifted else "IN_SYNC",
+                   "checked_at": "2026-11-23T06:00:00+00:00",
+                   **({"resources": [{"logical_id": "TaskRole", "type": "AWS::IAM::Role", "status": "MODIFIED"}]}
+                      if stack in drifted else {})}
+                  for stack in ("records-staging-service-use1", "records-staging-data-use1")]
+        path = self.write(self.inputs.aws, {"env": "staging", "collected_at": "2026-11-23T11:00:00+00:00",
+                                            "regions": [{"region": "us-east-1", "rules": rules, "stacks": stacks,
+                                                         "recorder": {"name": "records-staging-use1",
+                                                                      "recording": True, "last_status": "SUCCESS"}}]})
+        provenance.write(path, commit="fake-synth")
 
     def _seal(self) -> dict[str, str]:
         """As the real gates stamp their results: with the synthesis they judged, when there was one."""

@@ -87,7 +87,7 @@ def test_evidence_json_follows_the_committed_schema(bundle):
     schema = json.loads(SCHEMA_FILE.read_text())
     document = json.loads((bundle / "evidence.json").read_text())
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.7.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
+    assert document["schema_version"] == "1.8.0" and document["generated_at"] == "2026-11-23T12:00:00+00:00"
 
 
 def test_the_committed_schema_matches_the_model(capsys):
@@ -351,7 +351,7 @@ def test_a_blocking_image_finding_fails_the_bundle_and_a_missing_sbom_is_not_col
     capsys.readouterr()
     assert _generate(release_gates, tmp_path / "out", required=[*REQUIRED, "image"]) == 1
     line = capsys.readouterr().out
-    assert "not collected: drill, load, sbom;" in line
+    assert "not collected: drill, load, sbom, config, drift;" in line
     assert _generate(release_gates, tmp_path / "out2", required=[*REQUIRED, "sbom"]) == 1  # the failure still counts
 
 
@@ -536,3 +536,39 @@ def test_a_budget_of_an_earlier_synthesis_is_refused(no_printing, gates, tmp_pat
     gates.cfn_lint()
     with pytest.raises(CustodyBroken, match="resilience.json: judged another synthesis than"):
         _generate(gates, tmp_path / "out")
+
+
+def test_a_deployed_environment_read_back_shows_its_config_and_drift_records(no_printing, gates, tmp_path):
+    gates.all_static()
+    gates.aws()
+    assert _generate(gates, tmp_path / "out", required=[*REQUIRED, "config", "drift"]) == 0
+    page = (tmp_path / "out" / "index.html").read_text()
+    table = page.split('<table id="after-deploy-records">', 1)[1].split("</table>", 1)[0]
+    assert "hipaa-security.s3-bucket-ssl-requests-only" in table and "records-staging-service-use1" in table
+    document = json.loads((tmp_path / "out" / "evidence.json").read_text())
+    by_source = {(r["source"], r["status"]) for r in document["records"] if r["source"] in ("config", "drift")}
+    assert by_source == {("config", "pass"), ("drift", "pass")}
+    ca7 = next(c for c in document["controls"] if c["framework"].startswith("NIST") and c["id"] == "CA-7")
+    statuses = {ref["reference"]: ref["status"] for ref in ca7["references"]}
+    assert {k: statuses[k] for k in ("config:recorder", "config:nist-800-53-r5", "drift:stack")} == {
+        "config:recorder": "pass", "config:nist-800-53-r5": "pass", "drift:stack": "pass"}
+
+
+def test_a_non_compliant_rule_or_a_drifted_stack_fails_the_bundle_and_is_listed_first(no_printing, gates, tmp_path,
+                                                                                      capsys):
+    gates.all_static()
+    gates.aws(non_compliant=("secret-rotation-overdue",), drifted=("records-staging-service-use1",))
+    assert _generate(gates, tmp_path / "out") == 1
+    assert capsys.readouterr().out.startswith("evidence: FAIL: ")
+    page = (tmp_path / "out" / "index.html").read_text()
+    rows = page.split('<table id="after-deploy-records">', 1)[1].split("</table>", 1)[0].split("<tr>")[2:]
+    assert "secret-rotation-overdue" in rows[0] or "records-staging-service-use1" in rows[0]
+    assert "TaskRole (AWS::IAM::Role): MODIFIED" in page
+    document = json.loads((tmp_path / "out" / "evidence.json").read_text())
+    ia5 = next(c for c in document["controls"] if c["framework"].startswith("NIST") and c["id"] == "IA-5")
+    assert any(r["reference"] == "config:secret-rotation-overdue" and r["status"] == "fail" for r in ia5["references"])
+
+
+def test_a_required_deployed_environment_that_was_not_read_back_is_inconclusive(no_printing, gates, tmp_path):
+    gates.all_static()
+    assert _generate(gates, tmp_path / "out", required=[*REQUIRED, "config", "drift"]) == 2
