@@ -1,8 +1,11 @@
 """python -m ops rollback --region R [--target lab --dir D | --target aws --env staging]
 python -m ops read-only on|off [--target lab --dir D | --target aws --env staging]
 python -m ops verify-release --env staging --region R [--region R2] --image-tag <git sha>
+python -m ops record-deployment --env prod --step primary --commit <sha> --run-id <id> --started-at <ISO>
+    --outcome promoted|rolled_back [--out reports/collected/deployments]
 python -m ops judge-bake --env staging --region R --image-tag <git sha> --profile staging --host <url>
-(judge-bake: ops/bake.py)
+
+record-deployment and rollback's --record DIR: ops/record.py. judge-bake: ops/bake.py.
 
 read-only: pause (on) or resume (off) writes in both regions through the service's read_only flag. On AWS a new
 version of each region's AppConfig flag profile, deployed all at once (no bake: its 503s are intended); returns
@@ -19,9 +22,11 @@ the service's strategy, bake time and alarms). Exit 0 done, 1 the target refused
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
+from ops import record
 from ops.driver import Driver, DriverError
 from ops.lab.topology import DEFAULT_DIRECTORY, LabError
 
@@ -76,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     rollback.add_argument("--region", required=True)
     read_only = commands.add_parser("read-only", help="pause (on) or resume (off) writes in both regions")
     read_only.add_argument("state", choices=["on", "off"])
+    record.add_rollback_options(rollback)
     for command in (rollback, read_only):
         command.add_argument("--target", choices=["lab", "aws"], default="lab")
         command.add_argument("--dir", type=Path, default=DEFAULT_DIRECTORY, help="the lab's directory")
@@ -91,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     bake.add_argument("--image-tag", required=True, help="the release's git sha")
     bake.add_argument("--profile", required=True, help="the load profile (load/profiles)")
     bake.add_argument("--host", required=True, help="the environment's public URL")
+    record.add_parser(commands)
     options = parser.parse_args(argv)
+    if options.command == "record-deployment":
+        return record.deployment(options)
     if options.command == "judge-bake":
         from ops import bake as judge
 
@@ -100,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_release(options)
     if options.command == "read-only":
         return _read_only(options)
+    started_at = dt.datetime.now(dt.UTC)
     try:
         driver = _driver(options)
         print(f"ops: rollback: {driver.rollback(options.region)}")
@@ -112,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"ops: rollback: {options.region} live colour {status.live_colour} takes "
           f"{status.weights.get(status.live_colour)} % of traffic")
+    if options.record:
+        return record.rollback(options, started_at, options.env if options.target == "aws" else "lab")
     return 0
 
 

@@ -34,7 +34,7 @@ CROSSWALK_PACK = "NIST.800.53.R5"  # what SOC 2 criteria rely on
 # In this order: a SOC 2 criterion reads the NIST controls it relies on, so NIST comes first.
 CATALOG_FILES = {**NAG_CATALOG_FILES, SOC2: CONTROLS_DIR / "soc2-tsc.yaml"}
 EVIDENCE_SOURCES = ("checkov", "aspect", "cfn-lint", "resilience", "unit", "drill", "load", "image", "sbom", "config",
-                    "drift")
+                    "drift", "delivery")
 _NIST_BASE = re.compile(r"^[A-Z]{2}-\d+")
 _HEADER = """\
 # {framework} control catalog. Titles and `evidence` are kept by hand; `nag` and `cited_as` are derived

@@ -58,12 +58,25 @@ class ServiceLevelObjectives(BaseModel):
         return round(30 * 24 * 60 * self.error_budget_percent / 100, 1)
 
 
+class DeliveryTargets(BaseModel):
+    """Production's delivery targets (DORA's four keys and the pipeline's duration)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deployment_frequency_per_week_min: float = Field(gt=0)
+    lead_time_hours_max: float = Field(gt=0)
+    change_failure_rate_percent_max: float = Field(ge=0, le=100)
+    time_to_restore_minutes_max: float = Field(gt=0)
+    pipeline_minutes_max: float = Field(gt=0)
+
+
 class SloCatalog(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     service: str
     defaults: Mapping[str, Any]
     environments: Mapping[str, Mapping[str, Any]] = {}
+    delivery: DeliveryTargets
 
     def for_env(self, env: str) -> ServiceLevelObjectives:
         """The objectives for one environment: defaults overlaid with its overrides.

@@ -246,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         return commands.diff(args[1:])
     if args[:1] == ["oscal"]:
         return commands.oscal_export(args[1:])
+    if args[:1] == ["kpis"]:
+        from reports import kpis
+
+        return kpis.main(args[1:])
     if args[:1] == ["collect"]:
         from reports import aws_collect
 
@@ -266,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sbom", type=Path, default=Inputs.sbom, help="the image's CycloneDX SBOM (JSON)")
     parser.add_argument("--aws", type=Path, default=Inputs.aws,
                         help="a deployed environment read back (python -m reports collect --target aws)")
+    parser.add_argument("--kpis", type=Path, default=Inputs.kpis, help="delivery KPIs (python -m reports kpis)")
     parser.add_argument("--require", default=DEFAULT_REQUIRED,
                         help="sources that must be collected (comma-separated; 'none' for none)")
     parser.add_argument("--screenshot", action="store_true", help="render in headless Chromium and save index.png")
@@ -278,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--require names unknown sources {unknown}; known: {[s.value for s in Source]}")
     inputs = Inputs(cdk_out=options.cdk_out, junit=options.junit, cucumber=options.cucumber,
                     measurements=options.measurements, load_gate=options.load_gate, image_gate=options.image_gate,
-                    sbom=options.sbom, aws=options.aws)
+                    sbom=options.sbom, aws=options.aws, kpis=options.kpis)
     try:
         return generate(inputs, options.out, required=required, take_screenshot=options.screenshot,
                         release=options.release)

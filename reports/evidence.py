@@ -22,7 +22,7 @@ from policies.nag_controls import NagRule
 from reports.completeness import Completeness
 from reports.controls import GAP, ControlResult, control_matrix
 from reports.model import SCHEMA_VERSION, Collected, Record, Source, SourceRun, Status, Where, index, not_collected
-from reports.sources import aspects, aws, cfnlint, checkov, drills, image, junit, load, nag, resilience, sbom
+from reports.sources import aspects, aws, cfnlint, checkov, delivery, drills, image, junit, load, nag, resilience, sbom
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +39,7 @@ class Inputs:
     sbom: Path = Path("image/sbom.cdx.json")
     # python -m reports collect --target aws: a deployed environment read back (config, drift)
     aws: Path = Path("reports/collected/aws.json")
+    kpis: Path = Path("reports/collected/kpis.json")  # python -m reports kpis
 
 
 class AcknowledgmentUse(BaseModel):
@@ -218,6 +219,7 @@ def collect_all(inputs: Inputs, pack_rules: Mapping[str, Mapping[str, NagRule]])
         (Source.LOAD, lambda: load.collect(inputs.load_gate)),
         (Source.IMAGE, lambda: image.collect(inputs.image_gate)),
         (Source.SBOM, lambda: sbom.collect(inputs.sbom)),
+        (Source.DELIVERY, lambda: delivery.collect(inputs.kpis)),
     ]
     found = {source: _guarded(source, collect) for source, collect in collectors}
     found[Source.SBOM] = sbom.same_image(found[Source.SBOM], found[Source.IMAGE])

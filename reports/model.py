@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1.8.0"  # 1.1 n/a refs, 1.2 per-entry counts, 1.3 assessments, 1.4 completeness, 1.5 provenance,
 # 1.6 image and sbom sources, relied-on controls only an attestation covers, 1.7 the resilience source,
-# 1.8 the config and drift sources (a deployed environment read back)
+# 1.8 the config and drift sources (a deployed environment read back), the delivery source (KPIs)
 
 
 class Status(StrEnum):
@@ -37,6 +37,7 @@ class Source(StrEnum):
     SBOM = "sbom"  # the image's CycloneDX inventory
     CONFIG = "config"  # AWS Config on a deployed environment: recorder, conformance packs, own rules
     DRIFT = "drift"  # CloudFormation drift of a deployed environment's stacks
+    DELIVERY = "delivery"  # delivery KPIs from the deploy workflow's records (python -m reports kpis)
 
 
 class Where(BaseModel):

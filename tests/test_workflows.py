@@ -264,6 +264,44 @@ def test_the_bake_rule_catches_load_after_the_bake_or_none(break_it, problem):
     assert any(problem in found for found in bake_problems(reusable)), bake_problems(reusable)
 
 
+def record_problems(reusable: Mapping[str, Any]) -> list[str]:
+    """Every environment step that changed something leaves its decision in the evidence vault, failed ones too."""
+    deploy = reusable["jobs"]["deploy"]["steps"]
+    runs = [step.get("run", "") for step in deploy]
+    at = next((i for i, run in enumerate(runs) if "python -m ops record-deployment" in run), None)
+    if at is None:
+        return ["the deploy job writes no deployment record"]
+    problems = []
+    step = deploy[at]
+    if "!cancelled()" not in str(step.get("if", "")):
+        problems.append("the deployment record is skipped when the deployment failed")
+    outcome = str(step.get("env", {}).get("OUTCOME", ""))
+    if "steps.deploy.outcome" not in outcome or "steps.smoke.outcome" not in outcome:
+        problems.append("the recorded outcome does not follow the deployment and the smoke check")
+    if not any("reports/collected/deployments" in run and "s3://" in run for run in runs[at:]):
+        problems.append("the deployment record does not reach the evidence vault")
+    return problems
+
+
+def test_each_environment_step_records_its_decision_in_the_evidence_vault():
+    assert record_problems(load("deploy-environment.yml")) == []
+
+
+@pytest.mark.parametrize("break_it, problem", [
+    (lambda steps: steps.__setitem__(slice(None), [s for s in steps if "record-deployment" not in s.get("run", "")]),
+     "writes no deployment record"),
+    (lambda steps: next(s for s in steps if "record-deployment" in s.get("run", "")).__setitem__("if", "success()"),
+     "skipped when the deployment failed"),
+    (lambda steps: steps.__setitem__(slice(None), [s for s in steps if "s3://" not in s.get("run", "")
+                                                   or "deployments" not in s.get("run", "")]),
+     "does not reach the evidence vault"),
+])
+def test_the_record_rule_catches_a_missing_or_success_only_record(break_it, problem):
+    reusable = copy.deepcopy(load("deploy-environment.yml"))
+    break_it(reusable["jobs"]["deploy"]["steps"])
+    assert any(problem in found for found in record_problems(reusable)), record_problems(reusable)
+
+
 def test_a_failed_smoke_check_rolls_the_region_back():
     job = load("deploy-environment.yml")["jobs"]["deploy"]
     rollback = next(s for s in job["steps"] if "python -m ops rollback" in s.get("run", ""))

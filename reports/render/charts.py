@@ -1,4 +1,5 @@
-"""Pictures that read faster than tables: control status per framework, record status per source."""
+"""Pictures that read faster than tables: control status per framework, record status per source, the recovery
+budget, delivery KPIs against their targets."""
 
 from __future__ import annotations
 
@@ -60,6 +61,23 @@ def budget_bars(budgets: Mapping[str, tuple[list[tuple[str, float]], float]], ti
         axes.plot([objective, objective], [row_number - 0.45, row_number + 0.45], color="#c62828", linewidth=2)
     axes.set_yticks(range(len(rows)), rows)
     axes.set_xlabel("seconds (red mark: the objective)")
+    return _save(figure, axes, title, path)
+
+
+def target_bars(rows: Mapping[str, tuple[float, float, str, str]], title: str, path: Path) -> Path:
+    """One bar per KPI: its observed value as a share of its target (the red line is the target), coloured by
+    verdict. A ">=" KPI (frequency) passes right of the line, a "<=" one left of it.
+
+    ``rows``: label -> (observed, target, comparison, status).
+    """
+    figure, axes = plt.subplots(figsize=(8, 0.8 + 0.5 * max(1, len(rows))), dpi=110)
+    for row_number, (observed, target, comparison, status) in enumerate(rows.values()):
+        share = 100 * observed / target if target else 0.0
+        axes.barh(row_number, share, color=STATUS_COLOURS[status],
+                  label=f"{status} ({comparison} target)" if row_number == 0 else None)
+    axes.axvline(100, color="#c62828", linewidth=2)
+    axes.set_yticks(range(len(rows)), list(rows))
+    axes.set_xlabel("observed, % of target (red line: the target)")
     return _save(figure, axes, title, path)
 
 

@@ -49,7 +49,7 @@ def by_source(references: tuple[ReferenceResult, ...]) -> list[tuple[str, dict[s
 
 def write_charts(evidence: Evidence, out: Path) -> None:
     # matplotlib (with numpy) loads only in the printing child that draws the charts.
-    from reports.render.charts import budget_bars, stacked_bars
+    from reports.render.charts import budget_bars, stacked_bars, target_bars
 
     stacked_bars(evidence.control_counts(), "Controls by status", out / "controls.png")
     stacked_bars(evidence.by_source(), "Records by source and status", out / "sources.png")
@@ -57,6 +57,16 @@ def write_charts(evidence: Evidence, out: Path) -> None:
     if budgets:
         budget_bars({env: ([(t["name"], t["seconds"]) for t in r.detail["terms"]], r.detail["threshold"])
                      for env, r in budgets}, "Region loss: recovery time budget", out / "resilience.png")
+    kpis = delivery_kpis(evidence)
+    if kpis:
+        target_bars({f"{r.where.env} {r.rule.replace('_', ' ')}": (
+            r.detail["observed"], r.detail["threshold"], r.detail["comparison"], r.status.value)
+            for r in kpis if r.detail["observed"] is not None}, "Delivery KPIs against their targets",
+            out / "delivery.png")
+
+
+def delivery_kpis(evidence: Evidence) -> list[Record]:
+    return [r for r in evidence.records if r.source is Source.DELIVERY]
 
 
 def recovery_budgets(evidence: Evidence) -> list[tuple[str, Record]]:
@@ -96,6 +106,8 @@ def render(evidence: Evidence, *, project: str, required: list[str], printing: b
         measured=[r for r in evidence.records if r.source in (Source.DRILL, Source.LOAD) and "observed" in r.detail],
         budgets=[r for r in evidence.records if r.source is Source.RESILIENCE],
         deployed=after_deploy(evidence, printing=printing),
+        kpis=delivery_kpis(evidence),
+        kpi_chart=any(r.detail["observed"] is not None for r in delivery_kpis(evidence)),
         references=sorted(references.values(), key=lambda r: r.reference), printing=printing,
     )
 

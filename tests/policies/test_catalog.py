@@ -12,6 +12,7 @@ from policies.catalog import Catalog, CatalogError, Control, derive, load_catalo
 from policies.conformance_packs import load_packs
 from policies.nag_controls import NagSourceError, normalize, pack_rules, parse_pack, rule_controls, rule_targets
 from policies.slo import load_slo
+from reports.kpis import KPI_NAMES
 from reports.sources import aws, cfnlint, image, resilience, sbom
 from stacks.naming import DRIFT_RULE, ROTATION_RULE
 
@@ -56,6 +57,7 @@ def _existing(synthesized) -> dict[str, set[str]]:
         "sbom": {sbom.RULE},
         "config": {aws.RECORDER_RULE, ROTATION_RULE, DRIFT_RULE, *(pack.name for pack in load_packs())},
         "drift": {aws.STACK_RULE},
+        "delivery": set(KPI_NAMES),
     }
 
 

@@ -27,6 +27,8 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 BASE = """
 service: records
+delivery: {deployment_frequency_per_week_min: 1, lead_time_hours_max: 24, change_failure_rate_percent_max: 15,
+  time_to_restore_minutes_max: 15, pipeline_minutes_max: 10}
 defaults: {availability_percent: 99.9, latency_p95_ms: 300, latency_p99_ms: 800, error_rate_5xx_percent: 1,
   unhealthy_hosts_max: 0, replica_lag_seconds: 60, rto_minutes: 15, rpo_minutes: 5,
   evaluation_window_minutes: 5, min_requests_per_window: 100, replica_lag_alarm_minutes: 2, backup_rpo_hours: 26, game_day_budget_share_percent: 5}
@@ -74,3 +76,10 @@ def test_error_budget_is_what_availability_leaves():
     assert prod.availability_percent == 99.95
     assert prod.error_budget_percent == pytest.approx(0.05)
     assert prod.error_budget_minutes_per_30_days == 21.6
+
+
+def test_delivery_targets_are_required_and_checked(tmp_path):
+    with pytest.raises(SloError, match="delivery"):
+        load_slo(_write(tmp_path, BASE.replace("delivery:", "no_delivery:")))
+    with pytest.raises(SloError, match="change_failure_rate_percent_max"):
+        load_slo(_write(tmp_path, BASE.replace("change_failure_rate_percent_max: 15", "change_failure_rate_percent_max: 150")))

@@ -57,7 +57,8 @@ class FakeGates:
         self.cdk_out = root / "cdk.out"
         self.inputs = Inputs(cdk_out=self.cdk_out, junit=root / "junit.xml", cucumber=root / "cucumber.json",
                              measurements=root / "measurements.json", load_gate=root / "gate.json",
-                             image_gate=root / "image-gate.json", sbom=root / "sbom.cdx.json", aws=root / "aws.json")
+                             image_gate=root / "image-gate.json", sbom=root / "sbom.cdx.json", aws=root / "aws.json",
+                             kpis=root / "kpis.json")
 
     def write(self, path: Path, document: object) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +126,23 @@ class FakeGates:
                                                          "recorder": {"name": "records-staging-use1",
                                                                       "recording": True, "last_status": "SUCCESS"}}]})
         provenance.write(path, commit="fake-synth")
+
+    def kpis(self, *, change_failure_rate: float = 12.5) -> None:
+        """What python -m reports kpis writes for prod (with its provenance); time to restore not judged."""
+        from reports.kpis import Kpi, KpiReport
+
+        def kpi(name: str, observed: float | None, comparison: str, threshold: float, unit: str, verdict: str) -> Kpi:
+            return Kpi(name=name, label=name.replace("_", " "), observed=observed, comparison=comparison,
+                       threshold=threshold, unit=unit, verdict=verdict, basis="fixture")
+
+        failing = "pass" if change_failure_rate <= 15 else "fail"
+        report = KpiReport(env="prod", since=dt.datetime(2026, 10, 24, tzinfo=dt.UTC),
+                           until=dt.datetime(2026, 11, 23, tzinfo=dt.UTC), kpis=(
+            kpi("deployment_frequency", 1.87, ">=", 1, "/week", "pass"), kpi("lead_time", 5.6, "<=", 24, "h", "pass"),
+            kpi("change_failure_rate", change_failure_rate, "<=", 15, "%", failing),
+            kpi("time_to_restore", None, "<=", 15, "min", "not-judged"),
+            kpi("pipeline", None, "<=", 10, "min", "inconclusive")))
+        provenance.write(self.write(self.inputs.kpis, report.model_dump_json()), commit="fake-synth")
 
     def _seal(self) -> dict[str, str]:
         """As the real gates stamp their results: with the synthesis they judged, when there was one."""

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from reports.render.charts import STATUS_COLOURS, stacked_bars
+from reports.render.charts import STATUS_COLOURS, stacked_bars, target_bars
 from reports.render.html import CONTROL_STATUSES
 
 
@@ -33,3 +33,10 @@ def test_needs_attestation_is_drawn_in_proportion(tmp_path):
                         tmp_path / "c.png")
     needs, missing = (_pixels_of(path, STATUS_COLOURS[s]) for s in ("needs-attestation", "not-collected"))
     assert missing > 0 and needs > 20 * missing  # 37 to 1, less the legend's equal swatches
+
+
+def test_a_missed_kpi_is_drawn_past_its_target_in_the_fail_colour(tmp_path):
+    path = target_bars({"prod change failure rate": (40.0, 15.0, "<=", "fail"),
+                        "prod lead time": (5.6, 24.0, "<=", "pass")}, "Delivery", tmp_path / "d.png")
+    failed, passed = (_pixels_of(path, STATUS_COLOURS[s]) for s in ("fail", "pass"))
+    assert failed > 5 * passed > 0  # 267 % of its target against 23 %

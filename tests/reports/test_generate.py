@@ -351,7 +351,7 @@ def test_a_blocking_image_finding_fails_the_bundle_and_a_missing_sbom_is_not_col
     capsys.readouterr()
     assert _generate(release_gates, tmp_path / "out", required=[*REQUIRED, "image"]) == 1
     line = capsys.readouterr().out
-    assert "not collected: drill, load, sbom, config, drift;" in line
+    assert "not collected: drill, load, sbom, delivery, config, drift;" in line
     assert _generate(release_gates, tmp_path / "out2", required=[*REQUIRED, "sbom"]) == 1  # the failure still counts
 
 
@@ -572,3 +572,24 @@ def test_a_non_compliant_rule_or_a_drifted_stack_fails_the_bundle_and_is_listed_
 def test_a_required_deployed_environment_that_was_not_read_back_is_inconclusive(no_printing, gates, tmp_path):
     gates.all_static()
     assert _generate(gates, tmp_path / "out", required=[*REQUIRED, "config", "drift"]) == 2
+
+
+def test_the_delivery_kpis_are_shown_with_their_chart_and_back_change_management(no_printing, gates, tmp_path):
+    gates.all_static()
+    gates.kpis()
+    assert _generate(gates, tmp_path / "out") == 0  # delivery is not required: its inconclusive KPI fails nothing
+    out = tmp_path / "out"
+    page = (out / "index.html").read_text()
+    table = page.split('<table id="delivery-kpis">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 5  # header, and four judged KPIs: time to restore was not judged
+    assert "change_failure_rate" in table and "&lt;= 15 %" in table and "no data" in table
+    assert '<img class="chart" src="delivery.png"' in page  # drawn by the printing child (tests/reports/test_charts)
+    document = json.loads((out / "evidence.json").read_text())
+    cc81 = next(c for c in document["controls"] if c["id"] == "CC8.1")
+    assert any(r["reference"] == "delivery:change_failure_rate" and r["status"] == "pass" for r in cc81["references"])
+
+
+def test_a_missed_delivery_target_fails_the_bundle(no_printing, gates, tmp_path):
+    gates.all_static()
+    gates.kpis(change_failure_rate=40)
+    assert _generate(gates, tmp_path / "out") == 1
