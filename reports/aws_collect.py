@@ -67,18 +67,46 @@ class Collector:
 
     def _region(self, region: str, short: str) -> dict[str, Any]:
         config = self.session.client("config", region_name=region)
-        return {"region": region, "recorder": self._recorder(config, short), "rules": self._rules(config, short),
+        primary = region == self.config.project.primary_region
+        return {"region": region, "recorder": self._recorder(config, short, primary),
+                "rules": self._not_applicable(config, self._rules(config, short)),
                 "stacks": self._stacks(self.session.client("cloudformation", region_name=region))}
 
-    def _recorder(self, config: Any, short: str) -> dict[str, Any] | None:
+    def _recorder(self, config: Any, short: str, primary: bool) -> dict[str, Any] | None:
+        """Its status and whether it records what stacks/compliance.py says: every supported type, and the
+        global ones (IAM) in the primary region only."""
         name = self.naming.prefix(short)
         found = _call(config.describe_configuration_recorder_status, ConfigurationRecorderNames=[name],
                       missing="NoSuchConfigurationRecorderException")
         if found is None or not found["ConfigurationRecordersStatus"]:
             return None
         status = found["ConfigurationRecordersStatus"][0]
+        (recorder,) = _call(config.describe_configuration_recorders,
+                            ConfigurationRecorderNames=[name])["ConfigurationRecorders"]
+        group = recorder.get("recordingGroup") or {}
         return {"name": name, "recording": bool(status.get("recording")), "last_status": status.get("lastStatus", ""),
-                "last_error": status.get("lastErrorMessage", "")}
+                "last_error": status.get("lastErrorMessage", ""),
+                "records_as_designed": bool(group.get("allSupported"))
+                and bool(group.get("includeGlobalResourceTypes")) == primary}
+
+    def _not_applicable(self, config: Any, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """INSUFFICIENT_DATA of a rule scoped to resource types of which the recorder holds none in this region
+        (IAM users where there are none; IAM types outside the primary region) is not applicable, proven by
+        AWS Config's own count; any other INSUFFICIENT_DATA stays no data."""
+        scopes = _scopes()
+        counts: dict[str, int] = {}
+        for rule in rules:
+            types = scopes.get((rule["pack"], rule["rule"]), ())
+            if rule["compliance"] != "INSUFFICIENT_DATA" or not types:
+                continue
+            unknown = sorted(set(types) - set(counts))
+            if unknown:
+                answered = _call(config.get_discovered_resource_counts, resourceTypes=unknown)["resourceCounts"]
+                counts |= dict.fromkeys(unknown, 0) | {c["resourceType"]: int(c["count"]) for c in answered}
+            if not any(counts[kind] for kind in types):
+                rule["compliance"] = "NOT_APPLICABLE"
+                rule["note"] = f"no {', '.join(types)} recorded here: nothing to evaluate"
+        return rules
 
     def _rules(self, config: Any, short: str) -> list[dict[str, Any]]:
         rules: list[dict[str, Any]] = []
@@ -130,6 +158,13 @@ class Collector:
 
 def _pack_names() -> list[str]:
     return [pack.name for pack in load_packs()]
+
+
+def _scopes() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(pack, rule name) -> the resource types it evaluates; "" for the compliance stack's own rules."""
+    found = {(pack.name, rule.name): rule.resource_types for pack in load_packs() for rule in pack.kept}
+    own = {("", ROTATION_RULE): ("AWS::SecretsManager::Secret",), ("", DRIFT_RULE): ("AWS::CloudFormation::Stack",)}
+    return found | own
 
 
 def _code(error: Exception) -> str:

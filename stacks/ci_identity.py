@@ -65,6 +65,8 @@ OPERATOR_READ_ACTIONS = (
     # What python -m reports collect --target aws reads back for the evidence: Config's evaluations and each
     # stack's last drift detection (the drift rule detects it; reading the result needs no resource access).
     "config:DescribeConfigurationRecorderStatus",
+    "config:DescribeConfigurationRecorders",
+    "config:GetDiscoveredResourceCounts",
     "config:DescribeConformancePackCompliance",
     "config:DescribeComplianceByConfigRule",
     "cloudformation:ListStacks",

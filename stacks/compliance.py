@@ -70,6 +70,8 @@ class ComplianceStack(Stack):
             ),
         )
         self.channel.node.add_dependency(self.bucket.policy or self.bucket)
+        # A delivery channel needs its recorder to exist (NoAvailableConfigurationRecorder otherwise).
+        self.channel.add_dependency(self.recorder)
         self.packs = [self._pack(pack.name, pack.body) for pack in load_packs()]
         self.rotation_rule = self._rule(
             ROTATION_RULE, "SECRETSMANAGER_SECRET_PERIODIC_ROTATION", "AWS::SecretsManager::Secret",

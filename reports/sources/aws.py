@@ -3,8 +3,9 @@
 ``drift`` (every stack of the environment against its template).
 
 Only COMPLIANT, and IN_SYNC as detected within DRIFT_CHECK_MAX_AGE before the collection, pass. NON_COMPLIANT and
-DRIFTED fail, as does a recorder that does not record. Anything else is inconclusive: no data, a missing recorder,
-pack or rule, a stack never checked or checked too long ago.
+DRIFTED fail, as does a recorder that does not record, fails, or records less than designed. A rule AWS Config
+counts no resource for (NOT_APPLICABLE, set by the collector) gets no record. Anything else is inconclusive: no
+data, a missing recorder, pack or rule, a stack never checked or checked too long ago.
 """
 
 from __future__ import annotations
@@ -53,15 +54,20 @@ def _config(env: str, region: dict[str, Any]) -> list[Record]:
     recorder = region.get("recorder")
     if recorder is None:
         status, title = Status.INCONCLUSIVE, "no AWS Config recorder: nothing in this region is evaluated"
-    elif not recorder["recording"] or recorder.get("last_status") == "FAILURE":
+    elif not recorder["recording"] or recorder.get("last_status") == "Failure":
         status = Status.FAIL
-        title = f"the recorder is {'not recording' if not recorder['recording'] else 'failing'}"
+        title = f"the recorder is {'not recording' if not recorder['recording'] else 'failing'}: " \
+                f"{recorder.get('last_error') or recorder.get('last_status')}"
+    elif not recorder.get("records_as_designed"):
+        status, title = Status.FAIL, "the recorder does not record every type (global ones in the primary only)"
     else:
         status, title = Status.PASS, "the recorder records every resource"
     records = [Record(source=Source.CONFIG, rule=RECORDER_RULE, where=where.model_copy(
         update={"resource": (recorder or {}).get("name", "")}), status=status, title=title,
         detail=dict(recorder or {}))]
     for rule in region["rules"]:
+        if rule["compliance"] == "NOT_APPLICABLE":
+            continue  # proven to have nothing to evaluate here, like a nag rule without resources: no record
         name = f"{rule['pack']}.{rule['rule']}" if rule["pack"] else rule["rule"]
         compliance = rule["compliance"]
         records.append(Record(

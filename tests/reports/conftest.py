@@ -124,7 +124,8 @@ class FakeGates:
         path = self.write(self.inputs.aws, {"env": "staging", "collected_at": "2026-11-23T11:00:00+00:00",
                                             "regions": [{"region": "us-east-1", "rules": rules, "stacks": stacks,
                                                          "recorder": {"name": "records-staging-use1",
-                                                                      "recording": True, "last_status": "SUCCESS"}}]})
+                                                                      "recording": True, "last_status": "Success",
+                                                                      "records_as_designed": True}}]})
         provenance.write(path, commit="fake-synth")
 
     def kpis(self, *, change_failure_rate: float = 12.5) -> None:

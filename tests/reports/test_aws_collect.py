@@ -23,7 +23,7 @@ PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 BOTOCORE = botocore.session.get_session()
 # The calls moto does not implement: they go to a stubbed client of the same service and region.
 STUBBED = {"describe_conformance_pack_compliance", "describe_compliance_by_config_rule", "describe_stacks",
-           "describe_stack_resource_drifts"}
+           "describe_stack_resource_drifts", "get_discovered_resource_counts"}
 CHECKED = dt.datetime(2026, 12, 5, 6, 0, tzinfo=dt.UTC)
 
 
@@ -128,9 +128,15 @@ def _staging(session: Session) -> None:
         _stack(session, PRIMARY, name)
     config1, config2 = session.stub("config", PRIMARY), session.stub("config", SECONDARY)
     _pack_compliance(config1, "use1", "hipaa-security",
-                     [[("access-keys-rotated", "COMPLIANT")], [("s3-bucket-ssl-requests-only", "NON_COMPLIANT")]])
+                     [[("access-keys-rotated", "COMPLIANT"), ("iam-user-no-policies-check", "INSUFFICIENT_DATA")],
+                      [("s3-bucket-ssl-requests-only", "NON_COMPLIANT"), ("s3-bucket-logging-enabled", "INSUFFICIENT_DATA")]])
     _pack_compliance(config1, "use1", "nist-800-53-r5", [[("rds-storage-encrypted", "COMPLIANT")]])
     _own_rules(config1, "use1", {"secret-rotation-overdue": "NON_COMPLIANT", "stack-drift": "COMPLIANT"})
+    # No IAM user exists: that rule has nothing to evaluate. Buckets exist: no data there is no data.
+    config1.add_response("get_discovered_resource_counts", {"totalDiscoveredResources": 9, "resourceCounts": []},
+                         {"resourceTypes": ["AWS::IAM::User"]})
+    config1.add_response("get_discovered_resource_counts", {"totalDiscoveredResources": 9, "resourceCounts": [
+        {"resourceType": "AWS::S3::Bucket", "count": 3}]}, {"resourceTypes": ["AWS::S3::Bucket"]})
     _pack_compliance(config2, "use2", "hipaa-security", [[("access-keys-rotated", "INSUFFICIENT_DATA")]])
     _pack_compliance(config2, "use2", "nist-800-53-r5", None)
     _own_rules(config2, "use2", {"stack-drift": "COMPLIANT"})  # the rotation rule is missing
@@ -145,8 +151,11 @@ def test_collect_reads_compliance_and_drift_of_every_region(aws):
     aws.verify()
     use1, use2 = document["regions"]
     assert use1["recorder"]["recording"] is True and use2["recorder"]["recording"] is False
+    assert use1["recorder"]["records_as_designed"] and use2["recorder"]["records_as_designed"]
     assert {(r["pack"], r["rule"], r["compliance"]) for r in use1["rules"]} == {
         ("hipaa-security", "access-keys-rotated", "COMPLIANT"),
+        ("hipaa-security", "iam-user-no-policies-check", "NOT_APPLICABLE"),
+        ("hipaa-security", "s3-bucket-logging-enabled", "INSUFFICIENT_DATA"),
         ("hipaa-security", "s3-bucket-ssl-requests-only", "NON_COMPLIANT"),
         ("nist-800-53-r5", "rds-storage-encrypted", "COMPLIANT"),
         ("", "secret-rotation-overdue", "NON_COMPLIANT"), ("", "stack-drift", "COMPLIANT")}
@@ -165,6 +174,8 @@ def test_the_records_pass_only_what_is_compliant_and_in_sync(aws, tmp_path):
     assert status[PRIMARY, "recorder"] is Status.PASS and status[SECONDARY, "recorder"] is Status.FAIL
     assert status[PRIMARY, "hipaa-security.s3-bucket-ssl-requests-only"] is Status.FAIL
     assert status[PRIMARY, "hipaa-security.access-keys-rotated"] is Status.PASS
+    assert (PRIMARY, "hipaa-security.iam-user-no-policies-check") not in status  # nothing to evaluate: no record
+    assert status[PRIMARY, "hipaa-security.s3-bucket-logging-enabled"] is Status.INCONCLUSIVE
     assert status[PRIMARY, "secret-rotation-overdue"] is Status.FAIL
     # No data, a missing pack and a missing rule are never a pass.
     assert status[SECONDARY, "hipaa-security.access-keys-rotated"] is Status.INCONCLUSIVE
@@ -206,7 +217,7 @@ def test_the_command_writes_the_document_with_provenance_and_a_failure_removes_i
 
     assert main(["collect", "--target", "aws", "--env", "staging", "--out", str(out)]) == 0
     assert provenance.read(out) is not None
-    assert capsys.readouterr().out.startswith("collect: staging: 9 rules (2 non-compliant), 2 stacks (1 drifted)")
+    assert capsys.readouterr().out.startswith("collect: staging: 11 rules (2 non-compliant), 2 stacks (1 drifted)")
     # A refused call: nothing collected, and the earlier document is gone.
     aws.stub("config", PRIMARY).add_client_error("describe_conformance_pack_compliance", "AccessDeniedException")
     assert main(["collect", "--target", "aws", "--env", "staging", "--out", str(out)]) == 2
@@ -223,3 +234,21 @@ def test_without_a_collection_both_sources_are_not_collected(tmp_path):
     (tmp_path / "empty.json").write_text(json.dumps({"env": "staging", "collected_at": CHECKED.isoformat(), "regions": []}))
     config, drift = aws_source.collect(tmp_path / "empty.json")
     assert not config.run.collected and "holds no region" in drift.run.note
+
+
+@pytest.mark.parametrize(("recorder", "expected"), [
+    ({"recording": True, "last_status": "Success", "records_as_designed": True}, Status.PASS),
+    ({"recording": True, "last_status": "Failure", "last_error": "AccessDenied on the bucket",
+      "records_as_designed": True}, Status.FAIL),
+    ({"recording": True, "last_status": "Success", "records_as_designed": False}, Status.FAIL),
+    ({"recording": False, "last_status": "Success", "records_as_designed": True}, Status.FAIL),
+    (None, Status.INCONCLUSIVE),
+])
+def test_only_a_recorder_recording_everything_as_designed_passes(tmp_path, recorder, expected):
+    path = tmp_path / "aws.json"
+    path.write_text(json.dumps({"env": "staging", "collected_at": CHECKED.isoformat(), "regions": [
+        {"region": PRIMARY, "recorder": recorder and {"name": "records-staging-use1", **recorder}, "rules": [],
+         "stacks": []}]}))
+    config, _ = aws_source.collect(path)
+    (record,) = config.records
+    assert record.status is expected, record.title

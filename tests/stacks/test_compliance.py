@@ -38,6 +38,8 @@ def test_each_region_records_every_resource_and_global_ones_once(synthesized, en
                  if "aws:kms" in json.dumps(v["Properties"].get("BucketEncryption"))]
     assert channel["S3BucketName"] == {"Ref": bucket}
     assert channel["S3KmsKeyArn"] == {"Fn::GetAtt": [_logical(template, "AWS::KMS::Key"), "Arn"]}
+    depends = _one(template, "AWS::Config::DeliveryChannel")["DependsOn"]
+    assert _logical(template, "AWS::Config::ConfigurationRecorder") in depends
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
