@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 
 from ops import record
@@ -61,15 +62,18 @@ def _verify_release(options: argparse.Namespace) -> int:
 
 def _read_only(options: argparse.Namespace) -> int:
     try:
-        _driver(options).set_read_only(options.state == "on")
+        driver = _driver(options)
+        driver.set_read_only(options.state == "on")
     except LabError as error:
         print(f"ops: error: {error}", file=sys.stderr)
         return 2
     except DriverError as error:
         print(f"ops: read-only {options.state} failed: {error}", file=sys.stderr)
         return 1
+    # The deployment is complete; each server applies it when its flag cache expires.
+    time.sleep(driver.flag_ttl_s)
     print(f"ops: read-only {options.state}: {'writes answer 503' if options.state == 'on' else 'writes resume'} "
-          "in every region once the tasks poll the flag")
+          f"in every region (every server has re-read its flags: {driver.flag_ttl_s:g} s passed)")
     return 0
 
 

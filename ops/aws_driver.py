@@ -135,6 +135,8 @@ def _image_tag(image: str) -> str:
 class AwsDriver:
     # Route 53: 3 failed checks 30 s apart, then DNS TTLs and CloudFront's origin resolution.
     failover_timeout_s = 600.0
+    # The service's flag cache (service/settings.py flags_ttl_s; the task sets no FLAGS_TTL_S).
+    flag_ttl_s = 30.0
 
     def __init__(self, target: AwsTarget, session: boto3.Session | None = None) -> None:
         self.target = target
@@ -333,8 +335,15 @@ class AwsDriver:
     flag_poll_s, flag_timeout_s = 2.0, 120.0
 
     def set_read_only(self, enabled: bool) -> None:
+        done: list[str] = []
         for region, found in self.target.regions.items():
-            self._deploy_flags(region, found.flags, enabled)
+            try:
+                self._deploy_flags(region, found.flags, enabled)
+            except DriverError as error:
+                # Half-way is the worst state to leave unsaid: the operator must know which regions changed.
+                changed = f"; read_only is already {'on' if enabled else 'off'} in {', '.join(done)}" if done else ""
+                raise DriverError(f"{error}{changed}") from None
+            done.append(region)
 
     def _deploy_flags(self, region: str, store: FlagTarget, read_only: bool) -> None:
         appconfig = self._client("appconfig", region)

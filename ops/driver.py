@@ -42,6 +42,9 @@ class Driver(Protocol):
     # How long a failover may take to show on this target before a drill calls it failed (the lab's health
     # checks react in seconds; Route 53's in minutes).
     failover_timeout_s: float
+    # How long a server may go on answering with the flags it read before (its flag cache): after set_read_only,
+    # every server has applied the new value once this has passed.
+    flag_ttl_s: float
 
     def status(self) -> Status: ...
 

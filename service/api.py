@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from jsonschema import Draft7Validator
 
 from service import json_body, repository
@@ -54,6 +54,7 @@ def create() -> tuple[Response, int]:
     if problems:
         return error_response(400, "invalid payload", problems)
     if _services().flags.current().read_only:
+        g.writes_paused = True  # counted apart from failures (service/observability.py)
         raise ServiceUnavailable("writes are paused (read_only flag)")
     try:
         record, created = repository.create_record(_services().engine, payload)

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 REQUEST_ID_HEADER = "X-Request-Id"
 EMF_NAMESPACE = "Records/Service"
+WRITES_PAUSED = "WritesPaused"
 
 
 def _trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -58,21 +59,28 @@ class Metrics:
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
-def emf_line(environment: str, route: str, latency_ms: float, status: int) -> dict[str, Any]:
-    """A CloudWatch Embedded Metric Format record: the log line is the metric, no agent or API call needed."""
+def emf_line(environment: str, route: str, latency_ms: float, status: int, *, writes_paused: bool = False
+             ) -> dict[str, Any]:
+    """A CloudWatch Embedded Metric Format record: the log line is the metric, no agent or API call needed.
+
+    ``WritesPaused`` counts writes refused by the read_only flag, per environment as well: the flag store's
+    rollback monitor (stacks/feature_flags.py) tells those intended 503s from failures with it.
+    """
     return {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [{
                 "Namespace": EMF_NAMESPACE,
-                "Dimensions": [["Environment", "Route"]],
-                "Metrics": [{"Name": "Latency", "Unit": "Milliseconds"}, {"Name": "Status5xx", "Unit": "Count"}],
+                "Dimensions": [["Environment", "Route"], ["Environment"]],
+                "Metrics": [{"Name": "Latency", "Unit": "Milliseconds"}, {"Name": "Status5xx", "Unit": "Count"},
+                            {"Name": WRITES_PAUSED, "Unit": "Count"}],
             }],
         },
         "Environment": environment,
         "Route": route,
         "Latency": round(latency_ms, 3),
         "Status5xx": 1 if status >= 500 else 0,
+        WRITES_PAUSED: 1 if writes_paused else 0,
     }
 
 
@@ -97,5 +105,6 @@ def instrument(app: Flask, metrics: Metrics, environment: str) -> None:
         log.info("request", method=request.method, route=route, status=response.status_code,
                  duration_ms=round(elapsed * 1000, 3))
         if route != "/metrics":
-            log.info("metrics", **emf_line(environment, route, elapsed * 1000, response.status_code))
+            log.info("metrics", **emf_line(environment, route, elapsed * 1000, response.status_code,
+                                           writes_paused=bool(g.get("writes_paused"))))
         return response

@@ -198,6 +198,38 @@ REPLICA_LAG = AlarmSpec(
         "stopped, open a ticket with AWS and re-create the replica from the primary after the incident."
     ),
 )
+WRITES_PAUSED = AlarmSpec(
+    key="writes-paused",
+    escalation=(
+        "Paused for longer than the switchover plan says, or with nobody switching over: the SRE who set it, then "
+        "the incident commander (writes are down for every user)."
+    ),
+    stack="Service",
+    where="each region",
+    source="the read_only flag (AppConfig)",
+    rule=lambda s: "at least one write refused by the read_only flag in a minute (Records/Service WritesPaused)",
+    meaning=(
+        "Writes are paused on purpose for a planned switchover (docs/runbooks/replica-promotion.md); OK again "
+        "means they resumed. It keeps the intended 503s out of the flags' rollback monitor (5xx-not-paused)."
+    ),
+    first_response=(
+        "Check that a switchover is under way; if none is, clear the flag: `python -m ops read-only off "
+        "--target aws --env <env>`."
+    ),
+)
+FAILING_NOT_PAUSED = AlarmSpec(
+    key="5xx-not-paused",
+    escalation="As for 5xx-rate; a flag change it rolled back needs nothing more.",
+    stack="Service",
+    where="each region",
+    source="composite of 5xx-rate and writes-paused",
+    rule=lambda s: "ALARM when 5xx-rate is in ALARM and writes-paused is not",
+    meaning=(
+        "The feature flags' rollback monitor (with latency-p99 and unhealthy-hosts): AppConfig rolls a flag "
+        "change back on it, but not the end of a planned pause, whose 503s are intended."
+    ),
+    first_response="Follow 5xx-rate; AppConfig has rolled back the flag change that was deploying, if any.",
+)
 COMPOSITE_MEMBERS = (ERROR_RATE, LATENCY_P99, UNHEALTHY_HOSTS, AVAILABILITY_BURN)
 _MEMBER_KEYS = ", ".join(spec.key for spec in COMPOSITE_MEMBERS)
 SERVICE_UNHEALTHY = AlarmSpec(
@@ -235,8 +267,8 @@ ROUTE53_HEALTH = AlarmSpec(
 )
 
 CATALOG: tuple[AlarmSpec, ...] = (
-    ERROR_RATE, LATENCY_P99, UNHEALTHY_HOSTS, LATENCY_P95, AVAILABILITY_BURN, REPLICA_LAG, SERVICE_UNHEALTHY,
-    ROUTE53_HEALTH,
+    ERROR_RATE, LATENCY_P99, UNHEALTHY_HOSTS, WRITES_PAUSED, FAILING_NOT_PAUSED, LATENCY_P95, AVAILABILITY_BURN,
+    REPLICA_LAG, SERVICE_UNHEALTHY, ROUTE53_HEALTH,
 )
 
 RDS_EVENT_CATEGORIES = ("failover", "failure", "read replica", "recovery")

@@ -37,7 +37,8 @@ class AlarmThresholds:
             min_requests_per_minute=slo.min_requests_per_window / slo.evaluation_window_minutes,
             descriptions={
                 spec.key: spec.description(slo)
-                for spec in (catalog.ERROR_RATE, catalog.LATENCY_P99, catalog.UNHEALTHY_HOSTS)
+                for spec in (catalog.ERROR_RATE, catalog.LATENCY_P99, catalog.UNHEALTHY_HOSTS, catalog.WRITES_PAUSED,
+                             catalog.FAILING_NOT_PAUSED)
             },
         )
 

@@ -5,24 +5,30 @@ Two deployment strategies, because the flags have two kinds of change:
 
 - **gradual** (linear, watched by the service's deployment alarms, which roll a bad change back): normal
   changes such as ``inject_latency`` or new defaults from the stack.
-- **all at once, no bake**: ``read_only`` during a planned switchover. Its 503s are intended and would trip the
-  5xx alarm; with no deployment time and no bake the monitors have no window in which to roll the pause back
-  while the replica catches up (docs/runbooks/replica-promotion.md).
+- **all at once, no bake**: ``read_only`` during a planned switchover (docs/runbooks/replica-promotion.md).
+
+read_only's 503s are intended, and they trip the 5xx-rate alarm. AppConfig rolls a deployment back while a monitor
+is in ALARM, so with that alarm as a monitor, clearing the flag after a pause would be rolled back and writes
+would stay paused. The monitor is therefore a composite: the 5xx rate in ALARM while no write was refused by the
+flag (the service counts those as ``WritesPaused``, service/observability.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_appconfig as appconfig
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from stacks import alarm_catalog as catalog
 from stacks.roles import ManagedRole
 
 # What the service reads (service/flags.py, Flags.parse): AppConfig's feature-flag shape, in a freeform profile.
@@ -62,10 +68,18 @@ IMMEDIATE = appconfig.RolloutStrategy.linear(
 SETTINGS = ("APPCONFIG_APPLICATION", "APPCONFIG_ENVIRONMENT", "APPCONFIG_PROFILE")
 
 
+# The service's EMF metric of writes refused by read_only (service/observability.py: EMF_NAMESPACE, WRITES_PAUSED).
+PAUSED_METRIC = ("Records/Service", "WritesPaused")
+
+
 @dataclass(frozen=True, kw_only=True)
 class FlagStoreProps:
     name: str  # the environment and region, e.g. records-prod-use1
-    rollback_alarms: Sequence[cloudwatch.IAlarm]
+    environment: str  # the service's APP_ENV, the metrics' Environment dimension
+    error_rate: cloudwatch.IAlarm  # the 5xx-rate alarm
+    other_rollback_alarms: Sequence[cloudwatch.IAlarm]  # latency, unhealthy hosts
+    topic: sns.ITopic  # told when writes are paused and when they resume: a pause nobody ends is an outage
+    descriptions: Mapping[str, str]  # the alarms' catalogued descriptions, by catalog key
 
 
 class FlagStore(Construct):
@@ -75,6 +89,7 @@ class FlagStore(Construct):
         self.application = appconfig.Application(
             self, "Application", application_name=props.name, description="The records service's feature flags"
         )
+        rollback_alarms = [self._failing_not_paused(props), *props.other_rollback_alarms]
         # AppConfig reads the alarms' state with this role; its permission sits in a managed policy (IAM
         # packs refuse inline ones), scoped to exactly the monitored alarms.
         monitor_role = ManagedRole(
@@ -85,7 +100,7 @@ class FlagStore(Construct):
             statements=[
                 iam.PolicyStatement(
                     actions=["cloudwatch:DescribeAlarms"],
-                    resources=[alarm.alarm_arn for alarm in props.rollback_alarms],
+                    resources=[alarm.alarm_arn for alarm in rollback_alarms],
                 )
             ],
         )
@@ -96,7 +111,7 @@ class FlagStore(Construct):
             environment_name=props.name,
             monitors=[
                 appconfig.Monitor.from_cloud_watch_alarm(alarm, monitor_role.immutable)
-                for alarm in props.rollback_alarms
+                for alarm in rollback_alarms
             ],
         )
         self.gradual = appconfig.DeploymentStrategy(
@@ -126,6 +141,36 @@ class FlagStore(Construct):
                 f"/configuration/{self.profile.configuration_profile_id}"
             ),
         )
+
+    def _failing_not_paused(self, props: FlagStoreProps) -> cloudwatch.CompositeAlarm:
+        namespace, metric = PAUSED_METRIC
+        self.writes_paused = cloudwatch.Alarm(
+            self,
+            "WritesPaused",
+            alarm_name=f"{props.name}-{catalog.WRITES_PAUSED.key}",
+            alarm_description=props.descriptions[catalog.WRITES_PAUSED.key],
+            metric=cloudwatch.Metric(namespace=namespace, metric_name=metric, statistic="Sum",
+                                     dimensions_map={"Environment": props.environment}, period=Duration.minutes(1)),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        failing = cloudwatch.CompositeAlarm(
+            self,
+            "FailingNotPaused",
+            composite_alarm_name=f"{props.name}-{catalog.FAILING_NOT_PAUSED.key}",
+            alarm_description=props.descriptions[catalog.FAILING_NOT_PAUSED.key],
+            alarm_rule=cloudwatch.AlarmRule.all_of(
+                cloudwatch.AlarmRule.from_alarm(props.error_rate, cloudwatch.AlarmState.ALARM),
+                cloudwatch.AlarmRule.not_(cloudwatch.AlarmRule.from_alarm(self.writes_paused,
+                                                                          cloudwatch.AlarmState.ALARM)),
+            ),
+        )
+        for alarm in (self.writes_paused, failing):
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(props.topic))
+            alarm.add_ok_action(cloudwatch_actions.SnsAction(props.topic))
+        return failing
 
     @property
     def settings(self) -> dict[str, str]:

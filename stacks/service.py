@@ -124,7 +124,14 @@ class ServiceStack(Stack):
         self.flags = FlagStore(
             self,
             "FeatureFlags",
-            props=FlagStoreProps(name=props.name_prefix, rollback_alarms=self.deployment_alarms.alarms),
+            props=FlagStoreProps(
+                name=props.name_prefix,
+                environment=props.environment,
+                error_rate=self.deployment_alarms.error_rate,
+                other_rollback_alarms=[self.deployment_alarms.latency, self.deployment_alarms.unhealthy_hosts],
+                topic=self.topic,
+                descriptions=props.thresholds.descriptions,
+            ),
         )
         self.task_role.policy.add_statements(self.flags.read_statement())
         for name, value in self.flags.settings.items():

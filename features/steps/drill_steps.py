@@ -14,6 +14,7 @@ import pytest
 import requests
 from pytest_bdd import given, parsers, then, when
 
+from ops import http_api
 from ops.driver import Driver, DriverError
 from ops.lab.budget import lab_budget
 from ops.lab.driver import LabDriver
@@ -95,11 +96,12 @@ def both_regions_up(driver: Driver) -> None:
 
 @when("writes are paused with the read_only flag", target_fixture="stopped_at")
 def writes_paused(request: pytest.FixtureRequest, driver: Driver) -> float:
+    if request.config.getoption("--target") == "aws":
+        # However the scenario ends, even half-way through setting it, a real environment takes writes again
+        # (idempotent); the lab's reset clears it.
+        request.addfinalizer(lambda: driver.set_read_only(False))
     stopped_at = time.monotonic()
     driver.set_read_only(True)
-    if request.config.getoption("--target") == "aws":
-        # However the scenario ends, a real environment takes writes again (idempotent); the lab's reset clears it.
-        request.addfinalizer(lambda: driver.set_read_only(False))
     return stopped_at
 
 
@@ -113,10 +115,13 @@ def _write_refused_with_503(driver: Driver) -> bool:
 
 @then("every write is refused with 503 while the flag is set", target_fixture="paused_at")
 def writes_refused(driver: Driver) -> float:
-    """Once a write is refused, the serving task has the flag; the next ones must be refused too."""
+    """One refusal shows one server has the flag. Every server has it once its flag cache has expired, and every
+    write sent before then has been answered once a request's timeout has passed too: from then on, none may be
+    acknowledged."""
     eventually(lambda: _write_refused_with_503(driver), driver.failover_timeout_s, interval_s=0.2)
+    time.sleep(driver.flag_ttl_s + http_api.TIMEOUT_S)
     paused_at = time.monotonic()
-    assert all(_write_refused_with_503(driver) for _ in range(5)), "writes were acknowledged again under read_only"
+    assert all(_write_refused_with_503(driver) for _ in range(5)), "writes were acknowledged under read_only"
     return paused_at
 
 

@@ -54,6 +54,7 @@ class LabDriver:
     # Ten times what the health checks need to notice: slower than that is a broken lab, not a busy machine
     # (and a drill on a lab that cannot fail over fails after this long, not after minutes).
     failover_timeout_s = 10 * DETECTION_S
+    flag_ttl_s = FLAGS_TTL_S
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory

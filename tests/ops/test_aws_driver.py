@@ -537,3 +537,13 @@ def test_no_deployment_at_all_is_no_release_deployment(driver, monkeypatch):
     stubber.add_response("list_service_deployments", {"serviceDeployments": []}, EVERY_STATUS)
     with stubber:
         assert driver.release_deployment(PRIMARY, "abc123") is None
+
+
+def test_a_flag_set_in_one_region_only_says_where_it_changed(driver, monkeypatch):
+    stubbers = _stubbed_appconfig(driver, monkeypatch)
+    _deployed(stubbers[PRIMARY], PRIMARY, deployments=[])
+    _deploys(stubbers[PRIMARY], PRIMARY, {"read_only": {"enabled": True}, "inject_latency": {"enabled": False, "ms": 0}})
+    stubbers[SECONDARY].add_client_error("list_deployments", "AccessDeniedException", "not allowed")
+    with stubbers[PRIMARY], stubbers[SECONDARY], pytest.raises(
+            DriverError, match="list_deployments: .*not allowed; read_only is already on in us-east-1$"):
+        driver.set_read_only(True)

@@ -28,8 +28,21 @@ def test_each_request_logs_json_with_its_request_id_and_an_emf_metric(database_u
     metric = next(line for line in lines if line["event"] == "metrics")
     directive = metric["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == EMF_NAMESPACE
-    assert {m["Name"] for m in directive["Metrics"]} == {"Latency", "Status5xx"}
+    assert {m["Name"] for m in directive["Metrics"]} == {"Latency", "Status5xx", "WritesPaused"}
+    assert directive["Dimensions"] == [["Environment", "Route"], ["Environment"]]
     assert metric["Status5xx"] == 0 and metric["Latency"] >= 0 and metric["Environment"] == "test"
+    assert metric["WritesPaused"] == 0
+
+
+def test_a_write_refused_by_read_only_is_counted_apart_from_failures(database_url, tmp_path, capsys):
+    flags = tmp_path / "flags.json"
+    flags.write_text(json.dumps({"read_only": {"enabled": True}}))
+    client = create_app(local_settings(database_url, flags_file=flags)).test_client()
+    capsys.readouterr()
+    answer = client.post("/api/records", json={"subject": "s", "kind": "note", "body": "b", "client_ref": "obs-ro"})
+    assert answer.status_code == 503
+    (metric,) = [line for line in _lines(capsys) if line["event"] == "metrics"]
+    assert metric["WritesPaused"] == 1 and metric["Status5xx"] == 1
 
 
 def test_log_lines_carry_the_current_trace_id(database_url, capsys):

@@ -96,17 +96,34 @@ def test_a_gradual_strategy_for_changes_and_an_immediate_one_for_read_only(synth
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_the_deployment_alarms_roll_a_bad_flag_change_back(synthesized, env):
+def test_the_deployment_alarms_roll_a_bad_flag_change_back_but_a_pause_does_not(synthesized, env):
     template = synthesized.template(env, "primary", "service")
     _, environment = _only(template, "AWS::AppConfig::Environment")
     monitored = {m["AlarmArn"]["Fn::GetAtt"][0] for m in environment["Monitors"]}
-    names = {a["Properties"]["AlarmName"] for logical, a in template.find_resources("AWS::CloudWatch::Alarm").items()
-             if logical in monitored}
-    assert names == {f"records-{env}-use1-5xx-rate", f"records-{env}-use1-latency-p99",
-                     f"records-{env}-use1-unhealthy-hosts"}
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    names = {alarms[logical]["Properties"]["AlarmName"] for logical in monitored if logical in alarms}
+    assert names == {f"records-{env}-use1-latency-p99", f"records-{env}-use1-unhealthy-hosts"}
+    # The 5xx rate only while no write is refused by read_only: clearing a pause must not be rolled back.
+    (composite,) = [logical for logical in monitored if logical not in alarms]
+    rule = json.dumps(template.find_resources("AWS::CloudWatch::CompositeAlarm")[composite]["Properties"]["AlarmRule"])
+    by_name = {a["Properties"].get("AlarmName"): logical for logical, a in alarms.items()}
+    error_rate, paused = by_name[f"records-{env}-use1-5xx-rate"], by_name[f"records-{env}-use1-writes-paused"]
+    assert rule.index(error_rate) < rule.index("AND (NOT (ALARM") < rule.index(paused)
     (role,) = {m["AlarmRoleArn"]["Fn::GetAtt"][0] for m in environment["Monitors"]}
     trust = template.find_resources("AWS::IAM::Role")[role]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "appconfig.amazonaws.com"}
+
+
+def test_the_paused_alarm_watches_the_metric_the_service_emits_and_tells_the_on_call(synthesized):
+    from service.observability import EMF_NAMESPACE, WRITES_PAUSED
+
+    template = synthesized.template("staging", "secondary", "service")
+    (paused,) = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+                 if a["Properties"].get("AlarmName") == "records-staging-use2-writes-paused"]
+    assert (paused["Namespace"], paused["MetricName"]) == (EMF_NAMESPACE, WRITES_PAUSED)
+    assert paused["Dimensions"] == [{"Name": "Environment", "Value": "staging"}]
+    assert paused["Threshold"] == 1 and paused["TreatMissingData"] == "notBreaching"
+    assert paused["AlarmActions"] == paused["OKActions"] and "records-staging-use2-alerts" in json.dumps(paused["OKActions"])
 
 
 def _statements(template, role_description_start):
@@ -136,6 +153,8 @@ def test_appconfig_reads_only_the_monitored_alarms(synthesized):
     (statement,) = _statements(template, "AppConfig:")
     assert statement["Action"] == "cloudwatch:DescribeAlarms"
     assert len(statement["Resource"]) == 3 and all("Fn::GetAtt" in r for r in statement["Resource"])
+    _, environment = _only(template, "AWS::AppConfig::Environment")
+    assert {json.dumps(r) for r in statement["Resource"]} == {json.dumps(m["AlarmArn"]) for m in environment["Monitors"]}
 
 
 def _listed(value):

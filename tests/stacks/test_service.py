@@ -225,7 +225,8 @@ def test_deployment_alarms_notify_the_regions_alerts_topic(synthesized):
     template.resource_count_is("AWS::SNS::Topic", 0)  # the alerts stack owns it
     alarms = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()
               if "AlarmName" in a["Properties"]]
-    assert len(alarms) == 3
+    # The three deployment alarms, and the flag store's writes-paused (stacks/feature_flags.py).
+    assert len(alarms) == 4
     for alarm in alarms:
         assert alarm["AlarmActions"] == ["arn:aws:sns:us-east-2:111111111111:records-dev-use2-alerts"]
 
