@@ -33,7 +33,7 @@ class _Timed(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     env: str = Field(min_length=1)
-    commit: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+    commit: str = Field(pattern=r"^[0-9a-f]{40}$")  # the full sha: records of one release are matched by it
     started_at: Moment
     finished_at: Moment
 

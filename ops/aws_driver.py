@@ -283,13 +283,20 @@ class AwsDriver:
         if not listed:
             return None
         newest = max(listed, key=lambda d: d["createdAt"])
-        (described,) = self._call("describe_service_deployments", ecs.describe_service_deployments,
-                                  serviceDeploymentArns=[newest["serviceDeploymentArn"]])["serviceDeployments"]
-        (revision,) = self._call("describe_service_revisions", ecs.describe_service_revisions,
-                                 serviceRevisionArns=[described["targetServiceRevision"]["arn"]])["serviceRevisions"]
+        described = self._call("describe_service_deployments", ecs.describe_service_deployments,
+                               serviceDeploymentArns=[newest["serviceDeploymentArn"]])["serviceDeployments"]
+        target = (described[0].get("targetServiceRevision") or {}).get("arn") if described else None
+        if not target:
+            raise DriverError(f"{region}: deployment {newest['serviceDeploymentArn']} names no target revision")
+        revisions = self._call("describe_service_revisions", ecs.describe_service_revisions,
+                               serviceRevisionArns=[target])["serviceRevisions"]
+        if not revisions:
+            raise DriverError(f"{region}: revision {target} not found")
         definition = self._call("describe_task_definition", ecs.describe_task_definition,
-                                taskDefinition=revision["taskDefinition"])["taskDefinition"]
-        image = next(c["image"] for c in definition["containerDefinitions"] if c["name"] == found.container)
+                                taskDefinition=revisions[0]["taskDefinition"])["taskDefinition"]
+        image = next((c["image"] for c in definition["containerDefinitions"] if c["name"] == found.container), "")
+        if not image:
+            raise DriverError(f"{region}: {revisions[0]['taskDefinition']} has no container {found.container}")
         if _image_tag(image) != image_tag:
             return None
         return newest["serviceDeploymentArn"], newest["status"]

@@ -7,13 +7,19 @@ promotion.
         --host https://staging.records.example.com
 
 Writes ``load/out/bake-<env>-<region>.json`` (the record of this deployment's bake: each load run's verdict and
-how the deployment ended). Exit 0 the deployment succeeded and every load run passed; 1 a load run failed (the
-deployment was rolled back) or ECS rolled it back; 2 inconclusive: the deployment never started, no load run
-finished inside the bake, or a run could not judge.
+how the deployment ended) and, when it rolled the release back, a rollback record for the delivery KPIs
+(``reports/collected/deployments/``). A failed run rolls back whether the deployment still runs (stopped with
+rollback) or ECS has promoted it already (a deployment back to the revision it replaced). A deployment over
+before the first look (a re-run) is judged by one run against the release as it runs.
+
+Exit 0 the deployment succeeded and every load run passed; 1 a load run failed (the release was rolled back) or
+ECS rolled it back; 2 inconclusive: the deployment never started, no load run finished inside the bake, or a run
+could not judge.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -23,11 +29,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from gates import provenance
+from gates.deliveries import RollbackRecord, write_record
 from ops.gunicorn import ROOT
 
 RUNNING = ("PENDING", "IN_PROGRESS")
 LOAD_EXIT = {0: "pass", 1: "fail", 2: "inconclusive"}
 OUT = ROOT / "load" / "out"
+DELIVERIES = ROOT / "reports" / "collected" / "deployments"  # the workflow keeps them in the evidence vault
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class BakeRecord:
     runs: list[LoadRun] = field(default_factory=list)
     verdict: str = "inconclusive"
     reason: str = ""
+    # When the bake rolled the release back: the failed run's end, and the rollback call's start and end (epoch s).
+    rollback: dict[str, float] = field(default_factory=dict)
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,8 +69,9 @@ Watch = Callable[[], "tuple[str, str] | None"]  # the release's deployment: (ARN
 
 @dataclass(frozen=True, kw_only=True)
 class BakeLimits:
-    start_timeout_s: float = 45 * 60  # image push, scan and the stacks before the service take this long at most
-    bake_timeout_s: float = 60 * 60
+    # Together under the hour an OIDC role session lasts, so the rollback call never meets expired credentials.
+    start_timeout_s: float = 25 * 60  # image push, scan and the stacks before the service
+    bake_timeout_s: float = 30 * 60  # staging: a 10-minute canary step, 10 minutes of bake, task starts
     poll_s: float = 15
 
 
@@ -77,24 +88,38 @@ def judge_bake(record: BakeRecord, watch: Watch, run_load: Callable[[], str], ro
         sleep(limits.poll_s)
         found = watch()
     record.deployment, record.outcome = found
+    if record.outcome not in RUNNING:
+        # Over before the first look (a re-run, a late runner): one run judges the release as it now runs.
+        _judge_run(record, watch, run_load, roll_back, clock)
+        return _judged(record, after=True)
     deadline = clock() + limits.bake_timeout_s
     while record.outcome in RUNNING and clock() <= deadline:
-        started = clock()
-        verdict = run_load()
-        run = LoadRun(started, clock(), verdict)
-        found = watch()
-        record.outcome = found[1] if found else record.outcome
-        # A run that ended after the deployment did judged some minutes of the new release alone: it counts.
-        record.runs.append(run)
-        if verdict == "fail" and record.outcome in RUNNING:
-            record.outcome = f"rolled back by the bake: {roll_back()}"
+        _judge_run(record, watch, run_load, roll_back, clock)
     return _judged(record)
 
 
-def _judged(record: BakeRecord) -> BakeRecord:
+def _judge_run(record: BakeRecord, watch: Watch, run_load: Callable[[], str], roll_back: Callable[[], str],
+               clock: Callable[[], float]) -> None:
+    """One load run, the deployment's status after it, and on a failed run the rollback, running or not: a run
+    that ended after ECS promoted the release judged minutes of it alone, and a promoted bad release must go."""
+    started = clock()
+    verdict = run_load()
+    record.runs.append(LoadRun(started, clock(), verdict))
+    found = watch()
+    record.outcome = found[1] if found else record.outcome
+    if verdict == "fail" and not record.rollback:
+        detected = clock()
+        result = roll_back()
+        record.rollback = {"detected_at": detected, "started_at": detected, "finished_at": clock()}
+        record.outcome = f"rolled back by the bake: {result}"
+
+
+def _judged(record: BakeRecord, *, after: bool = False) -> BakeRecord:
     verdicts = [run.verdict for run in record.runs]
+    when = " (judged after the deployment had ended)" if after else ""
     if "fail" in verdicts:
-        record.verdict, record.reason = "fail", f"{verdicts.count('fail')} of {len(verdicts)} load runs failed"
+        record.verdict = "fail"
+        record.reason = f"{verdicts.count('fail')} of {len(verdicts)} load runs failed{when}"
     elif record.outcome.startswith("ROLLBACK") or record.outcome in ("STOPPED", "STOP_REQUESTED"):
         record.verdict, record.reason = "fail", f"the deployment ended {record.outcome}"
     elif record.outcome in RUNNING:
@@ -102,11 +127,23 @@ def _judged(record: BakeRecord) -> BakeRecord:
     elif not verdicts:
         record.reason = "no load run finished while the deployment baked: the canary went unjudged"
     elif "inconclusive" in verdicts:
-        record.reason = f"{verdicts.count('inconclusive')} of {len(verdicts)} load runs could not judge"
+        record.reason = f"{verdicts.count('inconclusive')} of {len(verdicts)} load runs could not judge{when}"
     else:
         record.verdict = "pass"
-        record.reason = f"{len(verdicts)} load runs passed; the deployment ended {record.outcome}"
+        record.reason = f"{len(verdicts)} load runs passed; the deployment ended {record.outcome}{when}"
     return record
+
+
+def _rollback_record(record: BakeRecord) -> None:
+    """The bake's rollback, for the delivery KPIs: a failed change, restored from the failed run's end."""
+    def moment(key: str) -> dt.datetime:
+        return dt.datetime.fromtimestamp(record.rollback[key], dt.UTC)
+
+    written = write_record(RollbackRecord(
+        env=record.env, region=record.region, commit=record.image_tag, detected_at=moment("detected_at"),
+        started_at=moment("started_at"), finished_at=moment("finished_at"),
+        reason=f"a load run failed during the canary's bake ({record.outcome})"), DELIVERIES)
+    print(f"bake: rollback record {written}")
 
 
 def load_once(profile: str, host: str, out: Path) -> str:
@@ -130,5 +167,7 @@ def main(env: str, region: str, image_tag: str, profile: str, host: str) -> int:
     except DriverError as error:
         record.verdict, record.reason = "inconclusive", str(error)
     record.write(path)
+    if record.rollback:
+        _rollback_record(record)
     print(f"bake: {record.verdict.upper()}: {env} {region} {image_tag}: {record.reason} ({path})")
     return {"pass": 0, "fail": 1}.get(record.verdict, 2)

@@ -7,8 +7,9 @@ s3://<vault>/<env>/deployments/ DIR``; gates/deliveries.py). Over the window end
 
 - deployment frequency: the environment's deployments (primary steps that reached the service) per week;
 - lead time: median from a deployed commit's time (its run's ``head_commit.timestamp``) to its promotion;
-- change failure rate: deployments rolled back during their rollout, or by a rollback record later, in percent;
-- time to restore: median per failure, from the failed rollout's start (conservative: the whole rollout counts)
+- change failure rate: deployments one of whose steps was rolled back during its rollout, or that a rollback
+  record rolled back later, in percent;
+- time to restore: median per failure, from the failed step's start (conservative: its whole rollout counts)
   or a later rollback's ``detected_at``, to the rollback's end;
 - pipeline: median duration of the successful CI runs (ci.yml, on pull requests).
 
@@ -135,14 +136,18 @@ def compute(records: Sequence[DeploymentRecord | RollbackRecord], runs: Sequence
                     threshold=targets.lead_time_hours_max, verdict=_judge(lead, "<=", targets.lead_time_hours_max),
                     basis=f"{len(leads)} promoted deployments with their commit's time"))
     later = {r.commit: r for r in rollbacks}
-    failed = [d for d in deployments if d.outcome == "rolled_back" or d.commit in later]
+    # A change failed when any of its steps was rolled back (the secondary's too), or a rollback followed later.
+    rolled_back = {r.commit: r for r in records if isinstance(r, DeploymentRecord) and r.env == env
+                   and r.outcome == "rolled_back" and within(r.finished_at)}
+    failed = [d for d in deployments if d.commit in rolled_back or d.commit in later]
     rate = round(100 * len(failed) / len(deployments), 1) if deployments else None
     kpis.append(Kpi(name="change_failure_rate", label="change failure rate", unit="%", comparison="<=",
                     observed=rate, threshold=targets.change_failure_rate_percent_max,
                     verdict=_judge(rate, "<=", targets.change_failure_rate_percent_max),
                     basis=f"{len(failed)} of {len(deployments)} deployments failed"))
-    restores = [((d.finished_at - d.started_at) if d.outcome == "rolled_back" else
-                 (later[d.commit].finished_at - later[d.commit].detected_at)).total_seconds() / 60 for d in failed]
+    restores = [((rolled_back[d.commit].finished_at - rolled_back[d.commit].started_at) if d.commit in rolled_back
+                 else (later[d.commit].finished_at - later[d.commit].detected_at)).total_seconds() / 60
+                for d in failed]
     restore = _median(restores)
     kpis.append(Kpi(name="time_to_restore", label="time to restore", unit="min", comparison="<=", observed=restore,
                     threshold=targets.time_to_restore_minutes_max,

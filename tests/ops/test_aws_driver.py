@@ -547,3 +547,14 @@ def test_a_flag_set_in_one_region_only_says_where_it_changed(driver, monkeypatch
     with stubbers[PRIMARY], stubbers[SECONDARY], pytest.raises(
             DriverError, match="list_deployments: .*not allowed; read_only is already on in us-east-1$"):
         driver.set_read_only(True)
+
+
+def test_an_answer_without_the_release_deployments_parts_is_a_driver_error(driver, monkeypatch):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    stubber.add_response("list_service_deployments", {"serviceDeployments": [
+        {"serviceDeploymentArn": "arn:dep/2", "status": "IN_PROGRESS",
+         "createdAt": dt.datetime(2026, 12, 5, tzinfo=dt.UTC)}]}, EVERY_STATUS)
+    stubber.add_response("describe_service_deployments", {"serviceDeployments": []},
+                         {"serviceDeploymentArns": ["arn:dep/2"]})
+    with stubber, pytest.raises(DriverError, match="arn:dep/2 names no target revision"):
+        driver.release_deployment(PRIMARY, "abc123")

@@ -8,11 +8,13 @@ import json
 import pytest
 
 from gates import provenance
+from gates.deliveries import read_records
 from load.profile import load_profile
 from ops import bake
 from ops.bake import BakeLimits, BakeRecord, judge_bake
 from policies.slo import load_slo
 
+SHA = "0123abcd" * 5
 LIMITS = BakeLimits(start_timeout_s=60, bake_timeout_s=600, poll_s=15)
 
 
@@ -66,6 +68,27 @@ def test_a_failed_run_rolls_the_running_deployment_back_at_once():
     assert rolled == [1] and len(record.runs) == 2
     assert record.verdict == "fail" and record.outcome == "rolled back by the bake: stopped"
     assert record.reason == "1 of 2 load runs failed"
+    assert record.rollback["detected_at"] == record.runs[-1].ended
+
+
+def test_a_run_that_fails_after_ecs_promoted_the_release_still_rolls_it_back():
+    """The last run often ends after the deployment does: its failure must not leave the bad release live."""
+    clock, rolled = Clock(), []
+    watch = _states(("arn:dep/3", "IN_PROGRESS"), ("arn:dep/3", "SUCCESSFUL"))
+    record = _judge(watch, _loads(clock, "fail"), lambda: rolled.append(1) or "deployment back to records:6", clock)
+    assert rolled == [1] and record.verdict == "fail"
+    assert record.outcome == "rolled back by the bake: deployment back to records:6"
+
+
+@pytest.mark.parametrize(("verdict", "expected"), [("pass", "pass"), ("fail", "fail")])
+def test_a_deployment_over_before_the_first_look_is_judged_by_one_run(verdict, expected):
+    """A re-run, or a runner that started late: the release as it now runs is judged, not waved through."""
+    clock, rolled = Clock(), []
+    record = _judge(_states(("arn:dep/4", "SUCCESSFUL")), _loads(clock, verdict),
+                    lambda: rolled.append(1) or "back", clock)
+    assert record.verdict == expected and len(record.runs) == 1
+    assert "judged after the deployment had ended" in record.reason
+    assert rolled == ([1] if verdict == "fail" else [])
 
 
 def test_a_deployment_ecs_rolled_back_fails_even_when_the_load_passed():
@@ -77,8 +100,6 @@ def test_a_deployment_ecs_rolled_back_fails_even_when_the_load_passed():
 
 @pytest.mark.parametrize(("watch", "verdicts", "reason"), [
     (_states(None), [], "no deployment of abc started within 60 s"),
-    # Over before the first look: nothing judged the canary, so no pass.
-    (_states(("arn:dep/4", "SUCCESSFUL")), [], "no load run finished while the deployment baked"),
     (_states(("arn:dep/5", "IN_PROGRESS"), ("arn:dep/5", "SUCCESSFUL")), ["inconclusive"],
      "1 of 1 load runs could not judge"),
     (_states(("arn:dep/6", "IN_PROGRESS")), ["pass", "pass", "pass"], "still ran when the bake's time was up"),
@@ -111,8 +132,12 @@ def test_the_command_writes_the_record_with_its_provenance_and_exits_by_verdict(
     Driver.answers = iter([("arn:dep/8", "IN_PROGRESS"), ("arn:dep/8", "IN_PROGRESS")])
     monkeypatch.setattr(bake, "load_once", lambda profile, host, out: "fail")
     monkeypatch.setattr(Driver, "rollback", lambda self, region: "stopped with rollback", raising=False)
-    assert ops_cli.main(["judge-bake", "--env", "staging", "--region", "us-east-1", "--image-tag", "abc",
+    monkeypatch.setattr(bake, "DELIVERIES", tmp_path / "deployments")
+    assert ops_cli.main(["judge-bake", "--env", "staging", "--region", "us-east-1", "--image-tag", SHA,
                          "--profile", "staging", "--host", "https://staging.example.com"]) == 1
+    # The rollback is a failed change for the delivery KPIs, restored from the failed run's end.
+    (rollback,) = read_records(tmp_path / "deployments")
+    assert rollback.commit == SHA and rollback.env == "staging" and "canary" in rollback.reason
 
 
 def test_a_target_that_cannot_be_resolved_is_inconclusive(tmp_path, monkeypatch):

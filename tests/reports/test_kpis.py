@@ -17,6 +17,7 @@ from gates.deliveries import DeliveryError, DeploymentRecord, RollbackRecord, re
 from ops import record
 from reports.__main__ import main
 
+SHA = "0123abcd" * 5
 FIXTURES = Path(__file__).with_name("fixtures") / "kpis"
 UNTIL = "2026-12-01T00:00:00+00:00"
 PASSING = ("kpis: PASS: prod, 30 days to 2026-12-01: deployment frequency 1.87/week (≥ 1/week), lead time 5.6 h "
@@ -94,7 +95,7 @@ def test_unreadable_inputs_are_inconclusive_and_leave_no_result(fixtures, capsys
 
 def test_records_refuse_times_without_a_zone_and_an_end_before_the_start(tmp_path):
     start = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
-    fields = dict(env="prod", step="primary", commit="abc1234", run_id="1", outcome="promoted")
+    fields = dict(env="prod", step="primary", commit="ab" * 20, run_id="1", outcome="promoted")
     with pytest.raises(ValueError, match="time zone"):
         DeploymentRecord(**fields, started_at=start.replace(tzinfo=None), finished_at=start)
     with pytest.raises(ValueError, match="before started_at"):
@@ -108,13 +109,13 @@ def test_records_refuse_times_without_a_zone_and_an_end_before_the_start(tmp_pat
 def test_the_workflow_commands_write_records_the_kpis_read(tmp_path, capsys):
     from ops.__main__ import main as ops_main
 
-    assert ops_main(["record-deployment", "--env", "prod", "--step", "primary", "--commit", "0123abcd",
+    assert ops_main(["record-deployment", "--env", "prod", "--step", "primary", "--commit", SHA,
                      "--run-id", "42", "--started-at", "2026-11-30T10:00:00+00:00", "--outcome", "promoted",
                      "--out", str(tmp_path)]) == 0
-    assert ops_main(["record-deployment", "--env", "prod", "--step", "primary", "--commit", "0123abcd",
+    assert ops_main(["record-deployment", "--env", "prod", "--step", "primary", "--commit", SHA,
                      "--run-id", "42", "--started-at", "2026-11-30T10:00:00", "--outcome", "promoted",
                      "--out", str(tmp_path)]) == 2  # no time zone
-    options = argparse.Namespace(region="us-east-1", commit="0123abcd", detected_at=None, reason="bad release",
+    options = argparse.Namespace(region="us-east-1", commit=SHA, detected_at=None, reason="bad release",
                                  record=tmp_path)
     started = dt.datetime.now(dt.UTC)
     assert record.rollback(options, started, "prod") == 0
@@ -122,3 +123,19 @@ def test_the_workflow_commands_write_records_the_kpis_read(tmp_path, capsys):
     assert "--commit and --reason are required" in capsys.readouterr().err
     (deployment, rollback) = sorted(read_records(tmp_path), key=lambda r: r.kind)
     assert deployment.outcome == "promoted" and rollback.detected_at == started
+
+
+def test_a_short_sha_is_refused_so_records_of_one_release_always_match(tmp_path):
+    start = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
+    with pytest.raises(ValueError, match="commit"):
+        RollbackRecord(env="prod", region="us-east-1", commit="0123abc", detected_at=start, started_at=start,
+                       finished_at=start, reason="bad release")
+
+
+def test_a_secondary_step_rolled_back_fails_the_change_too(fixtures, capsys):
+    secondary = next(p for p in sorted((fixtures / "records").glob("deployment-prod-secondary-*.json")))
+    data = json.loads(secondary.read_text())
+    secondary.write_text(json.dumps({**data, "outcome": "rolled_back"}))
+    assert _kpis(fixtures) == 1
+    line = capsys.readouterr().out
+    assert "change failure rate 25% (≤ 15%)" in line and "time to restore 18 min (≤ 15 min)" in line  # 11 and 25
