@@ -242,9 +242,13 @@ def bake_problems(reusable: Mapping[str, Any]) -> list[str]:
     condition = str(bake.get("if", ""))
     if "inputs.environment != 'prod'" not in condition or "inputs.step == 'primary'" not in condition:
         problems.append(f"{name} does not run for dev's and staging's primary step")
-    run = next(s["run"] for s in bake["steps"] if "python -m ops judge-bake" in s.get("run", ""))
+    at = next(i for i, s in enumerate(bake["steps"]) if "python -m ops judge-bake" in s.get("run", ""))
+    run = bake["steps"][at]["run"]
     if '--image-tag "$GITHUB_SHA"' not in run or '--profile "$ENVIRONMENT"' not in run:
         problems.append(f"{name} does not judge this release with its environment's profile")
+    credentials = [s for s in bake["steps"][:at] if "configure-aws-credentials" in s.get("uses", "")]
+    if not credentials or credentials[-1]["with"]["role-to-assume"] != "${{ vars.AWS_OPERATOR_ROLE_ARN }}":
+        problems.append(f"{name} judges without the operator role, which alone may roll a deployment back")
     return problems
 
 
@@ -257,6 +261,9 @@ def test_the_canary_is_judged_under_load_during_its_bake_not_after():
     (lambda jobs: jobs["deploy"].__setitem__("needs", ["bake"]), "the deploy job waits for bake"),
     (lambda jobs: jobs["bake"].__setitem__("if", "inputs.step == 'primary'"), "does not run for dev's and"),
     (lambda jobs: jobs.pop("bake"), "no job drives load during the bake"),
+    (lambda jobs: [s["with"].__setitem__("role-to-assume", "${{ vars.AWS_DEPLOY_ROLE_ARN }}")
+                   for s in jobs["bake"]["steps"] if "configure-aws-credentials" in s.get("uses", "")],
+     "judges without the operator role"),
 ])
 def test_the_bake_rule_catches_load_after_the_bake_or_none(break_it, problem):
     reusable = copy.deepcopy(load("deploy-environment.yml"))
