@@ -139,3 +139,23 @@ def test_a_secondary_step_rolled_back_fails_the_change_too(fixtures, capsys):
     assert _kpis(fixtures) == 1
     line = capsys.readouterr().out
     assert "change failure rate 25% (≤ 15%)" in line and "time to restore 18 min (≤ 15 min)" in line  # 11 and 25
+
+
+def test_a_rollback_run_by_the_pipeline_leaves_its_record(tmp_path, monkeypatch, capsys):
+    from ops import aws_driver
+    from ops.__main__ import main as ops_main
+    from ops.driver import RegionStatus, Status
+
+    class Driver:
+        def rollback(self, region):
+            return f"{region}: stopped the running deployment with rollback"
+
+        def status(self):
+            return Status("us-east-1", {"us-east-1": RegionStatus("us-east-1", True, "blue", {"blue": 100})})
+
+    monkeypatch.setattr(aws_driver.AwsDriver, "for_environment", classmethod(lambda cls, env: Driver()))
+    assert ops_main(["rollback", "--target", "aws", "--env", "staging", "--region", "us-east-1", "--record",
+                     str(tmp_path), "--commit", SHA, "--reason", "staging verification failed"]) == 0
+    (rollback,) = read_records(tmp_path)
+    assert (rollback.env, rollback.region, rollback.commit) == ("staging", "us-east-1", SHA)
+    assert "rollback record" in capsys.readouterr().out
