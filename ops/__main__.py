@@ -31,6 +31,8 @@ from ops import record
 from ops.driver import Driver, DriverError
 from ops.lab.topology import DEFAULT_DIRECTORY, LabError
 
+ROLLBACK_WAIT_S = 15 * 60  # a deployment back to the previous revision, with the service's bake
+
 
 def _driver(options: argparse.Namespace) -> Driver:
     if options.target == "aws":
@@ -127,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ops: rollback: {options.region} live colour {status.live_colour} takes "
           f"{status.weights.get(status.live_colour)} % of traffic")
     if options.record:
+        # The record measures the restore: it is stamped once the rollback has finished, not when it was asked for.
+        if not driver.wait_settled(options.region, ROLLBACK_WAIT_S):
+            print(f"ops: rollback of {options.region} still running after {ROLLBACK_WAIT_S:g} s; the record ends "
+                  "there", file=sys.stderr)
         return record.rollback(options, started_at, options.env if options.target == "aws" else "lab")
     return 0
 

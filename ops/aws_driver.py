@@ -274,6 +274,20 @@ class AwsDriver:
                    taskDefinition=previous)
         return f"{region}: started a deployment back to {previous}"
 
+    settle_poll_s = 15.0
+
+    def wait_settled(self, region: str, timeout_s: float) -> bool:
+        """True once no deployment of the region's service is pending, running or rolling back (a rollback has
+        finished); False when one still is after ``timeout_s``."""
+        found = self.target.regions[region]
+        ecs = self._client("ecs", region)
+        deadline = time.monotonic() + timeout_s
+        while self._deployments(ecs, found, [*RUNNING, "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "STOP_REQUESTED"]):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(self.settle_poll_s)
+        return True
+
     def release_deployment(self, region: str, image_tag: str) -> tuple[str, str] | None:
         """(ARN, status) of the region's newest service deployment when it rolls out ``image_tag``; None when there
         is none yet or the newest one rolls out something else (the release's has not started)."""
@@ -349,7 +363,7 @@ class AwsDriver:
             except DriverError as error:
                 # Half-way is the worst state to leave unsaid: the operator must know which regions changed.
                 changed = f"; read_only is already {'on' if enabled else 'off'} in {', '.join(done)}" if done else ""
-                raise DriverError(f"{error}{changed}") from None
+                raise DriverError(f"{error}; whether it changed in {region} is unknown{changed}") from None
             done.append(region)
 
     def _deploy_flags(self, region: str, store: FlagTarget, read_only: bool) -> None:

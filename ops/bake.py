@@ -33,6 +33,7 @@ from gates.deliveries import RollbackRecord, write_record
 from ops.gunicorn import ROOT
 
 RUNNING = ("PENDING", "IN_PROGRESS")
+PROMOTED = "SUCCESSFUL"
 LOAD_EXIT = {0: "pass", 1: "fail", 2: "inconclusive"}
 OUT = ROOT / "load" / "out"
 DELIVERIES = ROOT / "reports" / "collected" / "deployments"  # the workflow keeps them in the evidence vault
@@ -69,10 +70,18 @@ Watch = Callable[[], "tuple[str, str] | None"]  # the release's deployment: (ARN
 
 @dataclass(frozen=True, kw_only=True)
 class BakeLimits:
-    # Together under the hour an OIDC role session lasts, so the rollback call never meets expired credentials.
-    start_timeout_s: float = 25 * 60  # image push, scan and the stacks before the service
-    bake_timeout_s: float = 30 * 60  # staging: a 10-minute canary step, 10 minutes of bake, task starts
+    """Waits that add up to less than the hour an OIDC role session lasts (a test holds them to it), so the
+    rollback call never meets expired credentials."""
+
+    start_timeout_s: float = 20 * 60  # image push, scan and the stacks before the service
+    bake_timeout_s: float = 28 * 60  # staging: a 10-minute canary step, 10 minutes of bake, task starts
+    run_s: float = 6 * 60  # one load run: the profile's 5 minutes, Locust's start and the judging
+    rollback_wait_s: float = 10 * 60  # a rollback deployment back to the previous revision, to the end
     poll_s: float = 15
+
+    @property
+    def longest_s(self) -> float:
+        return self.start_timeout_s + self.bake_timeout_s + self.rollback_wait_s
 
 
 def judge_bake(record: BakeRecord, watch: Watch, run_load: Callable[[], str], roll_back: Callable[[], str], *,
@@ -88,26 +97,28 @@ def judge_bake(record: BakeRecord, watch: Watch, run_load: Callable[[], str], ro
         sleep(limits.poll_s)
         found = watch()
     record.deployment, record.outcome = found
-    if record.outcome not in RUNNING:
+    if record.outcome == PROMOTED:
         # Over before the first look (a re-run, a late runner): one run judges the release as it now runs.
         _judge_run(record, watch, run_load, roll_back, clock)
         return _judged(record, after=True)
     deadline = clock() + limits.bake_timeout_s
-    while record.outcome in RUNNING and clock() <= deadline:
+    # A run starts only if it ends inside the bake's time, so a rollback after it still has its own.
+    while record.outcome in RUNNING and clock() + limits.run_s <= deadline:
         _judge_run(record, watch, run_load, roll_back, clock)
     return _judged(record)
 
 
 def _judge_run(record: BakeRecord, watch: Watch, run_load: Callable[[], str], roll_back: Callable[[], str],
                clock: Callable[[], float]) -> None:
-    """One load run, the deployment's status after it, and on a failed run the rollback, running or not: a run
-    that ended after ECS promoted the release judged minutes of it alone, and a promoted bad release must go."""
+    """One load run, the deployment's status after it, and on a failed run the rollback of a release that is
+    rolling out or was promoted (a run that ended after ECS promoted it judged minutes of it alone); one ECS
+    rolled back or stopped itself needs none."""
     started = clock()
     verdict = run_load()
     record.runs.append(LoadRun(started, clock(), verdict))
     found = watch()
     record.outcome = found[1] if found else record.outcome
-    if verdict == "fail" and not record.rollback:
+    if verdict == "fail" and not record.rollback and record.outcome in (*RUNNING, PROMOTED):
         detected = clock()
         result = roll_back()
         record.rollback = {"detected_at": detected, "started_at": detected, "finished_at": clock()}
@@ -159,11 +170,20 @@ def main(env: str, region: str, image_tag: str, profile: str, host: str) -> int:
 
     record = BakeRecord(env=env, region=region, image_tag=image_tag)
     path = OUT / f"bake-{env}-{region}.json"
+    limits = BakeLimits()
     try:
         driver = AwsDriver.for_environment(env)
+
+        def roll_back() -> str:
+            """Until the rollback has finished, so its record measures the restore, not the API call."""
+            said = driver.rollback(region)
+            if driver.wait_settled(region, limits.rollback_wait_s):
+                return said
+            return f"{said}; still rolling back after {limits.rollback_wait_s:g} s"
+
         judge_bake(record, lambda: driver.release_deployment(region, image_tag),
                    lambda: load_once(profile, host, OUT / f"bake-{env}-{region}" / str(len(record.runs) + 1)),
-                   lambda: driver.rollback(region))
+                   roll_back, limits=limits)
     except DriverError as error:
         record.verdict, record.reason = "inconclusive", str(error)
     record.write(path)

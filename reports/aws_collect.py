@@ -68,8 +68,13 @@ class Collector:
     def _region(self, region: str, short: str) -> dict[str, Any]:
         config = self.session.client("config", region_name=region)
         primary = region == self.config.project.primary_region
-        return {"region": region, "recorder": self._recorder(config, short, primary),
-                "rules": self._not_applicable(config, self._rules(config, short)),
+        recorder = self._recorder(config, short, primary)
+        rules = self._rules(config, short)
+        # Counts prove "none here" only from a recorder that records and has delivered; while it is off or still
+        # discovering, an empty count means nothing and every rule keeps its own answer.
+        if recorder and recorder["recording"] and recorder["last_status"] == "Success":
+            rules = self._not_applicable(config, rules)
+        return {"region": region, "recorder": recorder, "rules": rules,
                 "stacks": self._stacks(self.session.client("cloudformation", region_name=region))}
 
     def _recorder(self, config: Any, short: str, primary: bool) -> dict[str, Any] | None:

@@ -107,6 +107,10 @@ def _median(values: Sequence[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
+def _minutes(span: dt.timedelta) -> float:
+    return span.total_seconds() / 60
+
+
 def _judge(observed: float | None, comparison: str, threshold: float) -> Verdict:
     if observed is None:
         return "inconclusive"
@@ -135,24 +139,31 @@ def compute(records: Sequence[DeploymentRecord | RollbackRecord], runs: Sequence
     kpis.append(Kpi(name="lead_time", label="lead time", unit="h", comparison="<=", observed=lead,
                     threshold=targets.lead_time_hours_max, verdict=_judge(lead, "<=", targets.lead_time_hours_max),
                     basis=f"{len(leads)} promoted deployments with their commit's time"))
-    later = {r.commit: r for r in rollbacks}
-    # A change failed when any of its steps was rolled back (the secondary's too), or a rollback followed later.
-    rolled_back = {r.commit: r for r in records if isinstance(r, DeploymentRecord) and r.env == env
-                   and r.outcome == "rolled_back" and within(r.finished_at)}
-    failed = [d for d in deployments if d.commit in rolled_back or d.commit in later]
-    rate = round(100 * len(failed) / len(deployments), 1) if deployments else None
+    steps = [r for r in records if isinstance(r, DeploymentRecord) and r.env == env]
+    restored: dict[tuple[str, str], float] = {}  # (commit, run) of a failed deployment -> minutes to restore
+    for deployment in deployments:
+        # A change failed when one of its run's steps was rolled back (the secondary's too) ...
+        failed_step = next((r for r in steps if (r.commit, r.run_id) == (deployment.commit, deployment.run_id)
+                            and r.outcome == "rolled_back"), None)
+        if failed_step is not None:
+            restored[deployment.commit, deployment.run_id] = _minutes(failed_step.finished_at - failed_step.started_at)
+    for rollback in rollbacks:
+        # ... or a rollback followed: it undid the latest deployment of its commit before the failure was noticed.
+        undone = max((d for d in deployments if d.commit == rollback.commit and d.finished_at <= rollback.detected_at),
+                     key=lambda d: d.finished_at, default=None)
+        if undone is not None:
+            restored.setdefault((undone.commit, undone.run_id), _minutes(rollback.finished_at - rollback.detected_at))
+    rate = round(100 * len(restored) / len(deployments), 1) if deployments else None
     kpis.append(Kpi(name="change_failure_rate", label="change failure rate", unit="%", comparison="<=",
                     observed=rate, threshold=targets.change_failure_rate_percent_max,
                     verdict=_judge(rate, "<=", targets.change_failure_rate_percent_max),
-                    basis=f"{len(failed)} of {len(deployments)} deployments failed"))
-    restores = [((rolled_back[d.commit].finished_at - rolled_back[d.commit].started_at) if d.commit in rolled_back
-                 else (later[d.commit].finished_at - later[d.commit].detected_at)).total_seconds() / 60
-                for d in failed]
+                    basis=f"{len(restored)} of {len(deployments)} deployments failed"))
+    restores = list(restored.values())
     restore = _median(restores)
     kpis.append(Kpi(name="time_to_restore", label="time to restore", unit="min", comparison="<=", observed=restore,
                     threshold=targets.time_to_restore_minutes_max,
-                    verdict=_judge(restore, "<=", targets.time_to_restore_minutes_max) if failed else "not-judged",
-                    basis=f"{len(failed)} failures" if failed else "no failure to restore"))
+                    verdict=_judge(restore, "<=", targets.time_to_restore_minutes_max) if restored else "not-judged",
+                    basis=f"{len(restored)} failures" if restored else "no failure to restore"))
     ci_runs = [(start, _time(run.get("updated_at"))) for run in runs
                if run.get("path", "").endswith(CI_WORKFLOW) and run.get("conclusion") == "success"
                for start in [_time(run.get("run_started_at"))] if start is not None and within(start)]

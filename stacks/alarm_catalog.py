@@ -207,7 +207,10 @@ WRITES_PAUSED = AlarmSpec(
     stack="Service",
     where="each region",
     source="the read_only flag (AppConfig)",
-    rule=lambda s: "at least one write refused by the read_only flag in a minute (Records/Service WritesPaused)",
+    rule=lambda s: (
+        f"at least one write refused by the read_only flag in the last {s.evaluation_window_minutes} minutes, the "
+        "5xx-rate window (Records/Service WritesPaused)"
+    ),
     meaning=(
         "Writes are paused on purpose for a planned switchover (docs/runbooks/replica-promotion.md); OK again "
         "means they resumed. It keeps the intended 503s out of the flags' rollback monitor (5xx-not-paused)."

@@ -80,6 +80,7 @@ class FlagStoreProps:
     other_rollback_alarms: Sequence[cloudwatch.IAlarm]  # latency, unhealthy hosts
     topic: sns.ITopic  # told when writes are paused and when they resume: a pause nobody ends is an outage
     descriptions: Mapping[str, str]  # the alarms' catalogued descriptions, by catalog key
+    evaluation_periods: int  # the 5xx-rate alarm's window, in one-minute periods
 
 
 class FlagStore(Construct):
@@ -153,7 +154,10 @@ class FlagStore(Construct):
                                      dimensions_map={"Environment": props.environment}, period=Duration.minutes(1)),
             threshold=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
+            # As long as the 5xx-rate window: a refused write keeps this in ALARM for as long as its 503 can
+            # keep 5xx-rate there, so the composite never fires on a pause's own 503s.
+            evaluation_periods=props.evaluation_periods,
+            datapoints_to_alarm=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         failing = cloudwatch.CompositeAlarm(

@@ -131,6 +131,7 @@ class ServiceStack(Stack):
                 other_rollback_alarms=[self.deployment_alarms.latency, self.deployment_alarms.unhealthy_hosts],
                 topic=self.topic,
                 descriptions=props.thresholds.descriptions,
+                evaluation_periods=props.thresholds.evaluation_periods,
             ),
         )
         self.task_role.policy.add_statements(self.flags.read_statement())

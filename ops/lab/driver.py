@@ -143,6 +143,10 @@ class LabDriver:
         self.shift_traffic(region, 0)
         return f"{region}: all traffic to the live colour"
 
+    def wait_settled(self, region: str, timeout_s: float) -> bool:
+        """A lab rollback is over when it returns: HAProxy's weights change at once."""
+        return True
+
     def fail_region(self, region: str) -> None:
         """The region is lost: its load balancer stops answering and, in the primary, the database crashes."""
         found = self.state.regions[region]

@@ -545,7 +545,7 @@ def test_a_flag_set_in_one_region_only_says_where_it_changed(driver, monkeypatch
     _deploys(stubbers[PRIMARY], PRIMARY, {"read_only": {"enabled": True}, "inject_latency": {"enabled": False, "ms": 0}})
     stubbers[SECONDARY].add_client_error("list_deployments", "AccessDeniedException", "not allowed")
     with stubbers[PRIMARY], stubbers[SECONDARY], pytest.raises(
-            DriverError, match="list_deployments: .*not allowed; read_only is already on in us-east-1$"):
+            DriverError, match="not allowed; whether it changed in us-east-2 is unknown; read_only is already on in us-east-1$"):
         driver.set_read_only(True)
 
 
@@ -558,3 +558,20 @@ def test_an_answer_without_the_release_deployments_parts_is_a_driver_error(drive
                          {"serviceDeploymentArns": ["arn:dep/2"]})
     with stubber, pytest.raises(DriverError, match="arn:dep/2 names no target revision"):
         driver.release_deployment(PRIMARY, "abc123")
+
+
+@pytest.mark.parametrize(("pages", "settled"), [(1, True), (5, False)])
+def test_a_rollback_has_settled_when_no_deployment_runs_or_rolls_back(driver, monkeypatch, pages, settled):
+    stubber = _stubbed_ecs(driver, monkeypatch)
+    monkeypatch.setattr(driver, "settle_poll_s", 0)
+    running = {"cluster": "records", "service": "records", "status": [
+        "PENDING", "IN_PROGRESS", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "STOP_REQUESTED"]}
+    for _ in range(pages):
+        stubber.add_response("list_service_deployments", {"serviceDeployments": [
+            {"serviceDeploymentArn": "arn:dep/3", "status": "ROLLBACK_IN_PROGRESS",
+             "createdAt": dt.datetime(2026, 12, 5, tzinfo=dt.UTC)}]}, running)
+    stubber.add_response("list_service_deployments", {"serviceDeployments": []}, running)
+    ticks = iter(range(0, 10_000, 100))
+    monkeypatch.setattr("ops.aws_driver.time.monotonic", lambda: next(ticks))
+    with stubber:
+        assert driver.wait_settled(PRIMARY, timeout_s=250) is settled

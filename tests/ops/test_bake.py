@@ -15,7 +15,7 @@ from ops.bake import BakeLimits, BakeRecord, judge_bake
 from policies.slo import load_slo
 
 SHA = "0123abcd" * 5
-LIMITS = BakeLimits(start_timeout_s=60, bake_timeout_s=600, poll_s=15)
+LIMITS = BakeLimits(start_timeout_s=60, bake_timeout_s=900, run_s=300, poll_s=15)
 
 
 class Clock:
@@ -120,6 +120,9 @@ def test_the_command_writes_the_record_with_its_provenance_and_exits_by_verdict(
         def release_deployment(self, region, tag):
             return next(self.answers)
 
+        def wait_settled(self, region, timeout_s):
+            return True
+
     monkeypatch.setattr(aws_driver.AwsDriver, "for_environment", classmethod(lambda cls, env: Driver()))
     monkeypatch.setattr(bake, "OUT", tmp_path)
     monkeypatch.setattr(bake, "load_once", lambda profile, host, out: "pass")
@@ -165,3 +168,25 @@ def test_the_bake_profiles_carry_the_slo_sample_floor_in_every_minute(env):
 def test_a_load_run_that_cannot_judge_is_inconclusive(tmp_path):
     """The real python -m load, in its own process: an unknown profile exits 2."""
     assert bake.load_once("no-such-profile", "http://127.0.0.1:9", tmp_path) == "inconclusive"
+
+
+def test_the_bakes_waits_fit_in_the_role_session_the_workflow_asks_for():
+    """Start, bake (runs end inside it) and the rollback's wait: the rollback call never meets expired
+    credentials (deploy-environment.yml: role-duration-seconds 3600)."""
+    assert BakeLimits().longest_s <= 3600 - 120
+
+
+def test_a_run_starts_only_if_it_can_end_inside_the_bake():
+    clock = Clock()
+    record = judge_bake(BakeRecord(env="staging", region="us-east-1", image_tag="abc"),
+                        _states(("arn:dep/9", "IN_PROGRESS")), _loads(clock, "pass", "pass"), lambda: "stopped",
+                        limits=BakeLimits(start_timeout_s=60, bake_timeout_s=600, run_s=360, poll_s=15),
+                        clock=clock, sleep=clock.sleep)
+    assert len(record.runs) == 1  # a second run, started at 300 s, could end after 600 s
+
+
+@pytest.mark.parametrize("ended", ["ROLLBACK_SUCCESSFUL", "STOPPED"])
+def test_a_deployment_ecs_ended_itself_is_neither_judged_again_nor_rolled_back(ended):
+    clock, rolled = Clock(), []
+    record = _judge(_states(("arn:dep/5", ended)), _loads(clock), lambda: rolled.append(1) or "back", clock)
+    assert record.verdict == "fail" and not record.runs and not rolled and not record.rollback

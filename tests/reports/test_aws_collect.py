@@ -75,6 +75,11 @@ def _recorder(session: Session, region: str, *, started: bool) -> None:
     if started:
         config.put_delivery_channel(DeliveryChannel={"name": name, "s3BucketName": "config-bucket"})
         config.start_configuration_recorder(ConfigurationRecorderName=name)
+        # moto never delivers, so its recorder stays PENDING; AWS reports Success once a delivery has succeeded.
+        from moto.config.models import config_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        config_backends[DEFAULT_ACCOUNT_ID][region].recorders[name].status.last_status = "Success"
 
 
 def _stack(session: Session, region: str, name: str) -> None:
@@ -252,3 +257,20 @@ def test_only_a_recorder_recording_everything_as_designed_passes(tmp_path, recor
     config, _ = aws_source.collect(path)
     (record,) = config.records
     assert record.status is expected, record.title
+
+
+def test_a_recorder_still_discovering_proves_no_rule_not_applicable(aws):
+    """Its empty counts mean nothing yet: the rule stays no data (inconclusive), and nothing asks for counts."""
+    _recorder(aws, PRIMARY, started=True)
+    from moto.config.models import config_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    config_backends[DEFAULT_ACCOUNT_ID][PRIMARY].recorders["records-staging-use1"].status.last_status = "Pending"
+    config = aws.stub("config", PRIMARY)
+    _pack_compliance(config, "use1", "hipaa-security", [[("iam-user-no-policies-check", "INSUFFICIENT_DATA")]])
+    _pack_compliance(config, "use1", "nist-800-53-r5", [[("rds-storage-encrypted", "COMPLIANT")]])
+    _own_rules(config, "use1", {"secret-rotation-overdue": "COMPLIANT", "stack-drift": "COMPLIANT"})
+    region = Collector(aws, "staging")._region(PRIMARY, "use1")
+    aws.verify()
+    assert ("hipaa-security", "iam-user-no-policies-check", "INSUFFICIENT_DATA") in {
+        (r["pack"], r["rule"], r["compliance"]) for r in region["rules"]}

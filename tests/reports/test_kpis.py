@@ -153,9 +153,31 @@ def test_a_rollback_run_by_the_pipeline_leaves_its_record(tmp_path, monkeypatch,
         def status(self):
             return Status("us-east-1", {"us-east-1": RegionStatus("us-east-1", True, "blue", {"blue": 100})})
 
+        def wait_settled(self, region, timeout_s):
+            return False  # still rolling back at the limit: said, and the record ends there
+
     monkeypatch.setattr(aws_driver.AwsDriver, "for_environment", classmethod(lambda cls, env: Driver()))
     assert ops_main(["rollback", "--target", "aws", "--env", "staging", "--region", "us-east-1", "--record",
                      str(tmp_path), "--commit", SHA, "--reason", "staging verification failed"]) == 0
     (rollback,) = read_records(tmp_path)
     assert (rollback.env, rollback.region, rollback.commit) == ("staging", "us-east-1", SHA)
-    assert "rollback record" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "rollback record" in out.out and "still running after 900 s" in out.err
+
+
+def test_a_commit_rolled_back_once_and_promoted_on_a_rerun_is_one_failure(tmp_path):
+    from policies.slo import load_slo
+    from reports.kpis import compute
+
+    start = dt.datetime(2026, 11, 10, 10, tzinfo=dt.UTC)
+    records = [DeploymentRecord(env="prod", step=step, commit=SHA, run_id=run, started_at=at,
+                                finished_at=at + dt.timedelta(minutes=12), outcome=outcome)
+               for step, run, at, outcome in [("primary", "1", start, "promoted"),
+                                              ("secondary", "1", start + dt.timedelta(minutes=15), "rolled_back"),
+                                              ("primary", "2", start + dt.timedelta(days=1), "promoted"),
+                                              ("secondary", "2", start + dt.timedelta(days=1, minutes=15), "promoted")]]
+    report = compute(records, [], load_slo().delivery, env="prod", since=start - dt.timedelta(days=30),
+                     until=start + dt.timedelta(days=2))
+    kpis = {kpi.name: kpi for kpi in report.kpis}
+    assert kpis["change_failure_rate"].observed == 50 and kpis["change_failure_rate"].basis == "1 of 2 deployments failed"
+    assert kpis["time_to_restore"].observed == 12

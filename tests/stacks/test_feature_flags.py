@@ -123,6 +123,10 @@ def test_the_paused_alarm_watches_the_metric_the_service_emits_and_tells_the_on_
     assert (paused["Namespace"], paused["MetricName"]) == (EMF_NAMESPACE, WRITES_PAUSED)
     assert paused["Dimensions"] == [{"Name": "Environment", "Value": "staging"}]
     assert paused["Threshold"] == 1 and paused["TreatMissingData"] == "notBreaching"
+    # One refused write holds it for the 5xx-rate alarm's whole window, which that write's 503 can hold too.
+    (error_rate,) = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+                     if a["Properties"].get("AlarmName") == "records-staging-use2-5xx-rate"]
+    assert paused["EvaluationPeriods"] == error_rate["EvaluationPeriods"] == 5 and paused["DatapointsToAlarm"] == 1
     assert paused["AlarmActions"] == paused["OKActions"] and "records-staging-use2-alerts" in json.dumps(paused["OKActions"])
 
 
