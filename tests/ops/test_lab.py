@@ -90,6 +90,26 @@ def test_unknown_faults_are_refused(tmp_path):
         up(tmp_path, faults=frozenset({"meteor"}))
 
 
+def test_a_port_taken_by_another_worker_builds_the_lab_once_more_and_nothing_else_does(tmp_path, monkeypatch):
+    from ops.lab import topology
+
+    failures = [LabError("lab did not come up: pg_ctl failed: Address already in use"), None]
+    calls = []
+
+    def build(directory, version, faults):
+        calls.append(directory)
+        failure = failures.pop(0)
+        if failure:
+            raise failure
+        return "built"
+
+    monkeypatch.setattr(topology, "build", build)
+    assert topology.up(tmp_path) == "built" and len(calls) == 2
+    failures[:] = [LabError("lab did not come up: redis-server exited"), None]
+    with pytest.raises(LabError, match="redis-server exited"):
+        topology.up(tmp_path)
+
+
 def test_haproxy_refuses_a_bad_config_and_a_dead_socket(lab_dir):
     broken = Haproxy("x", 0, lab_dir, [Server("a", 70000)])
     with pytest.raises(HaproxyError, match="x.cfg"):
