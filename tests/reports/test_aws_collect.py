@@ -44,7 +44,7 @@ class Session:
     def stub(self, service: str, region: str) -> Stubber:
         key = (service, region)
         if key not in self.stubbers:
-            self.stubbers[key] = Stubber(boto3.client(service, region_name=region))
+            self.stubbers[key] = Stubber(self.real.client(service, region_name=region))
             self.stubbers[key].activate()
         return self.stubbers[key]
 
