@@ -101,3 +101,12 @@ def test_one_file_runs_without_xdist_under_strict_markers(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-2000:]
     assert "1 passed" in done.stdout
+
+
+def test_the_clean_clone_baseline_names_groups_that_exist():
+    """A renamed or deleted module left in the baseline would order nothing; the shared groups are named as such."""
+    from tests.markers import BASELINE_SECONDS, SHARED_PER_SESSION
+
+    assert BASELINE_SECONDS and all(seconds > 0 for seconds in BASELINE_SECONDS.values())
+    for group in BASELINE_SECONDS:
+        assert group in SHARED_PER_SESSION.values() or (ROOT / group).is_file(), group
