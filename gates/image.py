@@ -293,8 +293,7 @@ def main(argv: Sequence[str] | None = None, *, today: dt.date | None = None) -> 
         print(f"image gate ({args.scanner}): INCONCLUSIVE: {error}", file=sys.stderr)
         if args.out:
             # No earlier verdict (nor its provenance) may survive a run that could not judge.
-            args.out.unlink(missing_ok=True)
-            provenance.sidecar(args.out).unlink(missing_ok=True)
+            provenance.discard(args.out)
         return GateVerdict.INCONCLUSIVE
     verdict = judge(findings, registry, environment=args.env, today=today or dt.date.today(), scanner=args.scanner,
                     artifact=artifact)

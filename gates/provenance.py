@@ -38,6 +38,12 @@ def sidecar(result: Path) -> Path:
     return result.with_name(result.name + SUFFIX)
 
 
+def discard(result: Path) -> None:
+    """A result and its sidecar gone: a run that could not judge leaves no earlier verdict behind."""
+    result.unlink(missing_ok=True)
+    sidecar(result).unlink(missing_ok=True)
+
+
 def write(result: Path, *, commit: str | None = None, at: dt.datetime | None = None) -> None:
     """The sidecar, with the result's sha256: a result replaced after its sidecar was written has none."""
     produced = at or dt.datetime.now(dt.UTC)

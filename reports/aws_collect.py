@@ -195,8 +195,7 @@ def main(argv: list[str]) -> int:
         options = parser.parse_args(argv)
     except SystemExit as stop:
         return int(stop.code or 0)
-    options.out.unlink(missing_ok=True)
-    provenance.sidecar(options.out).unlink(missing_ok=True)
+    provenance.discard(options.out)
     try:
         import boto3
 

@@ -187,8 +187,7 @@ def main(argv: list[str]) -> int:
         options = parser.parse_args(argv)
     except SystemExit as stop:
         return int(stop.code or 0)
-    options.out.unlink(missing_ok=True)
-    provenance.sidecar(options.out).unlink(missing_ok=True)
+    provenance.discard(options.out)
     until = (options.until or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     try:
         report = compute(read_records(options.records), read_runs(options.runs), load_slo().delivery,
