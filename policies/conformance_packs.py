@@ -8,6 +8,7 @@ template stays one CloudFormation accepts (and under its 51,200-byte ``TemplateB
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -121,8 +122,11 @@ def trim(template: dict[str, Any], drops: tuple[Drop, ...]) -> tuple[dict[str, A
     return {k: v for k, v in trimmed.items() if v}, dropped
 
 
+@functools.cache  # each region's compliance stack and each region's collection asks; parsing costs 0.2 s
 def load_packs(path: Path = PACKS_FILE) -> tuple[Pack, ...]:
-    """:raise ConformanceError: packs.yaml is malformed, a template is missing or not the published file."""
+    """Read once per path and process (do not alter what it returns).
+
+    :raise ConformanceError: packs.yaml is malformed, a template is missing or not the published file."""
     try:
         declared = PacksFile.model_validate(read_yaml(path, ConformanceError))
     except ValidationError as error:
