@@ -105,7 +105,8 @@ def writes_paused(request: pytest.FixtureRequest, driver: Driver) -> float:
     return stopped_at
 
 
-def _write_refused_with_503(driver: Driver) -> bool:
+def write_refused_with_503(driver: Driver) -> bool:
+    """A probe write through the global entry point is answered 503 (the lab's tests use it too)."""
     try:
         driver.write({"subject": "drill", "kind": "note", "body": "probe", "client_ref": f"probe-{time.time_ns()}"})
     except DriverError as error:
@@ -119,10 +120,10 @@ def writes_refused(driver: Driver) -> float:
     write sent before then has been answered once a request's timeout has passed too: from then on, none may be
     acknowledged."""
     # Servers re-read the flag within their cache's TTL; three of them, plus a request, is already a broken flag.
-    eventually(lambda: _write_refused_with_503(driver), 3 * driver.flag_ttl_s + http_api.TIMEOUT_S, interval_s=0.2)
+    eventually(lambda: write_refused_with_503(driver), 3 * driver.flag_ttl_s + http_api.TIMEOUT_S, interval_s=0.2)
     time.sleep(driver.flag_ttl_s + http_api.TIMEOUT_S)
     paused_at = time.monotonic()
-    assert all(_write_refused_with_503(driver) for _ in range(5)), "writes were acknowledged under read_only"
+    assert all(write_refused_with_503(driver) for _ in range(5)), "writes were acknowledged under read_only"
     return paused_at
 
 

@@ -9,14 +9,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from features.steps.drill_steps import eventually
+from features.steps.drill_steps import eventually, write_refused_with_503
 from gates import drills as drill_report
 from gates import provenance
 from gates.custody import current_commit
@@ -298,7 +297,7 @@ def test_faults_are_repaired_by_a_reset_and_a_stall_rebuilds(lab_dir):
     from ops import __main__ as ops_cli
 
     assert ops_cli.main(["read-only", "on", "--dir", str(lab_dir)]) == 0  # both regions pause within the TTL
-    eventually(lambda: _refused_503(driver), timeout_s=10)
+    eventually(lambda: write_refused_with_503(driver), timeout_s=10)
     before = LabState.read(lab_dir)
     assert driver.reset() == LabReset("repaired")
     after = LabState.read(lab_dir)
@@ -313,11 +312,3 @@ def test_faults_are_repaired_by_a_reset_and_a_stall_rebuilds(lab_dir):
     driver.stall_replication("us-east-2")
     assert driver.reset() == LabReset("rebuilt", "us-east-2's standby does not stream from us-east-1 "
                                                  "(replication stalled)")
-
-
-def _refused_503(driver: LabDriver) -> bool:
-    try:
-        driver.write({"subject": "lab", "kind": "note", "body": "paused?", "client_ref": f"p-{time.time_ns()}"})
-    except DriverError as error:
-        return "HTTP 503" in str(error)
-    return False
