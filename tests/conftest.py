@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import signal
 import subprocess
@@ -179,3 +180,25 @@ def gunicorn() -> Iterator[ServerProcesses]:
     processes = ServerProcesses()
     yield processes
     processes.stop_all()
+
+
+@functools.cache
+def _botocore() -> Any:
+    """One botocore session for the whole run: a new one parses endpoints.json and each service model again, most
+    of a second per test. moto answers whichever session sends the request."""
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@pytest.fixture
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh moto account for one test (us-east-1 by default), as a boto3 session."""
+    import boto3
+    from moto import mock_aws
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield boto3.Session(botocore_session=_botocore(), region_name="us-east-1")

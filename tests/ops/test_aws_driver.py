@@ -9,11 +9,9 @@ import io
 import json
 
 import boto3
-import botocore.session
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
 from ops import http_api
 from ops.aws_driver import AwsDriver, AwsTarget, FlagTarget, RegionTarget
@@ -22,18 +20,9 @@ from ops.driver import DriverError
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 
 
-# One botocore session for the module: a new one parses endpoints.json and each service model again, most of a
-# second per test. moto answers whichever session sends the request; each test still gets a fresh mock_aws.
-BOTOCORE = botocore.session.get_session()
-
-
 @pytest.fixture
-def aws(monkeypatch):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", PRIMARY)
-    with mock_aws():
-        yield boto3.Session(botocore_session=BOTOCORE, region_name=PRIMARY)
+def aws(moto_aws):
+    return moto_aws  # tests/conftest.py: a fresh moto account behind the run's one botocore session
 
 
 def _region(session: boto3.Session, region: str) -> RegionTarget:

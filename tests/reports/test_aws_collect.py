@@ -9,10 +9,8 @@ import datetime as dt
 import json
 
 import boto3
-import botocore.session
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from gates import provenance
 from reports.aws_collect import Collector
@@ -20,7 +18,6 @@ from reports.model import Source, Status
 from reports.sources import aws as aws_source
 
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
-BOTOCORE = botocore.session.get_session()
 # The calls moto does not implement: they go to a stubbed client of the same service and region.
 STUBBED = {"describe_conformance_pack_compliance", "describe_compliance_by_config_rule", "describe_stacks",
            "describe_stack_resource_drifts", "get_discovered_resource_counts"}
@@ -58,12 +55,8 @@ class Session:
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", PRIMARY)
-    with mock_aws():
-        yield Session(boto3.Session(botocore_session=BOTOCORE, region_name=PRIMARY))
+def aws(moto_aws):
+    return Session(moto_aws)  # tests/conftest.py: a fresh moto account behind the run's one botocore session
 
 
 def _recorder(session: Session, region: str, *, started: bool) -> None:
