@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from gates import provenance
 from policies.conformance_packs import ConformanceError, load_packs
-from stacks.naming import DRIFT_RULE, ROTATION_RULE, Naming
+from stacks.naming import DRIFT_RULE, OWN_RULE_SCOPES, ROTATION_RULE, Naming
 
 COLLECTED = Path("reports/collected/aws.json")
 LIVE_STACKS = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
@@ -168,8 +168,7 @@ def _pack_names() -> list[str]:
 def _scopes() -> dict[tuple[str, str], tuple[str, ...]]:
     """(pack, rule name) -> the resource types it evaluates; "" for the compliance stack's own rules."""
     found = {(pack.name, rule.name): rule.resource_types for pack in load_packs() for rule in pack.kept}
-    own = {("", ROTATION_RULE): ("AWS::SecretsManager::Secret",), ("", DRIFT_RULE): ("AWS::CloudFormation::Stack",)}
-    return found | own
+    return found | {("", rule): (kind,) for rule, kind in OWN_RULE_SCOPES.items()}
 
 
 def _code(error: Exception) -> str:

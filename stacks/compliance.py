@@ -26,7 +26,7 @@ from typing_extensions import Unpack
 from policies.conformance_packs import load_packs
 from stacks.access_logs import access_log_sink
 from stacks.buckets import record_bucket
-from stacks.naming import DRIFT_RULE, ROTATION_RULE, Naming
+from stacks.naming import DRIFT_RULE, OWN_RULE_SCOPES, ROTATION_RULE, Naming
 from stacks.stack_args import StackArgs
 
 CONFIG = iam.ServicePrincipal("config.amazonaws.com")
@@ -74,12 +74,12 @@ class ComplianceStack(Stack):
         self.channel.add_dependency(self.recorder)
         self.packs = [self._pack(pack.name, pack.body) for pack in load_packs()]
         self.rotation_rule = self._rule(
-            ROTATION_RULE, "SECRETSMANAGER_SECRET_PERIODIC_ROTATION", "AWS::SecretsManager::Secret",
+            ROTATION_RULE, "SECRETSMANAGER_SECRET_PERIODIC_ROTATION", OWN_RULE_SCOPES[ROTATION_RULE],
             {"maxDaysSinceRotation": str(props.secret_rotation_days)},
         )
         self.drift_role = self._drift_role()
         self.drift_rule = self._rule(
-            DRIFT_RULE, "CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK", "AWS::CloudFormation::Stack",
+            DRIFT_RULE, "CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK", OWN_RULE_SCOPES[DRIFT_RULE],
             {"cloudformationRoleArn": self.drift_role.role_arn},
         )
         events.Rule(

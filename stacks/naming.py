@@ -14,6 +14,8 @@ SERVICE_CONTAINER = "web"  # the app container of the service's task definition
 TARGET_GROUPS = {"blue": "Blue", "green": "Green"}
 # The AWS Config rules the compliance stack adds beside the conformance packs (stacks/compliance.py).
 ROTATION_RULE, DRIFT_RULE = "secret-rotation-overdue", "stack-drift"
+# The one resource type each of them evaluates (its scope; the collector proves "nothing to evaluate" by it).
+OWN_RULE_SCOPES = {ROTATION_RULE: "AWS::SecretsManager::Secret", DRIFT_RULE: "AWS::CloudFormation::Stack"}
 
 
 def health_check_id(region: str) -> str:
